@@ -1,0 +1,11 @@
+//! warroom: a terminal incident war-room console and the orchestration API it
+//! runs on. DESIGN.md has the module map; the arrows go one way:
+//! `model` <- `fleet`, `sim` <- `store`, `probe` <- `server`; `model` <- `client`.
+
+pub mod client;
+pub mod fleet;
+pub mod model;
+pub mod probe;
+pub mod server;
+pub mod sim;
+pub mod store;

@@ -1,0 +1,109 @@
+use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use utoipa::ToSchema;
+
+use super::{
+    Alert, Cache, ComponentKind, Database, Health, HealthState, Incident, Server, Site, Switch,
+    TimelineEntry,
+};
+
+/// One event on `GET /v1/events`. `seq` is the SSE `id:` and rises by one
+/// per event, across restarts of the orchestrator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub payload: EventPayload,
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        self.payload.kind()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum EventPayload {
+    Topology(TopologyEvent),
+    Health(HealthEvent),
+    Alert(Alert),
+    Incident(Incident),
+    Timeline(TimelineEntry),
+    /// Action progress; its shape is defined with plans and actions.
+    Action(serde_json::Value),
+}
+
+impl EventPayload {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            EventPayload::Topology(_) => EventKind::Topology,
+            EventPayload::Health(_) => EventKind::Health,
+            EventPayload::Alert(_) => EventKind::Alert,
+            EventPayload::Incident(_) => EventKind::Incident,
+            EventPayload::Timeline(_) => EventKind::Timeline,
+            EventPayload::Action(_) => EventKind::Action,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Topology,
+    Health,
+    Alert,
+    Incident,
+    Timeline,
+    Action,
+}
+
+impl EventKind {
+    /// The SSE `event:` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Topology => "topology",
+            EventKind::Health => "health",
+            EventKind::Alert => "alert",
+            EventKind::Incident => "incident",
+            EventKind::Timeline => "timeline",
+            EventKind::Action => "action",
+        }
+    }
+}
+
+/// The health state of one component changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HealthEvent {
+    /// Topology version after the change.
+    pub version: u64,
+    pub component: ComponentKind,
+    pub component_id: String,
+    pub previous: HealthState,
+    pub health: Health,
+    /// For sites: the start of the current outage, while down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_since: Option<DateTime<Utc>>,
+}
+
+/// Objects of the topology that changed other than by health alone
+/// (placement, admin state, cache or database roles, stale counts).
+/// Each object is sent whole; absent objects did not change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Default)]
+pub struct TopologyEvent {
+    /// Topology version after the change.
+    pub version: u64,
+    /// Why it changed, in a few words.
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub switches: Vec<Switch>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<Server>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<Site>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<Cache>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<Database>,
+}

@@ -1,0 +1,39 @@
+//! Wire and domain types shared by the server and its clients.
+//!
+//! Everything here is plain data with serde and OpenAPI schemas; nothing does
+//! I/O. Field names are snake_case and timestamps are RFC 3339 UTC, as the API
+//! contract (DESIGN.md §3) says.
+
+mod alert;
+mod error;
+mod event;
+mod fleet_spec;
+mod health;
+mod incident;
+mod observe;
+mod sim;
+mod timeline;
+mod topology;
+
+pub use alert::{Alert, AlertKind, AlertList, AlertSeverity};
+pub use error::{ApiError, ApiErrorBody};
+pub use event::{Event, EventKind, EventPayload, HealthEvent, TopologyEvent};
+pub use health::{ComponentKind, Health, HealthHistory, HealthSample, HealthState, SwitchHealth};
+pub use incident::{
+    AffectedComponent, ComponentStatus, Impact, Incident, IncidentList, IncidentPatch,
+    IncidentState, IncidentStatus, NewIncident, Severity,
+};
+pub use sim::{FaultKind, ScheduledStep, SimFault, SimStatus};
+pub use timeline::{
+    EntryKind, EntryPatch, Marker, NewEntry, Source, Timeline, TimelineEntry, UpdateStatus,
+    Visibility,
+};
+pub use topology::{Admin, Cache, Database, Role, Server, Site, Switch, Topology};
+
+/// Timestamps on the wire: RFC 3339, UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+pub use fleet_spec::{
+    ClusterSpec, DetectionSettings, FleetFileError, FleetSpec, ProbeSettings, ProbeSpec,
+    ProbeTarget, ServerSpec, SiteSpec,
+};
+pub use observe::{CacheFacts, DatabaseFacts, Observation, ProbeOutcome, WorldFacts};
