@@ -2,6 +2,7 @@
 //! runs on. DESIGN.md has the module map; the arrows go one way:
 //! `model` <- `fleet`, `sim` <- `store`, `probe` <- `server`; `model` <- `client`.
 
+pub mod cli;
 pub mod client;
 pub mod fleet;
 pub mod model;

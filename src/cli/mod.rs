@@ -1,0 +1,48 @@
+//! What each subcommand does, once `main` has parsed it.
+
+mod serve;
+
+pub use serve::{ServeArgs, serve};
+
+/// An error with the exit code it should end the process with.
+#[derive(Debug)]
+pub struct CliError {
+    pub error: anyhow::Error,
+    pub code: u8,
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        self.code
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if f.alternate() {
+            write!(f, "{:#}", self.error)
+        } else {
+            write!(f, "{}", self.error)
+        }
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(error: anyhow::Error) -> Self {
+        CliError { error, code: 1 }
+    }
+}
+
+pub fn not_yet(what: &str) -> CliError {
+    CliError {
+        error: anyhow::anyhow!("{what} is not yet available in this build"),
+        code: 2,
+    }
+}
+
+/// `$XDG_DATA_HOME/warroom` (or the platform's data dir).
+pub fn data_dir() -> anyhow::Result<std::path::PathBuf> {
+    dirs::data_dir()
+        .map(|d| d.join("warroom"))
+        .ok_or_else(|| anyhow::anyhow!("cannot find a data directory; set XDG_DATA_HOME"))
+}

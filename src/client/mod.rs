@@ -1,0 +1,340 @@
+//! The API client the console and the tests use: reqwest with a connect and
+//! a request timeout on every call, several API URLs tried in order, the
+//! error shape parsed back into a typed error, and the event stream with
+//! resume and reconnect.
+
+mod error;
+mod events;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use error::ClientError;
+pub use events::{EventStream, StreamItem, StreamSettings};
+
+use crate::model::{
+    AlertList, EntryPatch, HealthHistory, Incident, IncidentList, IncidentPatch, IncidentState,
+    NewEntry, NewIncident, SimFault, SimStatus, Timeline, TimelineEntry, Topology,
+};
+
+/// How the client reaches the API.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// Base URLs (`http://host:port`), tried in order when one fails.
+    pub urls: Vec<String>,
+    pub token: Option<String>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("urls", &self.urls)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+impl ClientConfig {
+    pub fn new(urls: Vec<String>, token: Option<String>) -> Self {
+        ClientConfig {
+            urls,
+            token,
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    urls: Vec<String>,
+    token: Option<String>,
+    /// Index of the URL that answered last; calls start there.
+    active: AtomicUsize,
+    config: ClientConfig,
+}
+
+/// A successful write, with whether it created something (201) or matched
+/// an earlier call with the same Idempotency-Key (200).
+#[derive(Debug, Clone)]
+pub struct Written<T> {
+    pub value: T,
+    pub created: bool,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client, ClientError> {
+        if config.urls.is_empty() {
+            return Err(ClientError::Config("no API URL given".into()));
+        }
+        let mut urls = Vec::new();
+        for url in &config.urls {
+            let parsed = reqwest::Url::parse(url)
+                .map_err(|e| ClientError::Config(format!("'{url}' is not a URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ClientError::Config(format!("'{url}' must start with http:// or https://")));
+            }
+            urls.push(url.trim_end_matches('/').to_string());
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .no_proxy()
+            .user_agent(concat!("warroom/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                urls,
+                token: config.token.clone(),
+                active: AtomicUsize::new(0),
+                config,
+            }),
+        })
+    }
+
+    /// The base URL that answered last.
+    pub fn active_url(&self) -> &str {
+        &self.inner.urls[self.inner.active.load(Ordering::Relaxed) % self.inner.urls.len()]
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(crate) fn urls(&self) -> &[String] {
+        &self.inner.urls
+    }
+
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.inner.token.as_deref()
+    }
+
+    /// Send a request to the active URL, then to the others in order, when
+    /// the connection fails. A request that reached a server is never
+    /// re-sent elsewhere unless it is safe to repeat (`retry_safe`).
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
+        retry_safe: bool,
+    ) -> Result<reqwest::Response, ClientError> {
+        let n = self.inner.urls.len();
+        let start = self.inner.active.load(Ordering::Relaxed);
+        let mut last_error = None;
+        for i in 0..n {
+            let index = (start + i) % n;
+            let url = format!("{}{}", self.inner.urls[index], path);
+            let mut request = self.inner.http.request(method.clone(), &url);
+            if let Some(token) = &self.inner.token {
+                request = request.bearer_auth(token);
+            }
+            match build(request).send().await {
+                Ok(response) => {
+                    self.inner.active.store(index, Ordering::Relaxed);
+                    return Ok(response);
+                }
+                Err(err) => {
+                    let error = ClientError::from_reqwest(&err, &self.inner.urls[index]);
+                    // A connect failure means the request never arrived: safe to try the next URL.
+                    let next = err.is_connect() || (retry_safe && (err.is_timeout() || err.is_request()));
+                    last_error = Some(error);
+                    if !next {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| ClientError::Config("no API URL given".into())))
+    }
+
+    async fn json<T: DeserializeOwned>(response: reqwest::Response) -> Result<(T, StatusCode), ClientError> {
+        let status = response.status();
+        if status.is_success() {
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| ClientError::from_reqwest(&e, ""))?;
+            let value = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))?;
+            Ok((value, status))
+        } else {
+            Err(ClientError::from_response(response).await)
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let response = self.send(Method::GET, path, |r| r, true).await?;
+        Ok(Self::json(response).await?.0)
+    }
+
+    async fn write<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        headers: &[(&str, String)],
+        retry_safe: bool,
+    ) -> Result<Written<T>, ClientError> {
+        let response = self
+            .send(
+                method,
+                path,
+                |mut r| {
+                    for (name, value) in headers {
+                        r = r.header(*name, value);
+                    }
+                    match body {
+                        Some(body) => r.json(body),
+                        None => r,
+                    }
+                },
+                retry_safe,
+            )
+            .await?;
+        let (value, status) = Self::json(response).await?;
+        Ok(Written {
+            value,
+            created: status == StatusCode::CREATED,
+        })
+    }
+
+    /// `GET /healthz`.
+    pub async fn healthz(&self) -> Result<serde_json::Value, ClientError> {
+        self.get("/healthz").await
+    }
+
+    pub async fn metrics(&self) -> Result<String, ClientError> {
+        let response = self.send(Method::GET, "/metrics", |r| r, true).await?;
+        if !response.status().is_success() {
+            return Err(ClientError::from_response(response).await);
+        }
+        response.text().await.map_err(|e| ClientError::from_reqwest(&e, ""))
+    }
+
+    pub async fn openapi(&self) -> Result<serde_json::Value, ClientError> {
+        self.get("/v1/openapi.json").await
+    }
+
+    pub async fn topology(&self) -> Result<Topology, ClientError> {
+        self.get("/v1/topology").await
+    }
+
+    pub async fn alerts(&self) -> Result<AlertList, ClientError> {
+        self.get("/v1/alerts").await
+    }
+
+    pub async fn health_history(&self, component_id: &str) -> Result<HealthHistory, ClientError> {
+        self.get(&format!("/v1/health/{}/history", encode(component_id))).await
+    }
+
+    pub async fn incidents(&self, state: Option<IncidentState>) -> Result<Vec<Incident>, ClientError> {
+        let path = match state {
+            None => "/v1/incidents".to_string(),
+            Some(IncidentState::Open) => "/v1/incidents?state=open".to_string(),
+            Some(IncidentState::Resolved) => "/v1/incidents?state=resolved".to_string(),
+        };
+        Ok(self.get::<IncidentList>(&path).await?.incidents)
+    }
+
+    pub async fn incident(&self, id: i64) -> Result<Incident, ClientError> {
+        self.get(&format!("/v1/incidents/{id}")).await
+    }
+
+    pub async fn create_incident(&self, new: &NewIncident) -> Result<Incident, ClientError> {
+        let written = self.write(Method::POST, "/v1/incidents", Some(new), &[], false).await?;
+        Ok(written.value)
+    }
+
+    /// Change an incident based on `version`; `ClientError::Conflict` carries the current one.
+    pub async fn update_incident(&self, id: i64, version: i64, patch: &IncidentPatch) -> Result<Incident, ClientError> {
+        let headers = [("if-match", version.to_string())];
+        let path = format!("/v1/incidents/{id}");
+        Ok(self.write(Method::PATCH, &path, Some(patch), &headers, true).await?.value)
+    }
+
+    pub async fn timeline(&self, incident_id: i64) -> Result<Timeline, ClientError> {
+        self.get(&format!("/v1/incidents/{incident_id}/timeline")).await
+    }
+
+    /// Add an entry. With a key, retrying is safe: the server makes it once.
+    pub async fn create_entry(
+        &self,
+        incident_id: i64,
+        entry: &NewEntry,
+        idempotency_key: Option<&str>,
+    ) -> Result<Written<TimelineEntry>, ClientError> {
+        let headers: Vec<(&str, String)> = idempotency_key
+            .map(|k| vec![("idempotency-key", k.to_string())])
+            .unwrap_or_default();
+        let path = format!("/v1/incidents/{incident_id}/timeline");
+        self.write(Method::POST, &path, Some(entry), &headers, idempotency_key.is_some())
+            .await
+    }
+
+    pub async fn update_entry(
+        &self,
+        incident_id: i64,
+        entry_id: i64,
+        version: i64,
+        patch: &EntryPatch,
+    ) -> Result<TimelineEntry, ClientError> {
+        let headers = [("if-match", version.to_string())];
+        let path = format!("/v1/incidents/{incident_id}/timeline/{entry_id}");
+        Ok(self.write(Method::PATCH, &path, Some(patch), &headers, true).await?.value)
+    }
+
+    pub async fn delete_entry(&self, incident_id: i64, entry_id: i64, version: i64) -> Result<TimelineEntry, ClientError> {
+        let headers = [("if-match", version.to_string())];
+        let path = format!("/v1/incidents/{incident_id}/timeline/{entry_id}");
+        Ok(self
+            .write::<(), _>(Method::DELETE, &path, None, &headers, true)
+            .await?
+            .value)
+    }
+
+    pub async fn sim_status(&self) -> Result<SimStatus, ClientError> {
+        self.get("/v1/sim").await
+    }
+
+    pub async fn inject_fault(&self, fault: &SimFault) -> Result<SimStatus, ClientError> {
+        Ok(self.write(Method::POST, "/v1/sim/faults", Some(fault), &[], false).await?.value)
+    }
+
+    /// Follow the event stream from `since` (or from now), reconnecting by itself.
+    pub fn events(&self, since: Option<i64>, settings: StreamSettings) -> EventStream {
+        events::subscribe(self.clone(), since, settings)
+    }
+}
+
+/// Percent-encode a path segment (ids are plain, but never trust that).
+fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

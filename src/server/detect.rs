@@ -1,0 +1,148 @@
+//! The detection loop: observations in, fleet changes out as events, health
+//! history, and — while an incident is open — immutable `detection` entries.
+
+use std::sync::atomic::Ordering;
+
+use tokio::sync::mpsc;
+
+use super::AppState;
+use crate::fleet::FleetChange;
+use crate::model::{
+    Alert, EntryKind, EventPayload, HealthSample, IncidentState, Observation, Source, Timestamp,
+    Visibility,
+};
+use crate::store::EntryRecord;
+
+/// Latency samples of every server go to the history this often (sim time).
+const SAMPLE_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+pub async fn observe_loop(state: AppState, mut rx: mpsc::Receiver<Observation>) {
+    let mut last_sample: Option<Timestamp> = None;
+    while let Some(observation) = rx.recv().await {
+        state.metrics.observations.fetch_add(1, Ordering::Relaxed);
+        let (changes, samples) = {
+            let mut fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
+            let changes = match &observation {
+                Observation::Probes { at, results } => fleet.observe(*at, results),
+                Observation::World { at, facts } => fleet.apply_facts(*at, facts),
+            };
+            let now = state.clock.now();
+            let due = last_sample.is_none_or(|t| now - t >= SAMPLE_EVERY);
+            let samples = if due {
+                last_sample = Some(now);
+                fleet
+                    .topology()
+                    .servers
+                    .iter()
+                    .map(|s| HealthSample {
+                        component_id: s.id.clone(),
+                        component: crate::model::ComponentKind::Server,
+                        at: now,
+                        state: s.health.state,
+                        latency_ms: s.health.latency_ms,
+                        error_rate: s.health.error_rate,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (changes, samples)
+        };
+        apply_changes(&state, changes, samples).await;
+    }
+}
+
+/// Persist and publish what the fleet reported.
+pub async fn apply_changes(state: &AppState, changes: Vec<FleetChange>, mut samples: Vec<HealthSample>) {
+    if changes.is_empty() && samples.is_empty() {
+        return;
+    }
+    let now = state.clock.now();
+    let mut events = Vec::with_capacity(changes.len());
+    let mut opened = Vec::new();
+    let mut resolved = Vec::new();
+    for change in changes {
+        match change {
+            FleetChange::Health(h) => {
+                samples.push(HealthSample {
+                    component_id: h.component_id.clone(),
+                    component: h.component,
+                    at: h.health.since,
+                    state: h.health.state,
+                    latency_ms: h.health.latency_ms,
+                    error_rate: h.health.error_rate,
+                });
+                events.push((now, EventPayload::Health(h)));
+            }
+            FleetChange::Topology(t) => events.push((now, EventPayload::Topology(t))),
+            FleetChange::AlertOpened(a) => {
+                opened.push(a.clone());
+                events.push((now, EventPayload::Alert(a)));
+            }
+            FleetChange::AlertResolved(a) => {
+                resolved.push(a.clone());
+                events.push((now, EventPayload::Alert(a)));
+            }
+        }
+    }
+    if !samples.is_empty()
+        && let Err(err) = state.store.append_health(&samples).await
+    {
+        tracing::error!(%err, "could not record health history");
+    }
+    if let Err(err) = state.hub.publish(events).await {
+        tracing::error!(%err, "could not publish fleet events");
+    }
+    if !opened.is_empty() || !resolved.is_empty() {
+        record_detections(state, &opened, &resolved).await;
+    }
+}
+
+/// Add one detection entry per alert change to every open incident.
+async fn record_detections(state: &AppState, opened: &[Alert], resolved: &[Alert]) {
+    let incidents = match state.store.list_incidents(Some(IncidentState::Open)).await {
+        Ok(list) => list,
+        Err(err) => {
+            tracing::error!(%err, "could not list open incidents for detections");
+            return;
+        }
+    };
+    for incident in &incidents {
+        let mut records: Vec<EntryRecord> = opened.iter().map(|a| detection_record(a, a.opened_at, "")).collect();
+        records.extend(
+            resolved
+                .iter()
+                .map(|a| detection_record(a, a.resolved_at.unwrap_or(a.opened_at), "cleared: ")),
+        );
+        add_entries(state, incident.id, records).await;
+    }
+}
+
+pub fn detection_record(alert: &Alert, at: Timestamp, prefix: &str) -> EntryRecord {
+    EntryRecord {
+        kind: EntryKind::Detection,
+        status: None,
+        visibility: Visibility::Internal,
+        body: format!("{prefix}{}", alert.message),
+        author: "detector".into(),
+        occurred_at: at,
+        starred: false,
+        marker: None,
+        source: Source::Detector,
+    }
+}
+
+/// Write entries the orchestrator itself makes and publish them.
+pub async fn add_entries(state: &AppState, incident_id: i64, records: Vec<EntryRecord>) {
+    let now = state.clock.now();
+    let mut events = Vec::new();
+    for record in records {
+        match state.store.create_entry(incident_id, &record, None, now).await {
+            Ok((entry, _)) => events.push((now, EventPayload::Timeline(entry))),
+            Err(err) => tracing::error!(%err, incident_id, "could not add a detection entry"),
+        }
+    }
+    if let Err(err) = state.hub.publish(events).await {
+        tracing::error!(%err, "could not publish detection entries");
+    }
+}

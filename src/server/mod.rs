@@ -1,0 +1,193 @@
+//! The orchestration API (DESIGN.md §3): axum router, auth, errors, the SSE
+//! event hub, OpenAPI, and the loop that turns observations into health,
+//! alerts and events.
+
+mod auth;
+mod clock;
+mod detect;
+mod error;
+mod hub;
+mod metrics;
+mod openapi;
+mod routes;
+mod sim_driver;
+mod sse;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, patch, post};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+pub use auth::{AccessRole, Caller, TokenEntry, Tokens, default_token_path, generated_token};
+pub use clock::Clock;
+pub use hub::Hub;
+pub use openapi::ApiDoc;
+
+use crate::fleet::Fleet;
+use crate::model::FleetSpec;
+use crate::probe::Probers;
+use crate::sim::{Scenario, Sim};
+use crate::store::Store;
+
+/// Request bodies larger than this get 413.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub tokens: Arc<Tokens>,
+    pub store: Arc<dyn Store>,
+    pub hub: Hub,
+    pub fleet: Arc<Mutex<Fleet>>,
+    pub sim: Option<SimHandle>,
+    pub clock: Clock,
+    pub metrics: Arc<metrics::Metrics>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+#[derive(Clone)]
+pub struct SimHandle {
+    pub sim: Arc<Mutex<Sim>>,
+    pub speed: f64,
+}
+
+/// How the world is observed.
+pub enum WorldSource {
+    /// A simulated fleet, driven at `speed` sim-seconds per real second.
+    Simulated {
+        seed: u64,
+        speed: f64,
+        scenario: Option<Scenario>,
+    },
+    /// Real probes of the targets the fleet file names.
+    Probed,
+}
+
+pub struct ServerConfig {
+    pub spec: FleetSpec,
+    pub store: Arc<dyn Store>,
+    pub tokens: Tokens,
+    pub source: WorldSource,
+}
+
+/// A started orchestrator: its state for the router, plus the background
+/// tasks, which stop when this is dropped or `shutdown` is called.
+pub struct Orchestrator {
+    pub state: AppState,
+    shutdown_tx: watch::Sender<bool>,
+    _probers: Option<Probers>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Orchestrator {
+    pub async fn start(config: ServerConfig) -> anyhow::Result<Orchestrator> {
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let (obs_tx, obs_rx) = mpsc::channel(4096);
+        let mut tasks = Vec::new();
+        let mut probers = None;
+        let (clock, sim) = match config.source {
+            WorldSource::Simulated { seed, speed, scenario } => {
+                if config.spec.is_probed() {
+                    anyhow::bail!(
+                        "this fleet file names real probe targets; the simulator (and --scenario) needs a fleet without them"
+                    );
+                }
+                if !(speed.is_finite() && speed > 0.0 && speed <= 100_000.0) {
+                    anyhow::bail!("--speed must be above 0 and at most 100000, got {speed}");
+                }
+                let start = chrono::Utc::now();
+                let mut world = Sim::new(&config.spec, seed, start);
+                if let Some(scenario) = scenario {
+                    world.load_scenario(scenario);
+                }
+                let clock = Clock::sim(start);
+                let sim = Arc::new(Mutex::new(world));
+                tasks.push(sim_driver::spawn(sim.clone(), speed, clock.clone(), obs_tx, shutdown.clone()));
+                (clock, Some(SimHandle { sim, speed }))
+            }
+            WorldSource::Probed => {
+                if !config.spec.is_probed() {
+                    anyhow::bail!("this fleet file names no probe targets; run it simulated");
+                }
+                probers = Some(crate::probe::spawn_probers(&config.spec, obs_tx));
+                (Clock::Wall, None)
+            }
+        };
+        let fleet = Arc::new(Mutex::new(Fleet::new(&config.spec, clock.now())));
+        let hub = Hub::start(config.store.clone());
+        let state = AppState {
+            tokens: Arc::new(config.tokens),
+            store: config.store,
+            hub,
+            fleet,
+            sim,
+            clock,
+            metrics: Arc::default(),
+            shutdown,
+        };
+        tasks.push(tokio::spawn(detect::observe_loop(state.clone(), obs_rx)));
+        Ok(Orchestrator {
+            state,
+            shutdown_tx,
+            _probers: probers,
+            tasks,
+        })
+    }
+
+    /// Stop the background tasks and end open event streams.
+    pub fn shutdown(&self) {
+        let _ = self.shutdown_tx.send(true);
+    }
+}
+
+impl Drop for Orchestrator {
+    fn drop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The whole API. `main` and the tests use this same router.
+pub fn router(state: AppState) -> Router {
+    use routes::{incidents, meta, sim, timeline, topology};
+    let v1 = Router::new()
+        .route("/openapi.json", get(meta::openapi))
+        .route("/topology", get(topology::topology))
+        .route("/health/{component_id}/history", get(topology::history))
+        .route("/alerts", get(topology::alerts))
+        .route("/events", get(sse::events))
+        .route("/incidents", get(incidents::list).post(incidents::create))
+        .route("/incidents/{id}", get(incidents::get).patch(incidents::update))
+        .route("/incidents/{id}/timeline", get(timeline::list).post(timeline::create))
+        .route(
+            "/incidents/{id}/timeline/{entry_id}",
+            patch(timeline::update).delete(timeline::delete),
+        )
+        .route("/sim", get(sim::status))
+        .route("/sim/faults", post(sim::inject));
+    Router::new()
+        .route("/healthz", get(meta::healthz))
+        .route("/metrics", get(metrics::metrics))
+        .nest("/v1", v1)
+        .fallback(meta::not_found)
+        .method_not_allowed_fallback(meta::method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), meta::count_requests))
+        .with_state(state)
+}
+
+/// Serve on an already bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

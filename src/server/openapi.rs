@@ -1,0 +1,71 @@
+//! The OpenAPI document, generated from the handlers' annotations and the
+//! model's schemas.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{metrics, routes, sse};
+use crate::model;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "warroom orchestration API",
+        version = "1",
+        description = "Live fleet health, incidents and their timeline, events, and the simulator. Errors are `{\"error\": {\"code\", \"message\"}}`. Roles: viewer (GET, events), responder (+ incidents and timeline), commander (+ plans, actions, simulator faults)."
+    ),
+    paths(
+        routes::meta::healthz,
+        metrics::metrics,
+        routes::meta::openapi,
+        routes::topology::topology,
+        routes::topology::history,
+        routes::topology::alerts,
+        sse::events,
+        routes::incidents::list,
+        routes::incidents::create,
+        routes::incidents::get,
+        routes::incidents::update,
+        routes::timeline::list,
+        routes::timeline::create,
+        routes::timeline::update,
+        routes::timeline::delete,
+        routes::sim::status,
+        routes::sim::inject,
+    ),
+    components(schemas(
+        model::ApiErrorBody, model::ApiError, model::Topology, model::Switch, model::Server,
+        model::Site, model::Cache, model::Database, model::Health, model::HealthState,
+        model::SwitchHealth, model::Role, model::Admin, model::HealthHistory, model::HealthSample,
+        model::ComponentKind, model::Alert, model::AlertKind, model::AlertSeverity, model::AlertList,
+        model::Event, model::EventPayload, model::EventKind, model::HealthEvent, model::TopologyEvent,
+        model::Incident, model::NewIncident, model::IncidentPatch, model::IncidentList,
+        model::Severity, model::IncidentStatus, model::IncidentState, model::Impact,
+        model::AffectedComponent, model::ComponentStatus, model::TimelineEntry, model::NewEntry,
+        model::EntryPatch, model::Timeline, model::EntryKind, model::UpdateStatus,
+        model::Visibility, model::Marker, model::Source, model::SimFault, model::FaultKind,
+        model::SimStatus, model::ScheduledStep, routes::meta::Liveness,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "meta", description = "liveness, metrics and this document"),
+        (name = "fleet", description = "topology, health history and alerts"),
+        (name = "events", description = "the live event stream"),
+        (name = "incidents", description = "incidents"),
+        (name = "timeline", description = "incident timelines"),
+        (name = "sim", description = "the simulator"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

@@ -1,0 +1,57 @@
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+
+use crate::model::{SimFault, SimStatus};
+use crate::server::auth::{AccessRole, Caller};
+use crate::server::error::{ApiResult, Failure};
+use crate::server::{AppState, SimHandle};
+use crate::store::AuditRecord;
+
+fn simulator(state: &AppState) -> ApiResult<&SimHandle> {
+    state.sim.as_ref().ok_or_else(|| {
+        Failure::new(StatusCode::NOT_FOUND, "no_simulator", "this orchestrator watches a real fleet; no simulator runs")
+    })
+}
+
+/// The simulator's clock, speed, scenario and its next steps.
+#[utoipa::path(get, path = "/v1/sim", tag = "sim",
+    responses((status = 200, body = SimStatus), (status = 404, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn status(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<SimStatus>> {
+    let handle = simulator(&state)?;
+    let sim = handle.sim.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(Json(sim.status(handle.speed)))
+}
+
+/// Inject a fault into the simulated world (commander only).
+#[utoipa::path(post, path = "/v1/sim/faults", tag = "sim", request_body = SimFault,
+    responses((status = 202, body = SimStatus), (status = 422, body = crate::model::ApiErrorBody), (status = 403, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn inject(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<SimFault>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<SimStatus>)> {
+    caller.require(AccessRole::Commander)?;
+    let handle = simulator(&state)?;
+    let Json(fault) = body?;
+    let status = {
+        let mut sim = handle.sim.lock().unwrap_or_else(|p| p.into_inner());
+        sim.inject(&fault).map_err(|e| Failure::invalid(e.to_string()))?;
+        sim.status(handle.speed)
+    };
+    let record = AuditRecord {
+        at: state.clock.now(),
+        actor: caller.name.clone(),
+        action: "sim.fault".into(),
+        target: fault.target.clone(),
+        incident_id: None,
+        detail: serde_json::json!({ "kind": fault.kind }),
+    };
+    if let Err(err) = state.store.append_audit(&record).await {
+        tracing::error!(%err, "could not audit a sim fault");
+    }
+    Ok((StatusCode::ACCEPTED, Json(status)))
+}

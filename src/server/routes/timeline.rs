@@ -1,0 +1,197 @@
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::{check_text, etag, if_match};
+use crate::model::{
+    EntryKind, EntryPatch, EventPayload, NewEntry, Source, Timeline, TimelineEntry, Visibility,
+};
+use crate::server::AppState;
+use crate::server::auth::{AccessRole, Caller};
+use crate::server::error::{ApiResult, Failure};
+use crate::store::EntryRecord;
+
+const BODY_MAX: usize = 64 * 1024;
+const KEY_MAX: usize = 200;
+
+/// An incident's timeline, oldest first by `occurred_at`.
+#[utoipa::path(get, path = "/v1/incidents/{id}/timeline", tag = "timeline", params(("id" = i64, Path)),
+    responses((status = 200, body = Timeline), (status = 404, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Timeline>> {
+    let Path(id) = path?;
+    state.store.get_incident(id).await?;
+    let entries = state.store.list_entries(id).await?;
+    Ok(Json(Timeline { incident_id: id, entries }))
+}
+
+fn check_body(kind: EntryKind, body: &str) -> ApiResult<()> {
+    if kind == EntryKind::Marker && body.is_empty() {
+        return Ok(());
+    }
+    check_text("body", body, BODY_MAX, true)
+}
+
+/// Add an entry (responder or commander). With an `Idempotency-Key`, a
+/// retry returns the entry the first call made (200) instead of a second one.
+#[utoipa::path(post, path = "/v1/incidents/{id}/timeline", tag = "timeline", request_body = NewEntry,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    responses((status = 201, body = TimelineEntry), (status = 200, description = "a retry with a known key", body = TimelineEntry), (status = 422, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Json<NewEntry>, JsonRejection>,
+) -> ApiResult<Response> {
+    caller.require(AccessRole::Responder)?;
+    let Path(incident_id) = path?;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let key = v.to_str().map_err(|_| Failure::invalid("Idempotency-Key must be printable text"))?;
+            if key.is_empty() || key.len() > KEY_MAX {
+                return Err(Failure::invalid(format!("Idempotency-Key must be 1 to {KEY_MAX} characters")));
+            }
+            Some(key.to_string())
+        }
+    };
+    let Json(new) = body?;
+    let now = state.clock.now();
+    let record = entry_record(new, &caller, now)?;
+    let (entry, created) = state
+        .store
+        .create_entry(incident_id, &record, key.as_deref(), now)
+        .await?;
+    let status = if created {
+        state.hub.publish(vec![(now, EventPayload::Timeline(entry.clone()))]).await?;
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, etag(entry.version), Json(entry)).into_response())
+}
+
+fn entry_record(new: NewEntry, caller: &Caller, now: crate::model::Timestamp) -> ApiResult<EntryRecord> {
+    let source = new.source.unwrap_or(Source::User);
+    if matches!(new.kind, EntryKind::Detection | EntryKind::Action)
+        || matches!(source, Source::Detector | Source::Action)
+    {
+        return Err(Failure::invalid(
+            "detection and action entries are written by the orchestrator; post a note, status_update or marker",
+        ));
+    }
+    match (new.kind, new.status) {
+        (EntryKind::StatusUpdate, None) => {
+            return Err(Failure::invalid(
+                "a status_update needs a status: one of investigating, identified, update, monitoring, resolved",
+            ));
+        }
+        (kind, Some(_)) if kind != EntryKind::StatusUpdate => {
+            return Err(Failure::invalid("only a status_update has a status"));
+        }
+        _ => {}
+    }
+    match (new.kind, new.marker) {
+        (EntryKind::Marker, None) => {
+            return Err(Failure::invalid(
+                "a marker entry needs a marker: one of detected, acknowledged, mitigated, resolved",
+            ));
+        }
+        (kind, Some(_)) if kind != EntryKind::Marker => {
+            return Err(Failure::invalid("only a marker entry has a marker"));
+        }
+        _ => {}
+    }
+    check_body(new.kind, &new.body)?;
+    if new.occurred_at.is_some_and(|t| t > now + chrono::TimeDelta::minutes(5)) {
+        return Err(Failure::invalid("occurred_at is in the future"));
+    }
+    let visibility = new.visibility.unwrap_or(match new.kind {
+        EntryKind::StatusUpdate => Visibility::Public,
+        _ => Visibility::Internal,
+    });
+    Ok(EntryRecord {
+        kind: new.kind,
+        status: new.status,
+        visibility,
+        body: new.body,
+        author: caller.name.clone(),
+        occurred_at: new.occurred_at.unwrap_or(now),
+        starred: new.starred,
+        marker: new.marker,
+        source,
+    })
+}
+
+/// Edit an entry. Needs `If-Match: <version>`; 409 with the current entry
+/// when someone else changed it first. Detector and action entries are immutable.
+#[utoipa::path(patch, path = "/v1/incidents/{id}/timeline/{entry_id}", tag = "timeline", request_body = EntryPatch,
+    params(("id" = i64, Path), ("entry_id" = i64, Path), ("If-Match" = i64, Header)),
+    responses((status = 200, body = TimelineEntry), (status = 409, body = crate::model::ApiErrorBody), (status = 428, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<(i64, i64)>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Json<EntryPatch>, JsonRejection>,
+) -> ApiResult<Response> {
+    caller.require(AccessRole::Responder)?;
+    let Path((incident_id, entry_id)) = path?;
+    let version = if_match(&headers)?;
+    let Json(patch) = body?;
+    let now = state.clock.now();
+    let current = state.store.get_entry(incident_id, entry_id).await?;
+    if let Some(body) = &patch.body {
+        check_body(current.kind, body)?;
+    }
+    if patch.status.is_some() && current.kind != EntryKind::StatusUpdate {
+        return Err(Failure::invalid("only a status_update has a status"));
+    }
+    if matches!(patch.marker, Some(Some(_))) && current.kind != EntryKind::Marker {
+        return Err(Failure::invalid("only a marker entry has a marker"));
+    }
+    if current.kind == EntryKind::Marker && matches!(patch.marker, Some(None)) {
+        return Err(Failure::invalid("a marker entry cannot lose its marker; delete it instead"));
+    }
+    if patch.occurred_at.is_some_and(|t| t > now + chrono::TimeDelta::minutes(5)) {
+        return Err(Failure::invalid("occurred_at is in the future"));
+    }
+    let entry = state
+        .store
+        .update_entry(incident_id, entry_id, version, &patch, &caller.name, now)
+        .await?;
+    state.hub.publish(vec![(now, EventPayload::Timeline(entry.clone()))]).await?;
+    Ok((etag(entry.version), Json(entry)).into_response())
+}
+
+/// Delete an entry (soft: it stays in the audit log). Needs `If-Match`.
+#[utoipa::path(delete, path = "/v1/incidents/{id}/timeline/{entry_id}", tag = "timeline",
+    params(("id" = i64, Path), ("entry_id" = i64, Path), ("If-Match" = i64, Header)),
+    responses((status = 200, description = "the entry as deleted, with `deleted_at`", body = TimelineEntry), (status = 409, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<(i64, i64)>, PathRejection>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    caller.require(AccessRole::Responder)?;
+    let Path((incident_id, entry_id)) = path?;
+    let version = if_match(&headers)?;
+    let now = state.clock.now();
+    let entry = state
+        .store
+        .delete_entry(incident_id, entry_id, version, &caller.name, now)
+        .await?;
+    state.hub.publish(vec![(now, EventPayload::Timeline(entry.clone()))]).await?;
+    Ok((etag(entry.version), Json(entry)).into_response())
+}

@@ -1,0 +1,64 @@
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::model::{AlertList, HealthHistory, Topology};
+use crate::server::AppState;
+use crate::server::auth::Caller;
+use crate::server::error::{ApiResult, Failure};
+
+/// The whole fleet now; `version` rises on every change.
+#[utoipa::path(get, path = "/v1/topology", tag = "fleet",
+    responses((status = 200, body = Topology), (status = 401, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn topology(State(state): State<AppState>, _caller: Caller) -> Json<Topology> {
+    let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
+    Json(fleet.topology().clone())
+}
+
+/// Alerts open now (switch suspect, stuck backends, stale connections, capacity, …).
+#[utoipa::path(get, path = "/v1/alerts", tag = "fleet",
+    responses((status = 200, body = AlertList)), security(("bearer" = [])))]
+pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> Json<AlertList> {
+    let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
+    Json(AlertList { alerts: fleet.alerts() })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// Only samples at or after this time.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// At most this many samples, the newest (default 1000, at most 10000).
+    pub limit: Option<u32>,
+}
+
+/// Recorded health of one switch, server, site or node: every state change
+/// plus periodic latency samples of servers.
+#[utoipa::path(get, path = "/v1/health/{component_id}/history", tag = "fleet",
+    params(("component_id" = String, Path), HistoryQuery),
+    responses((status = 200, body = HealthHistory), (status = 404, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn history(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+) -> ApiResult<Json<HealthHistory>> {
+    let Path(component_id) = path?;
+    let Query(query) = query?;
+    let known = {
+        let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
+        let t = fleet.topology();
+        t.servers.iter().any(|s| s.id == component_id)
+            || t.sites.iter().any(|s| s.id == component_id)
+            || t.switches.iter().any(|s| s.id == component_id)
+    };
+    if !known {
+        return Err(Failure::not_found(format!("no switch, server or site is called '{component_id}'")));
+    }
+    let limit = query.limit.unwrap_or(1000).clamp(1, 10_000);
+    let samples = state.store.health_history(&component_id, query.since, limit).await?;
+    Ok(Json(HealthHistory { component_id, samples }))
+}
