@@ -1,0 +1,329 @@
+//! Derived alerts: which conditions hold, and opening/resolving them.
+//!
+//! Alerts are settled per scope so that a call only re-checks what it
+//! touched: the servers whose state or settings changed, their switches, and
+//! the fleet-wide conditions (cache, database, stuck backends, capacity).
+
+use std::collections::BTreeMap;
+
+use super::FleetChange;
+use crate::model::{
+    Admin, Alert, AlertKind, AlertSeverity, DetectionSettings, HealthState, Role, Server, Switch,
+    SwitchHealth, Timestamp, Topology,
+};
+
+/// The stable id of an alert: `kind:target`.
+pub fn alert_id(kind: AlertKind, target: &str) -> String {
+    format!("{}:{target}", kind.as_str())
+}
+
+/// Backends stuck on a previous database writer, summed over sites (kept by
+/// the fleet so that settling alerts never walks every site).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct StuckSummary {
+    pub backends: u32,
+    pub sites: u32,
+}
+
+/// Alert kinds about the fleet as a whole; their targets move (a cache
+/// failover changes the active node), so they are settled by kind.
+const FLEET_WIDE: [AlertKind; 5] = [
+    AlertKind::CacheDown,
+    AlertKind::StaleClients,
+    AlertKind::DatabaseDown,
+    AlertKind::StuckBackends,
+    AlertKind::FailoverCapacity,
+];
+
+/// A condition that holds now, before it is matched against the open alerts.
+#[derive(Debug, Clone, PartialEq)]
+struct AlertDraft {
+    kind: AlertKind,
+    severity: AlertSeverity,
+    target: String,
+    message: String,
+}
+
+impl AlertDraft {
+    fn critical(kind: AlertKind, target: &str, message: String) -> Self {
+        AlertDraft {
+            kind,
+            severity: AlertSeverity::Critical,
+            target: target.to_string(),
+            message,
+        }
+    }
+}
+
+/// Matches conditions against the open alerts, one scope at a time: opens
+/// new alerts (opened at `at`), resolves those whose condition is gone (each
+/// exactly once), and refreshes the message of those still open without an
+/// event, so a changing count never looks like a new alert.
+pub(super) struct Settle<'a> {
+    open: &'a mut BTreeMap<String, Alert>,
+    at: Timestamp,
+    changes: Vec<FleetChange>,
+}
+
+impl<'a> Settle<'a> {
+    pub(super) fn new(open: &'a mut BTreeMap<String, Alert>, at: Timestamp) -> Self {
+        Settle {
+            open,
+            at,
+            changes: Vec::new(),
+        }
+    }
+
+    pub(super) fn into_changes(self) -> Vec<FleetChange> {
+        self.changes
+    }
+
+    /// `server_down` and `server_flapping` for one server.
+    pub(super) fn server(&mut self, server: &Server, detection: &DetectionSettings) {
+        let draft = match server.health.state {
+            HealthState::Down => Some(AlertDraft::critical(
+                AlertKind::ServerDown,
+                &server.id,
+                format!("{} is down{}", describe(server), sites_on(server)),
+            )),
+            HealthState::Flapping => Some(AlertDraft::critical(
+                AlertKind::ServerFlapping,
+                &server.id,
+                format!(
+                    "{} is flapping: {} in the last {}{}",
+                    describe(server),
+                    plural(
+                        server.health.transitions,
+                        "up/down transition",
+                        "up/down transitions"
+                    ),
+                    duration_words(detection.flap_window_s),
+                    sites_on(server),
+                ),
+            )),
+            _ => None,
+        };
+        let scope = [
+            alert_id(AlertKind::ServerDown, &server.id),
+            alert_id(AlertKind::ServerFlapping, &server.id),
+        ];
+        self.scope(&scope, draft.into_iter().collect());
+    }
+
+    /// `switch_suspect` for one switch; `behind` are the servers behind it.
+    pub(super) fn switch<'s>(&mut self, switch: &Switch, behind: impl Iterator<Item = &'s Server>) {
+        let draft = (switch.health != SwitchHealth::Ok).then(|| {
+            let unhealthy: Vec<&str> = behind
+                .filter(|s| s.health.state.is_unhealthy())
+                .map(|s| s.id.as_str())
+                .collect();
+            let message = if switch.health == SwitchHealth::Down {
+                format!(
+                    "switch {} down: all {} nodes behind it down ({})",
+                    switch.id,
+                    switch.nodes,
+                    unhealthy.join(", ")
+                )
+            } else {
+                format!(
+                    "switch {} suspect: {} of {} nodes behind it unhealthy ({})",
+                    switch.id,
+                    switch.unhealthy_nodes,
+                    switch.nodes,
+                    unhealthy.join(", ")
+                )
+            };
+            AlertDraft::critical(AlertKind::SwitchSuspect, &switch.id, message)
+        });
+        let scope = [alert_id(AlertKind::SwitchSuspect, &switch.id)];
+        self.scope(&scope, draft.into_iter().collect());
+    }
+
+    /// The fleet-wide alerts: cache, database, stale clients, stuck backends
+    /// and failover capacity. Walks servers once, never sites.
+    pub(super) fn fleet_wide(&mut self, topology: &Topology, stuck: StuckSummary) {
+        let scope: Vec<String> = self
+            .open
+            .values()
+            .filter(|a| FLEET_WIDE.contains(&a.kind))
+            .map(|a| a.id.clone())
+            .collect();
+        self.scope(&scope, fleet_wide_drafts(topology, stuck));
+    }
+
+    /// Settles one scope: `scope` are the ids that may be open for it,
+    /// `drafts` the conditions of that scope that hold now.
+    fn scope(&mut self, scope: &[String], drafts: Vec<AlertDraft>) {
+        let drafts: Vec<(String, AlertDraft)> = drafts
+            .into_iter()
+            .map(|d| (alert_id(d.kind, &d.target), d))
+            .collect();
+        for id in scope {
+            if drafts.iter().any(|(holding, _)| holding == id) {
+                continue;
+            }
+            if let Some(mut alert) = self.open.remove(id) {
+                alert.resolved_at = Some(self.at);
+                self.changes.push(FleetChange::AlertResolved(alert));
+            }
+        }
+        for (id, draft) in drafts {
+            if let Some(alert) = self.open.get_mut(&id) {
+                alert.message = draft.message;
+                continue;
+            }
+            let alert = Alert {
+                id: id.clone(),
+                kind: draft.kind,
+                severity: draft.severity,
+                target: draft.target,
+                message: draft.message,
+                opened_at: self.at,
+                resolved_at: None,
+            };
+            self.open.insert(id, alert.clone());
+            self.changes.push(FleetChange::AlertOpened(alert));
+        }
+    }
+}
+
+fn fleet_wide_drafts(topology: &Topology, stuck: StuckSummary) -> Vec<AlertDraft> {
+    let mut drafts = Vec::new();
+    if let Some(cache) = &topology.cache {
+        if cache.health.state.is_unhealthy() {
+            drafts.push(AlertDraft::critical(
+                AlertKind::CacheDown,
+                &cache.active,
+                format!(
+                    "active cache node {} is {}; sites that use the cache are degraded",
+                    cache.active,
+                    cache.health.state.as_str()
+                ),
+            ));
+        }
+        if cache.stale_clients > 0 {
+            drafts.push(AlertDraft::critical(
+                AlertKind::StaleClients,
+                &cache.active,
+                format!(
+                    "{} still connected to a previous cache node after failover to {} (epoch {}); recycle them",
+                    plural(cache.stale_clients, "web client is", "web clients are"),
+                    cache.active,
+                    cache.epoch
+                ),
+            ));
+        }
+    }
+
+    if let Some(database) = &topology.database
+        && database.health.state.is_unhealthy()
+    {
+        drafts.push(AlertDraft::critical(
+            AlertKind::DatabaseDown,
+            &database.writer,
+            format!(
+                "database writer {} is {}",
+                database.writer,
+                database.health.state.as_str()
+            ),
+        ));
+    }
+
+    if stuck.backends > 0 {
+        let target = topology
+            .database
+            .as_ref()
+            .map_or("database", |d| d.writer.as_str());
+        drafts.push(AlertDraft::critical(
+            AlertKind::StuckBackends,
+            target,
+            format!(
+                "{} on {} stuck on a previous database writer; restart them",
+                plural(stuck.backends, "backend", "backends"),
+                plural(stuck.sites, "site is", "sites are"),
+            ),
+        ));
+    }
+
+    let (stranded, free) = failover_capacity(&topology.servers);
+    if stranded > free {
+        drafts.push(AlertDraft {
+            kind: AlertKind::FailoverCapacity,
+            severity: AlertSeverity::Warning,
+            target: "failover-pool".to_string(),
+            message: format!(
+                "{} on unhealthy servers but only {} left on healthy ready failover servers",
+                plural(stranded, "site is", "sites are"),
+                plural(free, "free slot is", "free slots are"),
+            ),
+        });
+    }
+    drafts
+}
+
+/// (sites on unhealthy app/failover servers, free slots on Up and Ready failover servers).
+fn failover_capacity(servers: &[Server]) -> (u32, u32) {
+    let mut stranded = 0u32;
+    let mut free = 0u32;
+    for server in servers {
+        let hosts_sites = matches!(server.role, Role::App | Role::Failover);
+        if hosts_sites && server.health.state.is_unhealthy() {
+            stranded = stranded.saturating_add(server.site_count);
+        }
+        if server.role == Role::Failover
+            && server.health.state == HealthState::Up
+            && server.admin == Admin::Ready
+        {
+            free = free.saturating_add(server.capacity.saturating_sub(server.site_count));
+        }
+    }
+    (stranded, free)
+}
+
+/// "app server app-04 behind sw-2".
+fn describe(server: &Server) -> String {
+    format!(
+        "{} server {} behind {}",
+        server.role.as_str(),
+        server.id,
+        server.switch
+    )
+}
+
+/// "; 3 sites run on it", or nothing for a server without sites.
+fn sites_on(server: &Server) -> String {
+    if server.site_count == 0 {
+        String::new()
+    } else {
+        format!(
+            "; {} on it",
+            plural(server.site_count, "site runs", "sites run")
+        )
+    }
+}
+
+fn plural(n: u32, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// "15 minutes", "90 seconds", "hour" (as in "in the last hour").
+fn duration_words(seconds: u64) -> String {
+    let count = |n: u64, one: &str, many: &str| {
+        if n == 1 {
+            one.to_string()
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    if seconds.is_multiple_of(3600) {
+        count(seconds / 3600, "hour", "hours")
+    } else if seconds.is_multiple_of(60) {
+        count(seconds / 60, "minute", "minutes")
+    } else {
+        count(seconds, "second", "seconds")
+    }
+}
