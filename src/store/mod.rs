@@ -1,0 +1,238 @@
+//! Persistence behind a trait: incidents, their timelines, the event log, health
+//! history and the audit log.
+//!
+//! [`Store`] is the contract; [`SqliteStore`] implements it today and a
+//! PostgreSQL implementation can fill it later. The rules that do not depend on
+//! the backend (how a patch changes an incident, when an entry is immutable, what
+//! an idempotent retry is) live in `rules` and `idempotency` so every backend
+//! applies them the same way.
+//!
+//! Every write method returns only after its transaction committed durably, and
+//! every mutation of an incident or a timeline entry writes its audit record in
+//! that same transaction.
+
+mod error;
+mod idempotency;
+mod rules;
+mod sqlite;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::model::{
+    EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch,
+    IncidentState, Marker, NewIncident, Source, TimelineEntry, Timestamp, UpdateStatus, Visibility,
+};
+
+pub use error::{Conflicting, StoreError};
+pub use sqlite::SqliteStore;
+
+/// The storage contract of the orchestrator.
+///
+/// Versions (`expected_version`) are checked atomically with the write: of two
+/// writers holding the same version, exactly one succeeds and the other gets
+/// [`StoreError::Conflict`] with the current object.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates an incident at version 1. Its state follows its status
+    /// (`resolved` => resolved, with `resolved_at = now`); `started_at`
+    /// defaults to `now`. Audited as `incident.create`.
+    async fn create_incident(
+        &self,
+        new: &NewIncident,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Incident, StoreError>;
+
+    /// [`StoreError::NotFound`] when there is no such incident.
+    async fn get_incident(&self, id: i64) -> Result<Incident, StoreError>;
+
+    /// Incidents in the given state (all when `None`), newest first: by
+    /// `started_at` descending, then by id descending.
+    async fn list_incidents(
+        &self,
+        state: Option<IncidentState>,
+    ) -> Result<Vec<Incident>, StoreError>;
+
+    /// Applies the fields present in `patch` if the incident is still at
+    /// `expected_version`; the version then rises by one and `updated_at = now`.
+    /// Moving the status to `resolved` resolves the incident (`resolved_at =
+    /// now`); moving it away from `resolved` reopens it. A patch that changes
+    /// nothing returns the incident unchanged. Audited as `incident.update`.
+    async fn update_incident(
+        &self,
+        id: i64,
+        expected_version: i64,
+        patch: &IncidentPatch,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Incident, StoreError>;
+
+    /// Adds an entry (version 1, `recorded_at = now`) to an incident's timeline.
+    ///
+    /// With an idempotency key, a retry with the same key and the same content
+    /// returns the entry the first call made with `created == false`; the same
+    /// key with other content is [`StoreError::IdempotencyMismatch`]. An
+    /// `occurred_at` equal to `now` counts as "defaulted by the server" and is
+    /// left out of the comparison, so callers should pass `now` when the client
+    /// gave no time. Unknown incident => [`StoreError::NotFound`]. Audited as
+    /// `timeline.create`.
+    async fn create_entry(
+        &self,
+        incident_id: i64,
+        entry: &EntryRecord,
+        idempotency_key: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(TimelineEntry, bool), StoreError>;
+
+    /// A live (not deleted) entry of the incident, else [`StoreError::NotFound`].
+    async fn get_entry(&self, incident_id: i64, entry_id: i64)
+    -> Result<TimelineEntry, StoreError>;
+
+    /// The incident's live entries by `occurred_at`, then id. An unknown
+    /// incident is [`StoreError::NotFound`].
+    async fn list_entries(&self, incident_id: i64) -> Result<Vec<TimelineEntry>, StoreError>;
+
+    /// Applies the fields present in `patch` if the entry is still at
+    /// `expected_version`; sets `edited_at = now` and raises the version by one.
+    /// Deleted or unknown entries are [`StoreError::NotFound`]; entries from
+    /// detectors and actions are [`StoreError::Immutable`]. A patch that changes
+    /// nothing returns the entry unchanged. Audited as `timeline.update`.
+    async fn update_entry(
+        &self,
+        incident_id: i64,
+        entry_id: i64,
+        expected_version: i64,
+        patch: &EntryPatch,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<TimelineEntry, StoreError>;
+
+    /// Soft delete under the same checks as [`Store::update_entry`]: sets
+    /// `deleted_at = now`, raises the version and returns the deleted entry. It
+    /// leaves the timeline; the audit record (`timeline.delete`) keeps it.
+    async fn delete_entry(
+        &self,
+        incident_id: i64,
+        entry_id: i64,
+        expected_version: i64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<TimelineEntry, StoreError>;
+
+    /// Appends events in one transaction and returns them with their sequence
+    /// numbers, which rise by exactly one per event and are never reused, also
+    /// across restarts. An empty slice writes nothing.
+    async fn append_events(
+        &self,
+        events: &[(Timestamp, EventPayload)],
+    ) -> Result<Vec<Event>, StoreError>;
+
+    /// Up to `limit` events with `seq > after_seq`, ascending.
+    async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
+
+    /// The highest sequence number ever assigned; 0 when there is none.
+    async fn last_event_seq(&self) -> Result<i64, StoreError>;
+
+    /// Records health samples in one transaction.
+    async fn append_health(&self, samples: &[HealthSample]) -> Result<(), StoreError>;
+
+    /// A component's samples at or after `since`, ascending by time (ties in
+    /// insertion order); when more than `limit` match, the newest `limit`.
+    async fn health_history(
+        &self,
+        component_id: &str,
+        since: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<HealthSample>, StoreError>;
+
+    /// Audit records in the order they were written; only those of one
+    /// incident when `incident_id` is given.
+    async fn audit_log(&self, incident_id: Option<i64>) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Records an audit entry for a change made outside the store (actions,
+    /// plans, tokens).
+    async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+
+    /// Closes the connections after the writes in flight; later calls fail.
+    async fn close(&self);
+}
+
+/// A timeline entry as the server decided it (defaults filled in, author from
+/// the token), before the store gives it an id and `recorded_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryRecord {
+    pub kind: EntryKind,
+    pub status: Option<UpdateStatus>,
+    pub visibility: Visibility,
+    pub body: String,
+    pub author: String,
+    pub occurred_at: Timestamp,
+    pub starred: bool,
+    pub marker: Option<Marker>,
+    pub source: Source,
+}
+
+/// Who changed what, when. `detail` holds `{"before": …, "after": …}` for
+/// changes made through the store (`before` is null for creations).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditRecord {
+    // Spelled out rather than `Timestamp`: utoipa recognizes chrono's type by
+    // name, not through the alias.
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// What was done, e.g. `incident.create`, `timeline.update`.
+    pub action: String,
+    /// The object changed, as an API path, e.g. `incidents/4/timeline/17`.
+    pub target: String,
+    pub incident_id: Option<i64>,
+    pub detail: serde_json::Value,
+}
+
+/// Audit action names written by the store itself.
+pub mod audit_actions {
+    pub const INCIDENT_CREATE: &str = "incident.create";
+    pub const INCIDENT_UPDATE: &str = "incident.update";
+    pub const TIMELINE_CREATE: &str = "timeline.create";
+    pub const TIMELINE_UPDATE: &str = "timeline.update";
+    pub const TIMELINE_DELETE: &str = "timeline.delete";
+}
+
+/// The URL schemes [`open`] understands, for error messages and `--help`.
+pub const SUPPORTED_URLS: &str = "sqlite://PATH or sqlite::memory:";
+
+/// Opens (creating if missing) the store a URL names and brings its schema up
+/// to date.
+///
+/// `sqlite://PATH` is a SQLite file (its parent directory is created too);
+/// `sqlite::memory:` is a private in-memory database that lives as long as the
+/// returned store. Any other URL is refused with an error naming the supported
+/// schemes.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if sqlite::is_memory_url(url) {
+        return Ok(Arc::new(SqliteStore::open_in_memory().await?));
+    }
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(StoreError::Backend(format!(
+                "database URL {url:?} names no file; use {SUPPORTED_URLS}"
+            )));
+        }
+        return Ok(Arc::new(SqliteStore::open_file(path.as_ref()).await?));
+    }
+    let scheme = url.split(':').next().unwrap_or_default();
+    let hint = if matches!(scheme, "postgres" | "postgresql") {
+        "PostgreSQL is not supported yet; "
+    } else {
+        ""
+    };
+    Err(StoreError::Backend(format!(
+        "unsupported database URL scheme {scheme:?}: {hint}use {SUPPORTED_URLS}"
+    )))
+}

@@ -1,0 +1,372 @@
+//! The SQLite implementation of [`Store`].
+//!
+//! A file database gets one writer connection and a small pool of readers.
+//! SQLite allows one writer at a time anyway; funnelling writes through one
+//! connection queues them in the pool instead of failing with `SQLITE_BUSY`,
+//! and every write transaction starts with `BEGIN IMMEDIATE` so it holds the
+//! write lock from its first read (the version checks depend on that). WAL
+//! lets the readers run alongside the writer, and `synchronous = FULL` makes
+//! every commit durable before the call returns.
+
+mod codec;
+mod incidents;
+mod log;
+mod schema;
+mod timeline;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+use super::{AuditRecord, EntryRecord, Store, StoreError};
+use crate::model::{
+    EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch, IncidentState,
+    NewIncident, TimelineEntry, Timestamp,
+};
+
+/// How long a connection waits for another process's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const READER_CONNECTIONS: u32 = 4;
+
+/// `true` for the URLs that name a private in-memory database.
+pub(super) fn is_memory_url(url: &str) -> bool {
+    matches!(url, "sqlite::memory:" | "sqlite://:memory:")
+}
+
+/// A [`Store`] in a SQLite database.
+pub struct SqliteStore {
+    writer: SqlitePool,
+    /// The same pool as `writer` for in-memory databases, which exist only
+    /// inside their one connection.
+    reader: SqlitePool,
+    location: Location,
+}
+
+enum Location {
+    File(PathBuf),
+    Memory,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Location::File(path) => write!(f, "SqliteStore({})", path.display()),
+            Location::Memory => f.write_str("SqliteStore(:memory:)"),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens the database file, creating it and its parent directory if
+    /// missing, and migrates its schema.
+    pub async fn open_file(path: &Path) -> Result<Self, StoreError> {
+        let context = |err: &dyn fmt::Display| {
+            StoreError::Backend(format!("cannot open database {}: {err}", path.display()))
+        };
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|err| context(&err))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .synchronous(SqliteSynchronous::Full);
+        // WAL is a property of the file: the writer sets it once, readers
+        // inherit it (setting it again would need an exclusive lock).
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone().journal_mode(SqliteJournalMode::Wal))
+            .await
+            .map_err(|err| context(&err))?;
+        schema::migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READER_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|err| context(&err))?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            location: Location::File(path.to_owned()),
+        })
+    }
+
+    /// A private in-memory database that lives as long as this store.
+    pub async fn open_in_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        // One connection that is never closed: the database is that connection.
+        let pool = SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        schema::migrate(&pool).await?;
+        Ok(SqliteStore {
+            writer: pool.clone(),
+            reader: pool,
+            location: Location::Memory,
+        })
+    }
+
+    /// A transaction that holds the database's write lock from its start.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn create_incident(
+        &self,
+        new: &NewIncident,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Incident, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let incident = incidents::create(&mut tx, new, actor, now).await?;
+        tx.commit().await?;
+        Ok(incident)
+    }
+
+    async fn get_incident(&self, id: i64) -> Result<Incident, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        incidents::get(&mut conn, id).await
+    }
+
+    async fn list_incidents(
+        &self,
+        state: Option<IncidentState>,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        incidents::list(&mut conn, state).await
+    }
+
+    async fn update_incident(
+        &self,
+        id: i64,
+        expected_version: i64,
+        patch: &IncidentPatch,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Incident, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let incident = incidents::update(&mut tx, id, expected_version, patch, actor, now).await?;
+        tx.commit().await?;
+        Ok(incident)
+    }
+
+    async fn create_entry(
+        &self,
+        incident_id: i64,
+        entry: &EntryRecord,
+        idempotency_key: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(TimelineEntry, bool), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let created = timeline::create(&mut tx, incident_id, entry, idempotency_key, now).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn get_entry(
+        &self,
+        incident_id: i64,
+        entry_id: i64,
+    ) -> Result<TimelineEntry, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        timeline::get(&mut conn, incident_id, entry_id).await
+    }
+
+    async fn list_entries(&self, incident_id: i64) -> Result<Vec<TimelineEntry>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        timeline::list(&mut conn, incident_id).await
+    }
+
+    async fn update_entry(
+        &self,
+        incident_id: i64,
+        entry_id: i64,
+        expected_version: i64,
+        patch: &EntryPatch,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<TimelineEntry, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let entry = timeline::update(
+            &mut tx,
+            incident_id,
+            entry_id,
+            expected_version,
+            patch,
+            actor,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(entry)
+    }
+
+    async fn delete_entry(
+        &self,
+        incident_id: i64,
+        entry_id: i64,
+        expected_version: i64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<TimelineEntry, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let entry =
+            timeline::delete(&mut tx, incident_id, entry_id, expected_version, actor, now).await?;
+        tx.commit().await?;
+        Ok(entry)
+    }
+
+    async fn append_events(
+        &self,
+        events: &[(Timestamp, EventPayload)],
+    ) -> Result<Vec<Event>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let encoded = log::encode_events(events)?;
+        let mut tx = self.begin_write().await?;
+        let seqs = log::insert_events(&mut tx, &encoded).await?;
+        tx.commit().await?;
+        Ok(seqs
+            .into_iter()
+            .zip(events)
+            .map(|(seq, (at, payload))| Event {
+                seq,
+                at: *at,
+                payload: payload.clone(),
+            })
+            .collect())
+    }
+
+    async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        log::events_since(&mut conn, after_seq, limit).await
+    }
+
+    async fn last_event_seq(&self) -> Result<i64, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        log::last_event_seq(&mut conn).await
+    }
+
+    async fn append_health(&self, samples: &[HealthSample]) -> Result<(), StoreError> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let encoded = log::encode_samples(samples)?;
+        let mut tx = self.begin_write().await?;
+        log::insert_samples(&mut tx, &encoded).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn health_history(
+        &self,
+        component_id: &str,
+        since: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<HealthSample>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        log::health_history(&mut conn, component_id, since, limit).await
+    }
+
+    async fn audit_log(&self, incident_id: Option<i64>) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        log::audit_log(&mut conn, incident_id).await
+    }
+
+    async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        log::insert_audit(&mut tx, record).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn pragma(store: &SqliteStore, name: &str) -> String {
+        let mut conn = store.writer.acquire().await.expect("a connection");
+        let value: sqlx::sqlite::SqliteRow = sqlx::query(&format!("PRAGMA {name}"))
+            .fetch_one(&mut *conn)
+            .await
+            .expect("pragma answers");
+        use sqlx::Row;
+        value
+            .try_get::<String, _>(0)
+            .or_else(|_| value.try_get::<i64, _>(0).map(|n| n.to_string()))
+            .expect("a value")
+    }
+
+    #[tokio::test]
+    async fn a_file_database_is_durable_wal_with_foreign_keys() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("nested/dirs/warroom.db");
+        let store = SqliteStore::open_file(&path).await.expect("opens");
+        assert!(
+            path.exists(),
+            "the file and its parent directories are created"
+        );
+        assert_eq!(pragma(&store, "journal_mode").await, "wal");
+        assert_eq!(pragma(&store, "synchronous").await, "2", "2 is FULL");
+        assert_eq!(pragma(&store, "foreign_keys").await, "1");
+        assert_eq!(pragma(&store, "busy_timeout").await, "5000");
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn migrations_are_applied_once_and_reopening_is_a_no_op() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("warroom.db");
+        let store = SqliteStore::open_file(&path).await.expect("opens");
+        store.close().await;
+        let store = SqliteStore::open_file(&path).await.expect("reopens");
+        let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_version")
+            .fetch_all(&store.reader)
+            .await
+            .expect("schema_version readable");
+        assert_eq!(versions, (1..=schema::CURRENT_VERSION).collect::<Vec<_>>());
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_database_from_a_newer_build_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("warroom.db");
+        let store = SqliteStore::open_file(&path).await.expect("opens");
+        sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
+            .bind(schema::CURRENT_VERSION + 1)
+            .execute(&store.writer)
+            .await
+            .expect("insert");
+        store.close().await;
+        let err = SqliteStore::open_file(&path).await.expect_err("refused");
+        assert!(err.to_string().contains("newer"), "{err}");
+    }
+}
