@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use warroom::cli;
 
 #[derive(Parser)]
-#[command(name = "warroom", version, about = "Incident war-room console and orchestration API")]
+#[command(
+    name = "warroom",
+    version,
+    about = "Incident war-room console and orchestration API"
+)]
 struct Cli {
     /// API URL(s) of a running `warroom serve`; several (comma-separated) are replicas tried in order.
     #[arg(long, env = "WARROOM_API", value_delimiter = ',', global = true)]
@@ -55,14 +59,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Serve(args)) => cli::serve(args),
-        Some(Command::Demo { .. }) => Err(cli::not_yet("demo")),
+        Some(Command::Demo {
+            scenario,
+            speed,
+            read_only,
+        }) => cli::demo(
+            cli::DemoOptions {
+                scenario,
+                speed,
+                read_only,
+            },
+            cli::ConsoleOptions::new(cli.api, cli.token),
+        ),
         Some(Command::Export { .. }) => Err(cli::not_yet("export")),
         Some(Command::Import { .. }) => Err(cli::not_yet("import")),
         Some(Command::Drill { .. }) => Err(cli::not_yet("drill")),
-        None => {
-            let _ = (&cli.api, &cli.token);
-            Err(cli::not_yet("the console"))
-        }
+        None => cli::console(cli::ConsoleOptions::new(cli.api, cli.token)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

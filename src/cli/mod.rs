@@ -1,7 +1,9 @@
 //! What each subcommand does, once `main` has parsed it.
 
+mod console;
 mod serve;
 
+pub use console::{ConsoleOptions, DemoOptions, console, demo};
 pub use serve::{ServeArgs, serve};
 
 /// An error with the exit code it should end the process with.

@@ -52,14 +52,20 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (fleet_name, spec) = match &args.fleet {
         Some(path) => {
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read fleet file {name}"))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read fleet file {name}"))?;
             (name.clone(), FleetSpec::parse(&name, &text)?)
         }
-        None => ("the embedded demo fleet".to_string(), FleetSpec::parse("demo.toml", DEMO_FLEET)?),
+        None => (
+            "the embedded demo fleet".to_string(),
+            FleetSpec::parse("demo.toml", DEMO_FLEET)?,
+        ),
     };
     let source = if spec.is_probed() {
         if args.scenario.is_some() {
-            anyhow::bail!("{fleet_name} names real probe targets; --scenario needs a simulated fleet");
+            anyhow::bail!(
+                "{fleet_name} names real probe targets; --scenario needs a simulated fleet"
+            );
         }
         WorldSource::Probed
     } else {
@@ -74,7 +80,8 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(url) => url,
         None => {
             let dir = data_dir()?;
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
             format!("sqlite://{}", dir.join("warroom.db").display())
         }
     };
@@ -85,7 +92,10 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
             let path = server::default_token_path(&data_dir()?);
             let (tokens, created) = server::generated_token(&path)?;
             if created {
-                println!("created a commander token in {} (mode 0600)", path.display());
+                println!(
+                    "created a commander token in {} (mode 0600)",
+                    path.display()
+                );
             } else {
                 println!("using the commander token in {}", path.display());
             }
@@ -94,7 +104,9 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let describe = match &source {
         WorldSource::Probed => "probed for real".to_string(),
-        WorldSource::Simulated { speed, scenario, .. } => match scenario {
+        WorldSource::Simulated {
+            speed, scenario, ..
+        } => match scenario {
             Some(s) => format!("simulated, scenario {} at {speed}x", s.name),
             None => format!("simulated at {speed}x"),
         },

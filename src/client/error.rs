@@ -63,12 +63,16 @@ impl ClientError {
         let status = response.status();
         let bytes = response.bytes().await.unwrap_or_default();
         let parsed: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-        let body: Option<ApiErrorBody> = parsed.clone().and_then(|v| serde_json::from_value(v).ok());
+        let body: Option<ApiErrorBody> =
+            parsed.clone().and_then(|v| serde_json::from_value(v).ok());
         let (code, message) = match body {
             Some(b) => (b.error.code, b.error.message),
             None => (
                 "http_error".to_string(),
-                format!("the API answered {}", status.canonical_reason().unwrap_or("with an error")),
+                format!(
+                    "the API answered {}",
+                    status.canonical_reason().unwrap_or("with an error")
+                ),
             ),
         };
         if status == StatusCode::CONFLICT

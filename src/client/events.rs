@@ -35,10 +35,16 @@ impl Default for StreamSettings {
 pub enum StreamItem {
     /// Connected to `url`. `resumed` is false when events may have been
     /// missed (no sequence number known yet): refetch snapshots then.
-    Connected { url: String, resumed: bool },
+    Connected {
+        url: String,
+        resumed: bool,
+    },
     Event(Box<Event>),
     /// The connection failed or dropped; the next try is in `retry_in`.
-    Disconnected { error: String, retry_in: Duration },
+    Disconnected {
+        error: String,
+        retry_in: Duration,
+    },
 }
 
 /// A live subscription; dropping it stops the background task.
@@ -68,7 +74,11 @@ impl Drop for StreamGuard {
     }
 }
 
-pub(super) fn subscribe(client: Client, since: Option<i64>, settings: StreamSettings) -> EventStream {
+pub(super) fn subscribe(
+    client: Client,
+    since: Option<i64>,
+    settings: StreamSettings,
+) -> EventStream {
     let (tx, rx) = mpsc::channel(1024);
     let task = tokio::spawn(run(client, since, settings, tx));
     EventStream {
@@ -84,7 +94,12 @@ enum End {
     Failed { error: String, healthy: bool },
 }
 
-async fn run(client: Client, mut last: Option<i64>, settings: StreamSettings, tx: mpsc::Sender<StreamItem>) {
+async fn run(
+    client: Client,
+    mut last: Option<i64>,
+    settings: StreamSettings,
+    tx: mpsc::Sender<StreamItem>,
+) {
     let urls = client.urls().to_vec();
     let mut index = urls
         .iter()
@@ -105,7 +120,8 @@ async fn run(client: Client, mut last: Option<i64>, settings: StreamSettings, tx
                 }
                 // Move on to the next replica; back off once every URL has failed in a row.
                 index = (index + 1) % urls.len();
-                let wait = if failures_in_round > 0 && failures_in_round % urls.len() == 0 {
+                let wait = if failures_in_round > 0 && failures_in_round.is_multiple_of(urls.len())
+                {
                     let jittered = backoff.mul_f64(rand::rng().random_range(0.5..=1.0));
                     backoff = (backoff * 2).min(settings.max_backoff);
                     jittered
@@ -155,7 +171,10 @@ async fn connect_and_follow(
     let response = match tokio::time::timeout(headers_deadline, request.send()).await {
         Err(_) => {
             return End::Failed {
-                error: format!("no answer from {base} within {} s", headers_deadline.as_secs()),
+                error: format!(
+                    "no answer from {base} within {} s",
+                    headers_deadline.as_secs()
+                ),
                 healthy: false,
             };
         }
@@ -186,16 +205,26 @@ async fn connect_and_follow(
     }
     let mut stream = response.bytes_stream().eventsource();
     let mut healthy = false;
+    // One watchdog for the connection, not a timer per event: at a thousand
+    // events a second a per-event timeout costs more than the parsing.
+    let mut watchdog = tokio::time::interval(settings.idle_timeout / 2);
+    watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    watchdog.tick().await;
+    let mut last_data = tokio::time::Instant::now();
     loop {
-        let next = match tokio::time::timeout(settings.idle_timeout, stream.next()).await {
-            Err(_) => {
-                return End::Failed {
-                    error: format!("{base} went silent for {} s", settings.idle_timeout.as_secs()),
-                    healthy,
-                };
+        let next = tokio::select! {
+            next = stream.next() => next,
+            _ = watchdog.tick() => {
+                if last_data.elapsed() >= settings.idle_timeout {
+                    return End::Failed {
+                        error: format!("{base} went silent for {} s", settings.idle_timeout.as_secs()),
+                        healthy,
+                    };
+                }
+                continue;
             }
-            Ok(next) => next,
         };
+        last_data = tokio::time::Instant::now();
         match next {
             None => {
                 return End::Failed {

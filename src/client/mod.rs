@@ -86,7 +86,9 @@ impl Client {
             let parsed = reqwest::Url::parse(url)
                 .map_err(|e| ClientError::Config(format!("'{url}' is not a URL: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(ClientError::Config(format!("'{url}' must start with http:// or https://")));
+                return Err(ClientError::Config(format!(
+                    "'{url}' must start with http:// or https://"
+                )));
             }
             urls.push(url.trim_end_matches('/').to_string());
         }
@@ -157,7 +159,8 @@ impl Client {
                 Err(err) => {
                     let error = ClientError::from_reqwest(&err, &self.inner.urls[index]);
                     // A connect failure means the request never arrived: safe to try the next URL.
-                    let next = err.is_connect() || (retry_safe && (err.is_timeout() || err.is_request()));
+                    let next =
+                        err.is_connect() || (retry_safe && (err.is_timeout() || err.is_request()));
                     last_error = Some(error);
                     if !next {
                         break;
@@ -168,14 +171,17 @@ impl Client {
         Err(last_error.unwrap_or_else(|| ClientError::Config("no API URL given".into())))
     }
 
-    async fn json<T: DeserializeOwned>(response: reqwest::Response) -> Result<(T, StatusCode), ClientError> {
+    async fn json<T: DeserializeOwned>(
+        response: reqwest::Response,
+    ) -> Result<(T, StatusCode), ClientError> {
         let status = response.status();
         if status.is_success() {
             let bytes = response
                 .bytes()
                 .await
                 .map_err(|e| ClientError::from_reqwest(&e, ""))?;
-            let value = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))?;
+            let value =
+                serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))?;
             Ok((value, status))
         } else {
             Err(ClientError::from_response(response).await)
@@ -228,7 +234,10 @@ impl Client {
         if !response.status().is_success() {
             return Err(ClientError::from_response(response).await);
         }
-        response.text().await.map_err(|e| ClientError::from_reqwest(&e, ""))
+        response
+            .text()
+            .await
+            .map_err(|e| ClientError::from_reqwest(&e, ""))
     }
 
     pub async fn openapi(&self) -> Result<serde_json::Value, ClientError> {
@@ -244,10 +253,14 @@ impl Client {
     }
 
     pub async fn health_history(&self, component_id: &str) -> Result<HealthHistory, ClientError> {
-        self.get(&format!("/v1/health/{}/history", encode(component_id))).await
+        self.get(&format!("/v1/health/{}/history", encode(component_id)))
+            .await
     }
 
-    pub async fn incidents(&self, state: Option<IncidentState>) -> Result<Vec<Incident>, ClientError> {
+    pub async fn incidents(
+        &self,
+        state: Option<IncidentState>,
+    ) -> Result<Vec<Incident>, ClientError> {
         let path = match state {
             None => "/v1/incidents".to_string(),
             Some(IncidentState::Open) => "/v1/incidents?state=open".to_string(),
@@ -261,19 +274,30 @@ impl Client {
     }
 
     pub async fn create_incident(&self, new: &NewIncident) -> Result<Incident, ClientError> {
-        let written = self.write(Method::POST, "/v1/incidents", Some(new), &[], false).await?;
+        let written = self
+            .write(Method::POST, "/v1/incidents", Some(new), &[], false)
+            .await?;
         Ok(written.value)
     }
 
     /// Change an incident based on `version`; `ClientError::Conflict` carries the current one.
-    pub async fn update_incident(&self, id: i64, version: i64, patch: &IncidentPatch) -> Result<Incident, ClientError> {
+    pub async fn update_incident(
+        &self,
+        id: i64,
+        version: i64,
+        patch: &IncidentPatch,
+    ) -> Result<Incident, ClientError> {
         let headers = [("if-match", version.to_string())];
         let path = format!("/v1/incidents/{id}");
-        Ok(self.write(Method::PATCH, &path, Some(patch), &headers, true).await?.value)
+        Ok(self
+            .write(Method::PATCH, &path, Some(patch), &headers, true)
+            .await?
+            .value)
     }
 
     pub async fn timeline(&self, incident_id: i64) -> Result<Timeline, ClientError> {
-        self.get(&format!("/v1/incidents/{incident_id}/timeline")).await
+        self.get(&format!("/v1/incidents/{incident_id}/timeline"))
+            .await
     }
 
     /// Add an entry. With a key, retrying is safe: the server makes it once.
@@ -287,8 +311,14 @@ impl Client {
             .map(|k| vec![("idempotency-key", k.to_string())])
             .unwrap_or_default();
         let path = format!("/v1/incidents/{incident_id}/timeline");
-        self.write(Method::POST, &path, Some(entry), &headers, idempotency_key.is_some())
-            .await
+        self.write(
+            Method::POST,
+            &path,
+            Some(entry),
+            &headers,
+            idempotency_key.is_some(),
+        )
+        .await
     }
 
     pub async fn update_entry(
@@ -300,10 +330,18 @@ impl Client {
     ) -> Result<TimelineEntry, ClientError> {
         let headers = [("if-match", version.to_string())];
         let path = format!("/v1/incidents/{incident_id}/timeline/{entry_id}");
-        Ok(self.write(Method::PATCH, &path, Some(patch), &headers, true).await?.value)
+        Ok(self
+            .write(Method::PATCH, &path, Some(patch), &headers, true)
+            .await?
+            .value)
     }
 
-    pub async fn delete_entry(&self, incident_id: i64, entry_id: i64, version: i64) -> Result<TimelineEntry, ClientError> {
+    pub async fn delete_entry(
+        &self,
+        incident_id: i64,
+        entry_id: i64,
+        version: i64,
+    ) -> Result<TimelineEntry, ClientError> {
         let headers = [("if-match", version.to_string())];
         let path = format!("/v1/incidents/{incident_id}/timeline/{entry_id}");
         Ok(self
@@ -317,7 +355,10 @@ impl Client {
     }
 
     pub async fn inject_fault(&self, fault: &SimFault) -> Result<SimStatus, ClientError> {
-        Ok(self.write(Method::POST, "/v1/sim/faults", Some(fault), &[], false).await?.value)
+        Ok(self
+            .write(Method::POST, "/v1/sim/faults", Some(fault), &[], false)
+            .await?
+            .value)
     }
 
     /// Follow the event stream from `since` (or from now), reconnecting by itself.

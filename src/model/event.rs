@@ -1,5 +1,5 @@
-use serde::{Deserialize, Serialize};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
@@ -9,12 +9,45 @@ use super::{
 
 /// One event on `GET /v1/events`. `seq` is the SSE `id:` and rises by one
 /// per event, across restarts of the orchestrator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Event {
     pub seq: i64,
     pub at: DateTime<Utc>,
     #[serde(flatten)]
     pub payload: EventPayload,
+}
+
+/// Reads `{seq, at, kind, data}` without serde's buffering of flattened
+/// fields: every console parses every event, so this is on the hot path.
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+
+        #[derive(Deserialize)]
+        struct Wire<'a> {
+            seq: i64,
+            at: DateTime<Utc>,
+            kind: EventKind,
+            #[serde(borrow)]
+            data: &'a serde_json::value::RawValue,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        let data = wire.data.get();
+        let payload = match wire.kind {
+            EventKind::Topology => serde_json::from_str(data).map(EventPayload::Topology),
+            EventKind::Health => serde_json::from_str(data).map(EventPayload::Health),
+            EventKind::Alert => serde_json::from_str(data).map(EventPayload::Alert),
+            EventKind::Incident => serde_json::from_str(data).map(EventPayload::Incident),
+            EventKind::Timeline => serde_json::from_str(data).map(EventPayload::Timeline),
+            EventKind::Action => serde_json::from_str(data).map(EventPayload::Action),
+        }
+        .map_err(D::Error::custom)?;
+        Ok(Event {
+            seq: wire.seq,
+            at: wire.at,
+            payload,
+        })
+    }
 }
 
 impl Event {

@@ -357,7 +357,10 @@ impl RawFleet {
         for (i, sw) in self.switches.iter().enumerate() {
             c.id(&format!("switch[{i}].id"), &sw.id)?;
             if !switch_ids.insert(sw.id.clone()) {
-                return Err(c.err(format!("switch[{i}].id"), format!("duplicate switch '{}'", sw.id)));
+                return Err(c.err(
+                    format!("switch[{i}].id"),
+                    format!("duplicate switch '{}'", sw.id),
+                ));
             }
             switches.push(sw.id.clone());
         }
@@ -371,7 +374,10 @@ impl RawFleet {
             let field = format!("server[{i}]");
             c.id(&format!("{field}.id"), &s.id)?;
             if server_ids.insert(s.id.clone(), s.role).is_some() {
-                return Err(c.err(format!("{field}.id"), format!("duplicate server '{}'", s.id)));
+                return Err(c.err(
+                    format!("{field}.id"),
+                    format!("duplicate server '{}'", s.id),
+                ));
             }
             if !switch_ids.contains(&s.switch) {
                 return Err(c.err(
@@ -383,13 +389,21 @@ impl RawFleet {
             if hosts_sites && s.capacity == 0 {
                 return Err(c.err(
                     format!("{field}.capacity"),
-                    format!("{} server '{}' needs a capacity above 0", s.role.as_str(), s.id),
+                    format!(
+                        "{} server '{}' needs a capacity above 0",
+                        s.role.as_str(),
+                        s.id
+                    ),
                 ));
             }
             if !hosts_sites && s.capacity != 0 {
                 return Err(c.err(
                     format!("{field}.capacity"),
-                    format!("only app and failover servers host sites; '{}' is {}", s.id, s.role.as_str()),
+                    format!(
+                        "only app and failover servers host sites; '{}' is {}",
+                        s.id,
+                        s.role.as_str()
+                    ),
                 ));
             }
             let probe = match s.probe {
@@ -406,9 +420,9 @@ impl RawFleet {
                             ProbeTarget::Http(url)
                         }
                         (None, Some(addr)) => {
-                            let valid = addr
-                                .rsplit_once(':')
-                                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+                            let valid = addr.rsplit_once(':').is_some_and(|(host, port)| {
+                                !host.is_empty() && port.parse::<u16>().is_ok()
+                            });
                             if !valid {
                                 return Err(c.err(
                                     format!("{field}.probe.tcp"),
@@ -440,7 +454,14 @@ impl RawFleet {
                 || s.rise.is_some()
                 || s.fall.is_some();
             let settings = if overridden {
-                Some(c.settings(&field, probe_defaults, s.interval_ms, s.timeout_ms, s.rise, s.fall)?)
+                Some(c.settings(
+                    &field,
+                    probe_defaults,
+                    s.interval_ms,
+                    s.timeout_ms,
+                    s.rise,
+                    s.fall,
+                )?)
             } else {
                 None
             };
@@ -468,11 +489,18 @@ impl RawFleet {
         let cluster = |field: &str, role: Role, active: String, standby: Vec<String>| {
             let mut seen = BTreeSet::new();
             for (j, id) in std::iter::once(&active).chain(standby.iter()).enumerate() {
-                let f = if j == 0 { format!("{field}.active") } else { format!("{field}.standby[{}]", j - 1) };
+                let f = if j == 0 {
+                    format!("{field}.active")
+                } else {
+                    format!("{field}.standby[{}]", j - 1)
+                };
                 match server_ids.get(id) {
                     None => return Err(c.err(f, format!("unknown server '{id}'"))),
                     Some(r) if *r != role => {
-                        return Err(c.err(f, format!("'{id}' has role {}, expected {}", r.as_str(), role.as_str())));
+                        return Err(c.err(
+                            f,
+                            format!("'{id}' has role {}, expected {}", r.as_str(), role.as_str()),
+                        ));
                     }
                     Some(_) => {}
                 }
@@ -501,12 +529,19 @@ impl RawFleet {
                 return Err(c.err(format!("{field}.id"), format!("duplicate site '{}'", s.id)));
             }
             let Some(home) = servers.iter().find(|srv| srv.id == s.home) else {
-                return Err(c.err(format!("{field}.home"), format!("unknown server '{}'", s.home)));
+                return Err(c.err(
+                    format!("{field}.home"),
+                    format!("unknown server '{}'", s.home),
+                ));
             };
             if home.role != Role::App {
                 return Err(c.err(
                     format!("{field}.home"),
-                    format!("'{}' is a {} server; a site's home must be an app server", home.id, home.role.as_str()),
+                    format!(
+                        "'{}' is a {} server; a site's home must be an app server",
+                        home.id,
+                        home.role.as_str()
+                    ),
                 ));
             }
             let n = load.entry(home.id.as_str()).or_insert(0);
@@ -514,7 +549,10 @@ impl RawFleet {
             if *n > home.capacity {
                 return Err(c.err(
                     format!("{field}.home"),
-                    format!("server '{}' is over its capacity of {}", home.id, home.capacity),
+                    format!(
+                        "server '{}' is over its capacity of {}",
+                        home.id, home.capacity
+                    ),
                 ));
             }
             sites.push(SiteSpec {
@@ -568,12 +606,17 @@ home = "app-1"
         let text = SMALL.replace("switch = \"sw-1\"", "switch = \"sw-9\"");
         let err = FleetSpec::parse("f.toml", &text).unwrap_err();
         assert_eq!(err.field, "server[0].switch");
-        assert!(err.to_string().starts_with("f.toml: server[0].switch:"), "{err}");
+        assert!(
+            err.to_string().starts_with("f.toml: server[0].switch:"),
+            "{err}"
+        );
     }
 
     #[test]
     fn over_capacity_is_refused() {
-        let text = format!("{SMALL}\n[[site]]\nid = \"s2\"\nhome = \"app-1\"\n[[site]]\nid = \"s3\"\nhome = \"app-1\"\n");
+        let text = format!(
+            "{SMALL}\n[[site]]\nid = \"s2\"\nhome = \"app-1\"\n[[site]]\nid = \"s3\"\nhome = \"app-1\"\n"
+        );
         let err = FleetSpec::parse("f.toml", &text).unwrap_err();
         assert_eq!(err.field, "site[2].home");
     }
@@ -583,12 +626,18 @@ home = "app-1"
         let text = SMALL.replace("role = \"app\"", "role = \"banana\"");
         let err = FleetSpec::parse("f.toml", &text).unwrap_err();
         assert!(err.field.starts_with("line "), "{err}");
-        assert!(err.problem.contains("banana") || err.problem.contains("variant"), "{err}");
+        assert!(
+            err.problem.contains("banana") || err.problem.contains("variant"),
+            "{err}"
+        );
     }
 
     #[test]
     fn probe_needs_exactly_one_target() {
-        let text = SMALL.replace("capacity = 2", "capacity = 2\nprobe = { interval_ms = 100 }");
+        let text = SMALL.replace(
+            "capacity = 2",
+            "capacity = 2\nprobe = { interval_ms = 100 }",
+        );
         let err = FleetSpec::parse("f.toml", &text).unwrap_err();
         assert_eq!(err.field, "server[0].probe");
     }

@@ -129,7 +129,10 @@ pub fn generated_token(path: &Path) -> anyhow::Result<(Tokens, bool)> {
     };
     let token = std::fs::read_to_string(path)?.trim().to_string();
     if token.len() < 16 {
-        anyhow::bail!("{}: the stored token is too short; delete the file to make a new one", path.display());
+        anyhow::bail!(
+            "{}: the stored token is too short; delete the file to make a new one",
+            path.display()
+        );
     }
     let tokens = Tokens::new(vec![TokenEntry {
         name: "commander".into(),
@@ -191,7 +194,11 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
         let unauthorized = |message: &str| {
-            Failure::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_string())
+            Failure::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                message.to_string(),
+            )
         };
         let header = parts
             .headers
@@ -231,7 +238,10 @@ token = "bbbbbbbbbbbbbbbbbbbb"
 "#,
         )
         .unwrap();
-        assert_eq!(tokens.authenticate("bbbbbbbbbbbbbbbbbbbb").unwrap().name, "bob");
+        assert_eq!(
+            tokens.authenticate("bbbbbbbbbbbbbbbbbbbb").unwrap().name,
+            "bob"
+        );
         assert!(tokens.authenticate("bbbbbbbbbbbbbbbbbbb").is_none());
         assert!(tokens.authenticate("").is_none());
     }

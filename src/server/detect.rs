@@ -53,7 +53,11 @@ pub async fn observe_loop(state: AppState, mut rx: mpsc::Receiver<Observation>) 
 }
 
 /// Persist and publish what the fleet reported.
-pub async fn apply_changes(state: &AppState, changes: Vec<FleetChange>, mut samples: Vec<HealthSample>) {
+pub async fn apply_changes(
+    state: &AppState,
+    changes: Vec<FleetChange>,
+    mut samples: Vec<HealthSample>,
+) {
     if changes.is_empty() && samples.is_empty() {
         return;
     }
@@ -108,7 +112,10 @@ async fn record_detections(state: &AppState, opened: &[Alert], resolved: &[Alert
         }
     };
     for incident in &incidents {
-        let mut records: Vec<EntryRecord> = opened.iter().map(|a| detection_record(a, a.opened_at, "")).collect();
+        let mut records: Vec<EntryRecord> = opened
+            .iter()
+            .map(|a| detection_record(a, a.opened_at, ""))
+            .collect();
         records.extend(
             resolved
                 .iter()
@@ -137,7 +144,11 @@ pub async fn add_entries(state: &AppState, incident_id: i64, records: Vec<EntryR
     let now = state.clock.now();
     let mut events = Vec::new();
     for record in records {
-        match state.store.create_entry(incident_id, &record, None, now).await {
+        match state
+            .store
+            .create_entry(incident_id, &record, None, now)
+            .await
+        {
             Ok((entry, _)) => events.push((now, EventPayload::Timeline(entry))),
             Err(err) => tracing::error!(%err, incident_id, "could not add a detection entry"),
         }

@@ -84,7 +84,9 @@ impl From<StoreError> for Failure {
                 let mut failure = Failure::new(
                     StatusCode::CONFLICT,
                     "version_conflict",
-                    format!("the {what} was changed by someone else; fetch it, merge, and retry with its current version"),
+                    format!(
+                        "the {what} was changed by someone else; fetch it, merge, and retry with its current version"
+                    ),
                 );
                 failure.current = value.ok();
                 failure
@@ -107,10 +109,15 @@ impl From<StoreError> for Failure {
 impl From<JsonRejection> for Failure {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::JsonDataError(e) => Failure::invalid(clean_serde_message(&e.body_text())),
+            JsonRejection::JsonDataError(e) => {
+                Failure::invalid(clean_serde_message(&e.body_text()))
+            }
             JsonRejection::JsonSyntaxError(e) => Failure::bad_request(
                 "bad_json",
-                format!("the body is not valid JSON: {}", clean_serde_message(&e.body_text())),
+                format!(
+                    "the body is not valid JSON: {}",
+                    clean_serde_message(&e.body_text())
+                ),
             ),
             JsonRejection::MissingJsonContentType(_) => Failure::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -127,7 +134,10 @@ pub fn too_large() -> Failure {
     Failure::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
-        format!("request bodies are limited to {} KiB", super::BODY_LIMIT / 1024),
+        format!(
+            "request bodies are limited to {} KiB",
+            super::BODY_LIMIT / 1024
+        ),
     )
 }
 

@@ -15,6 +15,20 @@ const MAX_BATCH: usize = 512;
 /// Live events a slow subscriber may fall behind before it re-reads the store.
 const LIVE_BUFFER: usize = 4096;
 
+/// An event as broadcast: serialized once, however many clients follow it.
+#[derive(Debug)]
+pub struct Published {
+    pub event: Event,
+    pub json: String,
+}
+
+impl Published {
+    pub fn new(event: Event) -> Published {
+        let json = serde_json::to_string(&event).unwrap_or_else(|_| "{}".into());
+        Published { event, json }
+    }
+}
+
 struct Publish {
     events: Vec<(Timestamp, EventPayload)>,
     done: Option<oneshot::Sender<Result<Vec<Event>, StoreError>>>,
@@ -23,7 +37,7 @@ struct Publish {
 #[derive(Clone)]
 pub struct Hub {
     tx: mpsc::Sender<Publish>,
-    live: broadcast::Sender<Arc<Event>>,
+    live: broadcast::Sender<Arc<Published>>,
     store: Arc<dyn Store>,
     published: Arc<AtomicU64>,
 }
@@ -34,7 +48,12 @@ impl Hub {
         let (tx, rx) = mpsc::channel(1024);
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let published = Arc::new(AtomicU64::new(0));
-        tokio::spawn(write_loop(rx, store.clone(), live.clone(), published.clone()));
+        tokio::spawn(write_loop(
+            rx,
+            store.clone(),
+            live.clone(),
+            published.clone(),
+        ));
         Hub {
             tx,
             live,
@@ -45,7 +64,10 @@ impl Hub {
 
     /// Persist and broadcast events; returns them with their sequence
     /// numbers once they are durable.
-    pub async fn publish(&self, events: Vec<(Timestamp, EventPayload)>) -> Result<Vec<Event>, StoreError> {
+    pub async fn publish(
+        &self,
+        events: Vec<(Timestamp, EventPayload)>,
+    ) -> Result<Vec<Event>, StoreError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -72,7 +94,7 @@ impl Hub {
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.live.subscribe()
     }
 
@@ -92,7 +114,7 @@ impl Hub {
 async fn write_loop(
     mut rx: mpsc::Receiver<Publish>,
     store: Arc<dyn Store>,
-    live: broadcast::Sender<Arc<Event>>,
+    live: broadcast::Sender<Arc<Published>>,
     published: Arc<AtomicU64>,
 ) {
     while let Some(first) = rx.recv().await {
@@ -118,7 +140,7 @@ async fn write_loop(
                 published.fetch_add(events.len() as u64, Ordering::Relaxed);
                 for event in &events {
                     // No receivers is fine: nobody is listening right now.
-                    let _ = live.send(Arc::new(event.clone()));
+                    let _ = live.send(Arc::new(Published::new(event.clone())));
                 }
                 let mut rest = events.into_iter();
                 for (n, done) in waiters {

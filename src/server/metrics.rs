@@ -38,14 +38,47 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let m = &state.metrics;
     let mut out = String::new();
     let mut counter = |name: &str, help: &str, kind: &str, value: u64| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
     };
-    counter("warroom_http_requests_total", "HTTP requests answered.", "counter", m.requests.load(Ordering::Relaxed));
-    counter("warroom_http_client_errors_total", "Requests answered with a 4xx status.", "counter", m.client_errors.load(Ordering::Relaxed));
-    counter("warroom_http_server_errors_total", "Requests answered with a 5xx status.", "counter", m.server_errors.load(Ordering::Relaxed));
-    counter("warroom_sse_clients", "Event stream clients connected now.", "gauge", m.sse_clients.load(Ordering::Relaxed));
-    counter("warroom_events_published_total", "Events persisted and broadcast since start.", "counter", state.hub.published());
-    counter("warroom_observations_total", "Probe results and world facts applied since start.", "counter", m.observations.load(Ordering::Relaxed));
+    counter(
+        "warroom_http_requests_total",
+        "HTTP requests answered.",
+        "counter",
+        m.requests.load(Ordering::Relaxed),
+    );
+    counter(
+        "warroom_http_client_errors_total",
+        "Requests answered with a 4xx status.",
+        "counter",
+        m.client_errors.load(Ordering::Relaxed),
+    );
+    counter(
+        "warroom_http_server_errors_total",
+        "Requests answered with a 5xx status.",
+        "counter",
+        m.server_errors.load(Ordering::Relaxed),
+    );
+    counter(
+        "warroom_sse_clients",
+        "Event stream clients connected now.",
+        "gauge",
+        m.sse_clients.load(Ordering::Relaxed),
+    );
+    counter(
+        "warroom_events_published_total",
+        "Events persisted and broadcast since start.",
+        "counter",
+        state.hub.published(),
+    );
+    counter(
+        "warroom_observations_total",
+        "Probe results and world facts applied since start.",
+        "counter",
+        m.observations.load(Ordering::Relaxed),
+    );
 
     let (version, servers, sites, switches, alerts) = {
         let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
@@ -65,21 +98,52 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         for s in &topo.sites {
             count(&mut sites, s.health.state);
         }
-        let suspect = topo.switches.iter().filter(|s| s.health != SwitchHealth::Ok).count() as u64;
-        (topo.version, servers, sites, suspect, fleet.alerts().len() as u64)
+        let suspect = topo
+            .switches
+            .iter()
+            .filter(|s| s.health != SwitchHealth::Ok)
+            .count() as u64;
+        (
+            topo.version,
+            servers,
+            sites,
+            suspect,
+            fleet.alerts().len() as u64,
+        )
     };
-    let _ = writeln!(out, "# HELP warroom_topology_version Topology version now.\n# TYPE warroom_topology_version gauge\nwarroom_topology_version {version}");
+    let _ = writeln!(
+        out,
+        "# HELP warroom_topology_version Topology version now.\n# TYPE warroom_topology_version gauge\nwarroom_topology_version {version}"
+    );
     for (name, help, states) in [
         ("warroom_servers", "Servers by health state.", &servers),
         ("warroom_sites", "Sites by health state.", &sites),
     ] {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
-        for state in [HealthState::Up, HealthState::Degraded, HealthState::Down, HealthState::Flapping, HealthState::Unknown] {
+        for state in [
+            HealthState::Up,
+            HealthState::Degraded,
+            HealthState::Down,
+            HealthState::Flapping,
+            HealthState::Unknown,
+        ] {
             let n = states.iter().find(|(k, _)| *k == state).map_or(0, |e| e.1);
             let _ = writeln!(out, "{name}{{state=\"{}\"}} {n}", state.as_str());
         }
     }
-    let _ = writeln!(out, "# HELP warroom_switches_unhealthy Switches suspect or down.\n# TYPE warroom_switches_unhealthy gauge\nwarroom_switches_unhealthy {switches}");
-    let _ = writeln!(out, "# HELP warroom_alerts_open Alerts open now.\n# TYPE warroom_alerts_open gauge\nwarroom_alerts_open {alerts}");
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out)
+    let _ = writeln!(
+        out,
+        "# HELP warroom_switches_unhealthy Switches suspect or down.\n# TYPE warroom_switches_unhealthy gauge\nwarroom_switches_unhealthy {switches}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP warroom_alerts_open Alerts open now.\n# TYPE warroom_alerts_open gauge\nwarroom_alerts_open {alerts}"
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
 }

@@ -89,7 +89,11 @@ impl Orchestrator {
         let mut tasks = Vec::new();
         let mut probers = None;
         let (clock, sim) = match config.source {
-            WorldSource::Simulated { seed, speed, scenario } => {
+            WorldSource::Simulated {
+                seed,
+                speed,
+                scenario,
+            } => {
                 if config.spec.is_probed() {
                     anyhow::bail!(
                         "this fleet file names real probe targets; the simulator (and --scenario) needs a fleet without them"
@@ -101,11 +105,18 @@ impl Orchestrator {
                 let start = chrono::Utc::now();
                 let mut world = Sim::new(&config.spec, seed, start);
                 if let Some(scenario) = scenario {
+                    scenario.check_against(&config.spec)?;
                     world.load_scenario(scenario);
                 }
                 let clock = Clock::sim(start);
                 let sim = Arc::new(Mutex::new(world));
-                tasks.push(sim_driver::spawn(sim.clone(), speed, clock.clone(), obs_tx, shutdown.clone()));
+                tasks.push(sim_driver::spawn(
+                    sim.clone(),
+                    speed,
+                    clock.clone(),
+                    obs_tx,
+                    shutdown.clone(),
+                ));
                 (clock, Some(SimHandle { sim, speed }))
             }
             WorldSource::Probed => {
@@ -162,8 +173,14 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(topology::alerts))
         .route("/events", get(sse::events))
         .route("/incidents", get(incidents::list).post(incidents::create))
-        .route("/incidents/{id}", get(incidents::get).patch(incidents::update))
-        .route("/incidents/{id}/timeline", get(timeline::list).post(timeline::create))
+        .route(
+            "/incidents/{id}",
+            get(incidents::get).patch(incidents::update),
+        )
+        .route(
+            "/incidents/{id}/timeline",
+            get(timeline::list).post(timeline::create),
+        )
         .route(
             "/incidents/{id}/timeline/{entry_id}",
             patch(timeline::update).delete(timeline::delete),
@@ -177,7 +194,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), meta::count_requests))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            meta::count_requests,
+        ))
         .with_state(state)
 }
 
@@ -190,4 +210,40 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// An orchestrator serving on a loopback port inside this process: what
+/// `warroom demo` runs and what the tests talk to.
+pub struct LocalServer {
+    pub addr: std::net::SocketAddr,
+    pub orchestrator: Orchestrator,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl LocalServer {
+    /// Start the orchestrator and serve it on `127.0.0.1:0`.
+    pub async fn start(config: ServerConfig) -> anyhow::Result<LocalServer> {
+        let orchestrator = Orchestrator::start(config).await?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut stop = orchestrator.state.shutdown.clone();
+        let task = tokio::spawn(serve(listener, orchestrator.state.clone(), async move {
+            let _ = stop.changed().await;
+        }));
+        Ok(LocalServer {
+            addr,
+            orchestrator,
+            task,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop serving and wait until the listener is closed.
+    pub async fn stop(self) {
+        self.orchestrator.shutdown();
+        let _ = self.task.await;
+    }
 }

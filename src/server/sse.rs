@@ -3,7 +3,6 @@
 //! from the store, then live ones; none is lost or repeated.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
@@ -47,7 +46,9 @@ pub async fn events(
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<i64>().ok())
-                .ok_or_else(|| Failure::invalid("Last-Event-ID must be an event sequence number"))?,
+                .ok_or_else(|| {
+                    Failure::invalid("Last-Event-ID must be an event sequence number")
+                })?,
         ),
     };
     let since = last_event_id.or(query.since);
@@ -62,7 +63,10 @@ pub async fn events(
         None => store.last_event_seq().await?,
     };
     let mut shutdown = state.shutdown.clone();
-    state.metrics.sse_clients.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state
+        .metrics
+        .sse_clients
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let guard = ClientGuard(state.metrics.clone());
 
     let stream = async_stream::stream! {
@@ -91,10 +95,10 @@ pub async fn events(
                 _ = shutdown.changed() => return,
             };
             match received {
-                Ok(event) if event.seq <= last => continue,
-                Ok(event) if event.seq == last + 1 => {
-                    last = event.seq;
-                    yield Ok(to_sse(&event));
+                Ok(published) if published.event.seq <= last => continue,
+                Ok(published) if published.event.seq == last + 1 => {
+                    last = published.event.seq;
+                    yield Ok(sse_frame(&published.event, published.json.clone()));
                 }
                 // A gap (we lagged, or the event raced our subscription): fill it from the store.
                 Ok(_) | Err(RecvError::Lagged(_)) => {
@@ -124,17 +128,25 @@ pub async fn events(
 }
 
 fn to_sse(event: &Event) -> SseEvent {
-    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
+    sse_frame(
+        event,
+        serde_json::to_string(event).unwrap_or_else(|_| "{}".into()),
+    )
+}
+
+fn sse_frame(event: &Event, data: String) -> SseEvent {
     SseEvent::default()
         .id(event.seq.to_string())
         .event(event.kind().as_str())
         .data(data)
 }
 
-struct ClientGuard(Arc<super::metrics::Metrics>);
+struct ClientGuard(std::sync::Arc<super::metrics::Metrics>);
 
 impl Drop for ClientGuard {
     fn drop(&mut self) {
-        self.0.sse_clients.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.0
+            .sse_clients
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -73,16 +73,25 @@ pub async fn create(
     check_text("title", &new.title, TITLE_MAX, false)?;
     check_components(&new.components)?;
     let now = state.clock.now();
-    if new.started_at.is_some_and(|t| t > now + chrono::TimeDelta::minutes(5)) {
+    if new
+        .started_at
+        .is_some_and(|t| t > now + chrono::TimeDelta::minutes(5))
+    {
         return Err(Failure::invalid("started_at is in the future"));
     }
     let incident = state.store.create_incident(&new, &caller.name, now).await?;
-    state.hub.publish(vec![(now, EventPayload::Incident(incident.clone()))]).await?;
+    state
+        .hub
+        .publish(vec![(now, EventPayload::Incident(incident.clone()))])
+        .await?;
     let open_alerts = {
         let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
         fleet.alerts()
     };
-    let records = open_alerts.iter().map(|a| detection_record(a, a.opened_at, "")).collect();
+    let records = open_alerts
+        .iter()
+        .map(|a| detection_record(a, a.opened_at, ""))
+        .collect();
     add_entries(&state, incident.id, records).await;
     Ok((StatusCode::CREATED, etag(incident.version), Json(incident)).into_response())
 }
@@ -111,7 +120,13 @@ pub async fn update(
         check_components(components)?;
     }
     let now = state.clock.now();
-    let incident = state.store.update_incident(id, version, &patch, &caller.name, now).await?;
-    state.hub.publish(vec![(now, EventPayload::Incident(incident.clone()))]).await?;
+    let incident = state
+        .store
+        .update_incident(id, version, &patch, &caller.name, now)
+        .await?;
+    state
+        .hub
+        .publish(vec![(now, EventPayload::Incident(incident.clone()))])
+        .await?;
     Ok((etag(incident.version), Json(incident)).into_response())
 }

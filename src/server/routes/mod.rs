@@ -24,12 +24,18 @@ pub fn if_match(headers: &HeaderMap) -> ApiResult<i64> {
         .ok()
         .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
         .and_then(|s| s.parse::<i64>().ok())
-        .ok_or_else(|| Failure::bad_request("bad_if_match", "If-Match must be a version number, e.g. `If-Match: 3`"))
+        .ok_or_else(|| {
+            Failure::bad_request(
+                "bad_if_match",
+                "If-Match must be a version number, e.g. `If-Match: 3`",
+            )
+        })
 }
 
 /// `ETag: "<version>"`.
 pub fn etag(version: i64) -> [(header::HeaderName, HeaderValue); 1] {
-    let value = HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""));
+    let value = HeaderValue::from_str(&format!("\"{version}\""))
+        .unwrap_or(HeaderValue::from_static("\"0\""));
     [(header::ETAG, value)]
 }
 
@@ -39,13 +45,17 @@ pub fn check_text(field: &str, value: &str, max: usize, multiline: bool) -> ApiR
         return Err(Failure::invalid(format!("{field} must not be empty")));
     }
     if value.chars().count() > max {
-        return Err(Failure::invalid(format!("{field} is longer than {max} characters")));
+        return Err(Failure::invalid(format!(
+            "{field} is longer than {max} characters"
+        )));
     }
     let bad = value
         .chars()
         .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')));
     if bad {
-        return Err(Failure::invalid(format!("{field} contains control characters")));
+        return Err(Failure::invalid(format!(
+            "{field} contains control characters"
+        )));
     }
     Ok(())
 }

@@ -11,7 +11,11 @@ use crate::store::AuditRecord;
 
 fn simulator(state: &AppState) -> ApiResult<&SimHandle> {
     state.sim.as_ref().ok_or_else(|| {
-        Failure::new(StatusCode::NOT_FOUND, "no_simulator", "this orchestrator watches a real fleet; no simulator runs")
+        Failure::new(
+            StatusCode::NOT_FOUND,
+            "no_simulator",
+            "this orchestrator watches a real fleet; no simulator runs",
+        )
     })
 }
 
@@ -39,7 +43,8 @@ pub async fn inject(
     let Json(fault) = body?;
     let status = {
         let mut sim = handle.sim.lock().unwrap_or_else(|p| p.into_inner());
-        sim.inject(&fault).map_err(|e| Failure::invalid(e.to_string()))?;
+        sim.inject(&fault)
+            .map_err(|e| Failure::invalid(e.to_string()))?;
         sim.status(handle.speed)
     };
     let record = AuditRecord {

@@ -28,7 +28,10 @@ pub async fn list(
     let Path(id) = path?;
     state.store.get_incident(id).await?;
     let entries = state.store.list_entries(id).await?;
-    Ok(Json(Timeline { incident_id: id, entries }))
+    Ok(Json(Timeline {
+        incident_id: id,
+        entries,
+    }))
 }
 
 fn check_body(kind: EntryKind, body: &str) -> ApiResult<()> {
@@ -56,9 +59,13 @@ pub async fn create(
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
-            let key = v.to_str().map_err(|_| Failure::invalid("Idempotency-Key must be printable text"))?;
+            let key = v
+                .to_str()
+                .map_err(|_| Failure::invalid("Idempotency-Key must be printable text"))?;
             if key.is_empty() || key.len() > KEY_MAX {
-                return Err(Failure::invalid(format!("Idempotency-Key must be 1 to {KEY_MAX} characters")));
+                return Err(Failure::invalid(format!(
+                    "Idempotency-Key must be 1 to {KEY_MAX} characters"
+                )));
             }
             Some(key.to_string())
         }
@@ -71,7 +78,10 @@ pub async fn create(
         .create_entry(incident_id, &record, key.as_deref(), now)
         .await?;
     let status = if created {
-        state.hub.publish(vec![(now, EventPayload::Timeline(entry.clone()))]).await?;
+        state
+            .hub
+            .publish(vec![(now, EventPayload::Timeline(entry.clone()))])
+            .await?;
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -79,7 +89,11 @@ pub async fn create(
     Ok((status, etag(entry.version), Json(entry)).into_response())
 }
 
-fn entry_record(new: NewEntry, caller: &Caller, now: crate::model::Timestamp) -> ApiResult<EntryRecord> {
+fn entry_record(
+    new: NewEntry,
+    caller: &Caller,
+    now: crate::model::Timestamp,
+) -> ApiResult<EntryRecord> {
     let source = new.source.unwrap_or(Source::User);
     if matches!(new.kind, EntryKind::Detection | EntryKind::Action)
         || matches!(source, Source::Detector | Source::Action)
@@ -111,7 +125,10 @@ fn entry_record(new: NewEntry, caller: &Caller, now: crate::model::Timestamp) ->
         _ => {}
     }
     check_body(new.kind, &new.body)?;
-    if new.occurred_at.is_some_and(|t| t > now + chrono::TimeDelta::minutes(5)) {
+    if new
+        .occurred_at
+        .is_some_and(|t| t > now + chrono::TimeDelta::minutes(5))
+    {
         return Err(Failure::invalid("occurred_at is in the future"));
     }
     let visibility = new.visibility.unwrap_or(match new.kind {
@@ -160,16 +177,24 @@ pub async fn update(
         return Err(Failure::invalid("only a marker entry has a marker"));
     }
     if current.kind == EntryKind::Marker && matches!(patch.marker, Some(None)) {
-        return Err(Failure::invalid("a marker entry cannot lose its marker; delete it instead"));
+        return Err(Failure::invalid(
+            "a marker entry cannot lose its marker; delete it instead",
+        ));
     }
-    if patch.occurred_at.is_some_and(|t| t > now + chrono::TimeDelta::minutes(5)) {
+    if patch
+        .occurred_at
+        .is_some_and(|t| t > now + chrono::TimeDelta::minutes(5))
+    {
         return Err(Failure::invalid("occurred_at is in the future"));
     }
     let entry = state
         .store
         .update_entry(incident_id, entry_id, version, &patch, &caller.name, now)
         .await?;
-    state.hub.publish(vec![(now, EventPayload::Timeline(entry.clone()))]).await?;
+    state
+        .hub
+        .publish(vec![(now, EventPayload::Timeline(entry.clone()))])
+        .await?;
     Ok((etag(entry.version), Json(entry)).into_response())
 }
 
@@ -192,6 +217,9 @@ pub async fn delete(
         .store
         .delete_entry(incident_id, entry_id, version, &caller.name, now)
         .await?;
-    state.hub.publish(vec![(now, EventPayload::Timeline(entry.clone()))]).await?;
+    state
+        .hub
+        .publish(vec![(now, EventPayload::Timeline(entry.clone()))])
+        .await?;
     Ok((etag(entry.version), Json(entry)).into_response())
 }

@@ -23,7 +23,9 @@ pub async fn topology(State(state): State<AppState>, _caller: Caller) -> Json<To
     responses((status = 200, body = AlertList)), security(("bearer" = [])))]
 pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> Json<AlertList> {
     let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
-    Json(AlertList { alerts: fleet.alerts() })
+    Json(AlertList {
+        alerts: fleet.alerts(),
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -56,9 +58,17 @@ pub async fn history(
             || t.switches.iter().any(|s| s.id == component_id)
     };
     if !known {
-        return Err(Failure::not_found(format!("no switch, server or site is called '{component_id}'")));
+        return Err(Failure::not_found(format!(
+            "no switch, server or site is called '{component_id}'"
+        )));
     }
     let limit = query.limit.unwrap_or(1000).clamp(1, 10_000);
-    let samples = state.store.health_history(&component_id, query.since, limit).await?;
-    Ok(Json(HealthHistory { component_id, samples }))
+    let samples = state
+        .store
+        .health_history(&component_id, query.since, limit)
+        .await?;
+    Ok(Json(HealthHistory {
+        component_id,
+        samples,
+    }))
 }

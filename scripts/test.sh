@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (tmux for the terminal
+# end-to-end tests), then runs every test. README and .ci/run both call it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "test.sh: tmux is missing; installing it (the terminal end-to-end tests need it)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && apt-get install -y -qq tmux
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq tmux
+  fi
+fi
+
+cargo test --locked --all-targets "$@"
