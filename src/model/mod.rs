@@ -11,6 +11,7 @@ mod fleet_spec;
 mod health;
 mod incident;
 mod observe;
+mod plan;
 mod sim;
 mod timeline;
 mod topology;
@@ -37,3 +38,6 @@ pub use fleet_spec::{
     ProbeTarget, ServerSpec, SiteSpec,
 };
 pub use observe::{CacheFacts, DatabaseFacts, Observation, ProbeOutcome, WorldFacts};
+pub use plan::{
+    Placement, Plan, PlanKind, PlanOptions, PlanRequest, PlanStep, StepOp, Unplaceable,
+};
