@@ -124,11 +124,13 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("warroom serve: listening on http://{addr} ({fleet_name}, {describe})");
     let state = orchestrator.state.clone();
+    let store = state.store.clone();
     let stop = async move {
         shutdown_signal().await;
         orchestrator.shutdown();
     };
     server::serve(listener, state, stop).await?;
+    store.close().await;
     Ok(())
 }
 

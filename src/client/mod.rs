@@ -5,6 +5,7 @@
 
 mod error;
 mod events;
+pub mod journal;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
