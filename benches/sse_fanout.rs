@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use warroom::client::{Client, ClientConfig, StreamItem, StreamSettings};
-use warroom::model::{EventPayload, FleetSpec};
+use warroom::model::{EventPayload, FleetSpec, TopologyEvent};
 use warroom::server::{AccessRole, LocalServer, ServerConfig, TokenEntry, Tokens, WorldSource};
 
 const CLIENTS: usize = 100;
@@ -82,9 +82,10 @@ async fn start(db: &str) -> Harness {
                         let _ = ready.send(()).await;
                     }
                     StreamItem::Event(event) => {
-                        if let EventPayload::Action(v) = &event.payload
-                            && let Some(sent) = v.get("sent_ns").and_then(|n| n.as_u64())
+                        if let EventPayload::Topology(t) = &event.payload
+                            && t.reason == "bench"
                         {
+                            let sent = t.version;
                             let now = base.elapsed().as_nanos() as u64;
                             received
                                 .lock()
@@ -113,7 +114,12 @@ async fn start(db: &str) -> Harness {
 async fn publish(h: &Harness) {
     let sent = h.base.elapsed().as_nanos() as u64;
     let now = h.server.orchestrator.state.clock.now();
-    let payload = EventPayload::Action(serde_json::json!({ "sent_ns": sent }));
+    // The publish time rides in the version field of a small topology event.
+    let payload = EventPayload::Topology(TopologyEvent {
+        version: sent,
+        reason: "bench".into(),
+        ..TopologyEvent::default()
+    });
     h.server
         .orchestrator
         .state

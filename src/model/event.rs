@@ -3,8 +3,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    Alert, Cache, ComponentKind, Database, Health, HealthState, Incident, Server, Site, Switch,
-    TimelineEntry,
+    Action, Alert, Cache, ComponentKind, Database, Health, HealthState, Incident, Server, Site,
+    Switch, TimelineEntry,
 };
 
 /// One event on `GET /v1/events`. `seq` is the SSE `id:` and rises by one
@@ -64,8 +64,8 @@ pub enum EventPayload {
     Alert(Alert),
     Incident(Incident),
     Timeline(TimelineEntry),
-    /// Action progress; its shape is defined with plans and actions.
-    Action(serde_json::Value),
+    /// An action started, progressed a step, or finished.
+    Action(Box<Action>),
 }
 
 impl EventPayload {

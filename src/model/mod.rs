@@ -4,6 +4,7 @@
 //! I/O. Field names are snake_case and timestamps are RFC 3339 UTC, as the API
 //! contract (DESIGN.md §3) says.
 
+mod action;
 mod alert;
 mod error;
 mod event;
@@ -33,6 +34,10 @@ pub use topology::{Admin, Cache, Database, Role, Server, Site, Switch, Topology}
 
 /// Timestamps on the wire: RFC 3339, UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
+pub use action::{
+    Action, ActionList, ActionState, ExecuteRequest, FollowUp, FollowUpKind, StepProgress,
+    StepState,
+};
 pub use fleet_spec::{
     ClusterSpec, DetectionSettings, FleetFileError, FleetSpec, ProbeSettings, ProbeSpec,
     ProbeTarget, ServerSpec, SiteSpec,

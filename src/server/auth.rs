@@ -68,8 +68,15 @@ impl Tokens {
 
     /// Parse a tokens file: `[[token]] name = "…" role = "…" token = "…"`.
     pub fn parse(file: &str, text: &str) -> anyhow::Result<Tokens> {
-        let parsed: TokensFile =
-            toml::from_str(text).map_err(|e| anyhow::anyhow!("{file}: {}", e.message()))?;
+        let parsed: TokensFile = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            match line {
+                Some(line) => anyhow::anyhow!("{file}: line {line}: {}", e.message()),
+                None => anyhow::anyhow!("{file}: {}", e.message()),
+            }
+        })?;
         for (i, t) in parsed.tokens.iter().enumerate() {
             if t.name.trim().is_empty() {
                 anyhow::bail!("{file}: token[{i}].name: must not be empty");

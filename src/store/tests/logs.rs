@@ -1,5 +1,7 @@
 use super::{at, file_store, memory_store, new_incident};
-use crate::model::{ComponentKind, EventPayload, HealthSample, HealthState, Timestamp};
+use crate::model::{
+    ComponentKind, EventPayload, HealthSample, HealthState, Timestamp, TopologyEvent,
+};
 use crate::store::AuditRecord;
 
 fn action_events(range: std::ops::Range<i64>) -> Vec<(Timestamp, EventPayload)> {
@@ -7,7 +9,11 @@ fn action_events(range: std::ops::Range<i64>) -> Vec<(Timestamp, EventPayload)> 
         .map(|step| {
             (
                 at(step),
-                EventPayload::Action(serde_json::json!({ "step": step })),
+                EventPayload::Topology(TopologyEvent {
+                    version: step as u64,
+                    reason: format!("step {step}"),
+                    ..TopologyEvent::default()
+                }),
             )
         })
         .collect()
