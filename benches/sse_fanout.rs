@@ -22,8 +22,16 @@ fn fanout(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = std::env::var("BENCH_DB")
         .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let latencies = runtime.block_on(run_round(&db));
-    report("event fan-out, 100 SSE clients, 1k events/s", &latencies);
+    let latencies = runtime.block_on(run_round(&db, ClientKind::Light));
+    report(
+        "event fan-out, 100 SSE clients (raw readers), 1k events/s",
+        &latencies,
+    );
+    let latencies = runtime.block_on(run_round(&db, ClientKind::Full));
+    report(
+        "event fan-out, 100 SSE clients (warroom client, full parse), 1k events/s",
+        &latencies,
+    );
 
     // Criterion's own measurement: time to publish-and-deliver one event to all clients.
     let mut group = c.benchmark_group("sse_fanout");
@@ -43,7 +51,21 @@ struct Harness {
     _streams: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// Full clients are the warroom client (SSE parser, JSON into the model),
+/// all in this process, competing with the server for the same two cores.
+/// Light clients read the raw stream and pick out the timestamp, so the
+/// figure is the server's fan-out rather than the clients' parsing.
+#[derive(Clone, Copy, PartialEq)]
+enum ClientKind {
+    Full,
+    Light,
+}
+
 async fn start(db: &str) -> Harness {
+    start_with(db, ClientKind::Full).await
+}
+
+async fn start_with(db: &str, kind: ClientKind) -> Harness {
     let spec = FleetSpec::parse("demo.toml", warroom::sim::DEMO_FLEET).expect("demo fleet");
     let store = warroom::store::open(db).await.expect("store");
     let tokens = Tokens::new(vec![TokenEntry {
@@ -69,6 +91,17 @@ async fn start(db: &str) -> Harness {
     let mut streams = Vec::new();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(CLIENTS);
     for i in 0..CLIENTS {
+        if kind == ClientKind::Light {
+            streams.push(tokio::spawn(light_client(
+                server.addr,
+                i,
+                base,
+                received.clone(),
+                counts.clone(),
+                ready_tx.clone(),
+            )));
+            continue;
+        }
         let client =
             Client::new(ClientConfig::new(vec![server.url()], Some(TOKEN.into()))).expect("client");
         let mut stream = client.events(None, StreamSettings::default());
@@ -144,8 +177,56 @@ async fn wait_delivered(h: &Harness, expected_each: u64) {
     }
 }
 
-async fn run_round(db: &str) -> Vec<Duration> {
-    let h = start(db).await;
+async fn light_client(
+    addr: std::net::SocketAddr,
+    i: usize,
+    base: Instant,
+    received: Arc<Mutex<Vec<Duration>>>,
+    counts: Arc<Mutex<Vec<u64>>>,
+    ready: tokio::sync::mpsc::Sender<()>,
+) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return;
+    };
+    let request = format!(
+        "GET /v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut lines = BufReader::new(stream).lines();
+    let mut connected = false;
+    while let Ok(Some(line)) = lines.next_line().await {
+        if !connected && line.is_empty() {
+            connected = true;
+            let _ = ready.send(()).await;
+            continue;
+        }
+        // `data: {"seq":..,"at":..,"kind":"topology","data":{"version":SENT,"reason":"bench"}}`
+        let Some(at) = line.find("\"version\":") else {
+            continue;
+        };
+        if !line.contains("\"reason\":\"bench\"") {
+            continue;
+        }
+        let digits: String = line[at + 10..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        if let Ok(sent) = digits.parse::<u64>() {
+            let now = base.elapsed().as_nanos() as u64;
+            received
+                .lock()
+                .expect("lock")
+                .push(Duration::from_nanos(now.saturating_sub(sent)));
+            counts.lock().expect("lock")[i] += 1;
+        }
+    }
+}
+
+async fn run_round(db: &str, kind: ClientKind) -> Vec<Duration> {
+    let h = start_with(db, kind).await;
     let total = RATE_PER_S * SECONDS;
     let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / RATE_PER_S));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
