@@ -4,10 +4,12 @@
 
 pub mod cli;
 pub mod client;
+pub mod exec;
 pub mod fleet;
 pub mod model;
 pub mod plan;
 pub mod probe;
+pub mod report;
 pub mod server;
 pub mod sim;
 pub mod store;

@@ -8,6 +8,10 @@ use serde::Deserialize;
 
 use super::Role;
 
+mod executor;
+
+pub use executor::{DriverKind, ExecDriverSpec, ExecutorSpec, HooksSpec, HttpDriverSpec};
+
 /// A fleet file, parsed and checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FleetSpec {
@@ -19,6 +23,8 @@ pub struct FleetSpec {
     pub cache: Option<ClusterSpec>,
     pub database: Option<ClusterSpec>,
     pub sites: Vec<SiteSpec>,
+    /// `[executor]`: the defaults when the file has no such section.
+    pub executor: ExecutorSpec,
 }
 
 impl FleetSpec {
@@ -195,6 +201,8 @@ struct RawFleet {
     database: Option<RawDatabase>,
     #[serde(default, rename = "site")]
     sites: Vec<RawSite>,
+    #[serde(default)]
+    executor: Option<executor::RawExecutor>,
 }
 
 #[derive(Deserialize)]
@@ -562,6 +570,11 @@ impl RawFleet {
             });
         }
 
+        let executor = match self.executor {
+            Some(raw) => raw.check(&c, probed != 0)?,
+            None => ExecutorSpec::default(),
+        };
+
         Ok(FleetSpec {
             service: self.service,
             probe_defaults,
@@ -571,6 +584,7 @@ impl RawFleet {
             cache,
             database,
             sites,
+            executor,
         })
     }
 }

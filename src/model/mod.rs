@@ -39,8 +39,9 @@ pub use action::{
     StepState,
 };
 pub use fleet_spec::{
-    ClusterSpec, DetectionSettings, FleetFileError, FleetSpec, ProbeSettings, ProbeSpec,
-    ProbeTarget, ServerSpec, SiteSpec,
+    ClusterSpec, DetectionSettings, DriverKind, ExecDriverSpec, ExecutorSpec, FleetFileError,
+    FleetSpec, HooksSpec, HttpDriverSpec, ProbeSettings, ProbeSpec, ProbeTarget, ServerSpec,
+    SiteSpec,
 };
 pub use observe::{CacheFacts, DatabaseFacts, Observation, ProbeOutcome, WorldFacts};
 pub use plan::{

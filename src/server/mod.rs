@@ -26,6 +26,7 @@ pub use clock::Clock;
 pub use hub::Hub;
 pub use openapi::ApiDoc;
 
+use crate::exec::{Executor, Host, SimWorld};
 use crate::fleet::Fleet;
 use crate::model::FleetSpec;
 use crate::probe::Probers;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub clock: Clock,
     pub metrics: Arc<metrics::Metrics>,
     pub shutdown: watch::Receiver<bool>,
+    /// Plans, actions, leases, cooldowns and follow-ups.
+    pub exec: Executor,
 }
 
 #[derive(Clone)]
@@ -129,6 +132,16 @@ impl Orchestrator {
         };
         let fleet = Arc::new(Mutex::new(Fleet::new(&config.spec, clock.now())));
         let hub = Hub::start(config.store.clone());
+        let exec = Executor::new(
+            &config.spec.executor,
+            fleet.clone(),
+            config.store.clone(),
+            sim.as_ref().map(|handle| SimWorld {
+                sim: handle.sim.clone(),
+                speed: handle.speed,
+            }),
+            shutdown.clone(),
+        )?;
         let state = AppState {
             tokens: Arc::new(config.tokens),
             store: config.store,
@@ -138,8 +151,19 @@ impl Orchestrator {
             clock,
             metrics: Arc::default(),
             shutdown,
+            exec,
         };
         tasks.push(tokio::spawn(detect::observe_loop(state.clone(), obs_rx)));
+        // Actions a stopped orchestrator left running are marked failed
+        // before anyone can ask for them.
+        let host: Arc<dyn Host> = Arc::new(state.clone());
+        state.exec.recover(host.as_ref()).await?;
+        tasks.push(tokio::spawn(
+            state
+                .exec
+                .clone()
+                .watch_follow_ups(host, state.shutdown.clone()),
+        ));
         Ok(Orchestrator {
             state,
             shutdown_tx,
@@ -165,7 +189,7 @@ impl Drop for Orchestrator {
 
 /// The whole API. `main` and the tests use this same router.
 pub fn router(state: AppState) -> Router {
-    use routes::{incidents, meta, sim, timeline, topology};
+    use routes::{actions, incidents, meta, plans, sim, timeline, topology};
     let v1 = Router::new()
         .route("/openapi.json", get(meta::openapi))
         .route("/topology", get(topology::topology))
@@ -185,6 +209,13 @@ pub fn router(state: AppState) -> Router {
             "/incidents/{id}/timeline/{entry_id}",
             patch(timeline::update).delete(timeline::delete),
         )
+        .route("/plans", post(plans::create))
+        .route("/plans/{id}", get(plans::get))
+        .route("/plans/{id}/execute", post(plans::execute))
+        .route("/actions", get(actions::list))
+        .route("/actions/{id}", get(actions::get))
+        .route("/actions/{id}/abort", post(actions::abort))
+        .route("/actions/{id}/undo", post(actions::undo))
         .route("/sim", get(sim::status))
         .route("/sim/faults", post(sim::inject));
     Router::new()

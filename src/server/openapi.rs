@@ -12,7 +12,7 @@ use crate::model;
     info(
         title = "warroom orchestration API",
         version = "1",
-        description = "Live fleet health, incidents and their timeline, events, and the simulator. Errors are `{\"error\": {\"code\", \"message\"}}`. Roles: viewer (GET, events), responder (+ incidents and timeline), commander (+ plans, actions, simulator faults)."
+        description = "Live fleet health, incidents and their timeline, events, failover plans and actions, and the simulator. Errors are `{\"error\": {\"code\", \"message\"}}`. Roles: viewer (GET, events), responder (+ incidents and timeline), commander (+ plans, actions, simulator faults)."
     ),
     paths(
         routes::meta::healthz,
@@ -32,6 +32,13 @@ use crate::model;
         routes::timeline::delete,
         routes::sim::status,
         routes::sim::inject,
+        routes::plans::create,
+        routes::plans::get,
+        routes::plans::execute,
+        routes::actions::list,
+        routes::actions::get,
+        routes::actions::abort,
+        routes::actions::undo,
     ),
     components(schemas(
         model::ApiErrorBody, model::ApiError, model::Topology, model::Switch, model::Server,
@@ -45,6 +52,10 @@ use crate::model;
         model::EntryPatch, model::Timeline, model::EntryKind, model::UpdateStatus,
         model::Visibility, model::Marker, model::Source, model::SimFault, model::FaultKind,
         model::SimStatus, model::ScheduledStep, routes::meta::Liveness,
+        model::PlanRequest, model::PlanKind, model::PlanOptions, model::Plan, model::PlanStep,
+        model::StepOp, model::Placement, model::Unplaceable, model::ExecuteRequest, model::Action,
+        model::ActionState, model::ActionList, model::StepProgress, model::StepState,
+        model::FollowUp, model::FollowUpKind,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -54,6 +65,8 @@ use crate::model;
         (name = "incidents", description = "incidents"),
         (name = "timeline", description = "incident timelines"),
         (name = "sim", description = "the simulator"),
+        (name = "plans", description = "failover plans and their execution"),
+        (name = "actions", description = "executed plans: progress, abort, undo"),
     )
 )]
 pub struct ApiDoc;

@@ -1,5 +1,5 @@
 //! Persistence behind a trait: incidents, their timelines, the event log, health
-//! history and the audit log.
+//! history, the audit log, and actions with their idempotency keys.
 //!
 //! [`Store`] is the contract; [`SqliteStore`] implements it today and a
 //! PostgreSQL implementation can fill it later. The rules that do not depend on
@@ -26,8 +26,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::model::{
-    EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch,
-    IncidentState, Marker, NewIncident, Source, TimelineEntry, Timestamp, UpdateStatus, Visibility,
+    Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch,
+    IncidentState, Marker, NewIncident, Plan, Source, TimelineEntry, Timestamp, UpdateStatus,
+    Visibility,
 };
 
 pub use error::{Conflicting, StoreError};
@@ -159,6 +160,35 @@ pub trait Store: Send + Sync + 'static {
     /// Records an audit entry for a change made outside the store (actions,
     /// plans, tokens).
     async fn append_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+
+    /// Records a new action with the plan it executes and binds
+    /// `idempotency_key` to it, in one transaction. When the key is bound
+    /// already nothing is written, and the action it is bound to comes back
+    /// with `created == false`: a retried execute never runs twice.
+    async fn create_action(
+        &self,
+        action: &Action,
+        plan: &Plan,
+        idempotency_key: &str,
+        now: Timestamp,
+    ) -> Result<(Action, bool), StoreError>;
+
+    /// Rewrites an action as it is now (state, steps, follow-up).
+    /// [`StoreError::NotFound`] when it was never created.
+    async fn update_action(&self, action: &Action) -> Result<(), StoreError>;
+
+    /// [`StoreError::NotFound`] when there is no such action.
+    async fn get_action(&self, id: &str) -> Result<Action, StoreError>;
+
+    /// The plan an action executes, as it was executed.
+    async fn action_plan(&self, id: &str) -> Result<Plan, StoreError>;
+
+    /// Actions newest first (by start, then id descending); only those of
+    /// one incident when `incident_id` is given.
+    async fn list_actions(&self, incident_id: Option<i64>) -> Result<Vec<Action>, StoreError>;
+
+    /// The action an execute with this idempotency key created, if any.
+    async fn action_for_key(&self, idempotency_key: &str) -> Result<Option<Action>, StoreError>;
 
     /// Closes the connections after the writes in flight; later calls fail.
     async fn close(&self);

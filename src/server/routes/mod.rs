@@ -1,7 +1,9 @@
 //! Handlers, one file per resource.
 
+pub mod actions;
 pub mod incidents;
 pub mod meta;
+pub mod plans;
 pub mod sim;
 pub mod timeline;
 pub mod topology;

@@ -8,6 +8,7 @@
 //! lets the readers run alongside the writer, and `synchronous = FULL` makes
 //! every commit durable before the call returns.
 
+mod actions;
 mod codec;
 mod incidents;
 mod log;
@@ -25,8 +26,8 @@ use sqlx::{Sqlite, Transaction};
 
 use super::{AuditRecord, EntryRecord, Store, StoreError};
 use crate::model::{
-    EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch, IncidentState,
-    NewIncident, TimelineEntry, Timestamp,
+    Action, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch, IncidentState,
+    NewIncident, Plan, TimelineEntry, Timestamp,
 };
 
 /// How long a connection waits for another process's lock before failing.
@@ -299,6 +300,46 @@ impl Store for SqliteStore {
         log::insert_audit(&mut tx, record).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn create_action(
+        &self,
+        action: &Action,
+        plan: &Plan,
+        idempotency_key: &str,
+        now: Timestamp,
+    ) -> Result<(Action, bool), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let created = actions::create(&mut tx, action, plan, idempotency_key, now).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn update_action(&self, action: &Action) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        actions::update(&mut tx, action).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_action(&self, id: &str) -> Result<Action, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        actions::get(&mut conn, id).await
+    }
+
+    async fn action_plan(&self, id: &str) -> Result<Plan, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        actions::plan(&mut conn, id).await
+    }
+
+    async fn list_actions(&self, incident_id: Option<i64>) -> Result<Vec<Action>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        actions::list(&mut conn, incident_id).await
+    }
+
+    async fn action_for_key(&self, idempotency_key: &str) -> Result<Option<Action>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        actions::for_key(&mut conn, idempotency_key).await
     }
 
     async fn close(&self) {
