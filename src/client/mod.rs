@@ -19,8 +19,9 @@ pub use error::ClientError;
 pub use events::{EventStream, StreamItem, StreamSettings};
 
 use crate::model::{
-    AlertList, EntryPatch, HealthHistory, Incident, IncidentList, IncidentPatch, IncidentState,
-    NewEntry, NewIncident, SimFault, SimStatus, Timeline, TimelineEntry, Topology,
+    Action, ActionList, AlertList, EntryPatch, ExecuteRequest, HealthHistory, Incident,
+    IncidentList, IncidentPatch, IncidentState, NewEntry, NewIncident, Plan, PlanRequest, SimFault,
+    SimStatus, Timeline, TimelineEntry, Topology,
 };
 
 /// How the client reaches the API.
@@ -347,6 +348,64 @@ impl Client {
         let path = format!("/v1/incidents/{incident_id}/timeline/{entry_id}");
         Ok(self
             .write::<(), _>(Method::DELETE, &path, None, &headers, true)
+            .await?
+            .value)
+    }
+
+    /// Make a plan (commander). Pure on the server: nothing runs yet.
+    pub async fn create_plan(&self, request: &PlanRequest) -> Result<Plan, ClientError> {
+        Ok(self
+            .write(Method::POST, "/v1/plans", Some(request), &[], false)
+            .await?
+            .value)
+    }
+
+    pub async fn plan(&self, id: &str) -> Result<Plan, ClientError> {
+        self.get(&format!("/v1/plans/{}", encode(id))).await
+    }
+
+    /// Execute a plan made from topology `version`. The key makes a retry
+    /// return the same action instead of running the plan twice.
+    pub async fn execute_plan(
+        &self,
+        plan: &Plan,
+        idempotency_key: &str,
+        request: &ExecuteRequest,
+    ) -> Result<Written<Action>, ClientError> {
+        let headers = [
+            ("idempotency-key", idempotency_key.to_string()),
+            ("if-match", plan.topology_version.to_string()),
+        ];
+        let path = format!("/v1/plans/{}/execute", encode(&plan.id));
+        self.write(Method::POST, &path, Some(request), &headers, true)
+            .await
+    }
+
+    pub async fn actions(&self, incident: Option<i64>) -> Result<Vec<Action>, ClientError> {
+        let path = match incident {
+            Some(id) => format!("/v1/actions?incident={id}"),
+            None => "/v1/actions".to_string(),
+        };
+        Ok(self.get::<ActionList>(&path).await?.actions)
+    }
+
+    pub async fn action(&self, id: &str) -> Result<Action, ClientError> {
+        self.get(&format!("/v1/actions/{}", encode(id))).await
+    }
+
+    pub async fn abort_action(&self, id: &str) -> Result<Action, ClientError> {
+        let path = format!("/v1/actions/{}/abort", encode(id));
+        Ok(self
+            .write::<(), _>(Method::POST, &path, None, &[], true)
+            .await?
+            .value)
+    }
+
+    /// The reverse plan of an action (failback for an evacuation).
+    pub async fn undo_action(&self, id: &str) -> Result<Plan, ClientError> {
+        let path = format!("/v1/actions/{}/undo", encode(id));
+        Ok(self
+            .write::<(), _>(Method::POST, &path, None, &[], false)
             .await?
             .value)
     }
