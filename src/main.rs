@@ -37,14 +37,8 @@ enum Command {
     },
     /// Run the orchestration API.
     Serve(cli::ServeArgs),
-    /// Postmortem draft of an incident.
-    Export {
-        incident: String,
-        #[arg(long, default_value = "md")]
-        format: String,
-        #[arg(short = 'o')]
-        output: Option<PathBuf>,
-    },
+    /// Postmortem draft of an incident, from the API.
+    Export(cli::ExportArgs),
     /// Backfill an incident from a status-page style report.
     Import { file: PathBuf },
     /// Replay a scenario headless with scripted responses and print a scorecard.
@@ -71,8 +65,12 @@ fn main() -> ExitCode {
             },
             cli::ConsoleOptions::new(cli.api, cli.token),
         ),
-        Some(Command::Export { .. }) => Err(cli::not_yet("export")),
-        Some(Command::Import { .. }) => Err(cli::not_yet("import")),
+        Some(Command::Export(args)) => cli::api_client(&cli.api, cli.token)
+            .map_err(Into::into)
+            .and_then(|c| cli::export(c, args)),
+        Some(Command::Import { file }) => cli::api_client(&cli.api, cli.token)
+            .map_err(Into::into)
+            .and_then(|c| cli::import(c, &file)),
         Some(Command::Drill { .. }) => Err(cli::not_yet("drill")),
         None => cli::console(cli::ConsoleOptions::new(cli.api, cli.token)),
     };

@@ -1,9 +1,11 @@
 //! What each subcommand does, once `main` has parsed it.
 
 mod console;
+mod report;
 mod serve;
 
 pub use console::{ConsoleOptions, DemoOptions, console, demo};
+pub use report::{ExportArgs, api_client, export, import};
 pub use serve::{ServeArgs, serve};
 
 /// An error with the exit code it should end the process with.

@@ -352,6 +352,30 @@ impl Client {
             .value)
     }
 
+    /// The postmortem draft: `format` is `md` or `json`; `tz` an IANA zone.
+    pub async fn postmortem(
+        &self,
+        incident_id: i64,
+        format: &str,
+        tz: Option<&str>,
+    ) -> Result<String, ClientError> {
+        let mut path = format!(
+            "/v1/incidents/{incident_id}/postmortem?format={}",
+            encode(format)
+        );
+        if let Some(tz) = tz {
+            path.push_str(&format!("&tz={}", encode(tz)));
+        }
+        let response = self.send(Method::GET, &path, |r| r, true).await?;
+        if !response.status().is_success() {
+            return Err(ClientError::from_response(response).await);
+        }
+        response
+            .text()
+            .await
+            .map_err(|e| ClientError::from_reqwest(&e, ""))
+    }
+
     /// Make a plan (commander). Pure on the server: nothing runs yet.
     pub async fn create_plan(&self, request: &PlanRequest) -> Result<Plan, ClientError> {
         Ok(self

@@ -26,7 +26,9 @@ pub use postmortem::{
     FailingWindow, IMPORTED_POSTMORTEM_HEADER, Line, MetricRow, MetricsTable, Postmortem,
     PostmortemInput, PublishedUpdate, ScopeOfImpact, build, status_name,
 };
-pub use render::{DEFAULT_TEMPLATE, TemplateError, render_json, render_markdown};
+pub use render::{
+    DEFAULT_TEMPLATE, TemplateError, render_json, render_markdown, render_markdown_json,
+};
 
 /// The status-update part of a rendered report: from its first status line
 /// (the first one right after the `Incident Report for` line or a `Posted`

@@ -54,6 +54,19 @@ impl From<minijinja::Error> for TemplateError {
 /// Filters besides minijinja's built-ins: `minutes` (`27` → `27 minutes`) and
 /// `pct` (`5.25` → `5.3%`).
 pub fn render_markdown(pm: &Postmortem, template: &str) -> Result<String, TemplateError> {
+    render_with(pm, template)
+}
+
+/// Renders a postmortem received as JSON (`render_json`'s output, e.g. from
+/// the API) with a user's template; the same bytes as `render_markdown`.
+pub fn render_markdown_json(
+    pm: &serde_json::Value,
+    template: &str,
+) -> Result<String, TemplateError> {
+    render_with(pm, template)
+}
+
+fn render_with<T: serde::Serialize>(data: &T, template: &str) -> Result<String, TemplateError> {
     let mut env = Environment::new();
     env.set_syntax(
         SyntaxConfig::builder()
@@ -67,7 +80,7 @@ pub fn render_markdown(pm: &Postmortem, template: &str) -> Result<String, Templa
     env.add_filter("minutes", |minutes: u64| minutes_text(minutes));
     env.add_filter("pct", |percent: f64| format!("{percent:.1}%"));
     let compiled = env.template_from_named_str(TEMPLATE_NAME, template)?;
-    Ok(compiled.render(Value::from(Serde(pm)))?)
+    Ok(compiled.render(Value::from(Serde(data)))?)
 }
 
 /// `pm` as pretty JSON with a trailing newline. Keys come in the order the

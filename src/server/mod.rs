@@ -189,7 +189,7 @@ impl Drop for Orchestrator {
 
 /// The whole API. `main` and the tests use this same router.
 pub fn router(state: AppState) -> Router {
-    use routes::{actions, incidents, meta, plans, sim, timeline, topology};
+    use routes::{actions, incidents, meta, plans, postmortem, sim, timeline, topology};
     let v1 = Router::new()
         .route("/openapi.json", get(meta::openapi))
         .route("/topology", get(topology::topology))
@@ -209,6 +209,7 @@ pub fn router(state: AppState) -> Router {
             "/incidents/{id}/timeline/{entry_id}",
             patch(timeline::update).delete(timeline::delete),
         )
+        .route("/incidents/{id}/postmortem", get(postmortem::postmortem))
         .route("/plans", post(plans::create))
         .route("/plans/{id}", get(plans::get))
         .route("/plans/{id}/execute", post(plans::execute))

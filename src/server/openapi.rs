@@ -26,6 +26,7 @@ use crate::model;
         routes::incidents::create,
         routes::incidents::get,
         routes::incidents::update,
+        routes::postmortem::postmortem,
         routes::timeline::list,
         routes::timeline::create,
         routes::timeline::update,

@@ -153,6 +153,13 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<HealthSample>, StoreError>;
 
+    /// Every component's samples with `since <= at <= until`, ascending.
+    async fn health_window(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<HealthSample>, StoreError>;
+
     /// Audit records in the order they were written; only those of one
     /// incident when `incident_id` is given.
     async fn audit_log(&self, incident_id: Option<i64>) -> Result<Vec<AuditRecord>, StoreError>;

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod incidents;
 pub mod meta;
 pub mod plans;
+pub mod postmortem;
 pub mod sim;
 pub mod timeline;
 pub mod topology;

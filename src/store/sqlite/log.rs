@@ -144,6 +144,22 @@ pub(super) async fn health_history(
     rows.iter().map(health_from_row).collect()
 }
 
+pub(super) async fn health_window(
+    conn: &mut SqliteConnection,
+    since: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<HealthSample>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT component_id, component, at, state, latency_ms, error_rate \
+         FROM health_samples WHERE at >= ? AND at <= ? ORDER BY at, id",
+    )
+    .bind(time_text(since))
+    .bind(time_text(until))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(health_from_row).collect()
+}
+
 pub(super) async fn insert_audit(
     conn: &mut SqliteConnection,
     record: &AuditRecord,

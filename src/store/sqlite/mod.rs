@@ -290,6 +290,15 @@ impl Store for SqliteStore {
         log::health_history(&mut conn, component_id, since, limit).await
     }
 
+    async fn health_window(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<HealthSample>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        log::health_window(&mut conn, since, until).await
+    }
+
     async fn audit_log(&self, incident_id: Option<i64>) -> Result<Vec<AuditRecord>, StoreError> {
         let mut conn = self.reader.acquire().await?;
         log::audit_log(&mut conn, incident_id).await

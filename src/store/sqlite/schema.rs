@@ -110,6 +110,10 @@ const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 3: the whole fleet's history over a time window (postmortems).
+    r#"
+    CREATE INDEX health_by_time ON health_samples (at, id);
+    "#,
 ];
 
 /// The schema version this build writes.

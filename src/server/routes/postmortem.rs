@@ -1,0 +1,94 @@
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::model::ComponentKind;
+use crate::report::{self, PostmortemInput};
+use crate::server::AppState;
+use crate::server::auth::Caller;
+use crate::server::error::{ApiResult, Failure};
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    #[default]
+    Md,
+    Json,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PostmortemQuery {
+    /// `md` (default) or `json`.
+    pub format: Option<Format>,
+    /// IANA time zone for the narrative, e.g. `America/Los_Angeles` (default UTC).
+    pub tz: Option<String>,
+}
+
+/// The postmortem draft of an incident, computed from its timeline and the
+/// recorded health history. Same incident, same bytes.
+#[utoipa::path(get, path = "/v1/incidents/{id}/postmortem", tag = "incidents",
+    params(("id" = i64, Path), PostmortemQuery),
+    responses((status = 200, description = "Markdown (text/markdown) or JSON"), (status = 404, body = crate::model::ApiErrorBody), (status = 422, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn postmortem(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<i64>, PathRejection>,
+    query: Result<Query<PostmortemQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Path(id) = path?;
+    let Query(query) = query?;
+    let tz: chrono_tz::Tz = match query.tz.as_deref() {
+        None => chrono_tz::UTC,
+        Some(name) => name.parse().map_err(|_| {
+            Failure::invalid(format!(
+                "unknown time zone '{name}'; use an IANA name such as America/Los_Angeles"
+            ))
+        })?,
+    };
+    let incident = state.store.get_incident(id).await?;
+    let entries = state.store.list_entries(id).await?;
+    let until = incident.resolved_at.unwrap_or_else(|| state.clock.now());
+    // A day before the start tells what state each site was in when it began.
+    let history = state
+        .store
+        .health_window(incident.started_at - chrono::TimeDelta::days(1), until)
+        .await?;
+    let (site_history, component_history): (Vec<_>, Vec<_>) = history
+        .into_iter()
+        .partition(|s| s.component == ComponentKind::Site);
+    let (service, total_sites) = {
+        let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
+        let topology = fleet.topology();
+        (topology.service.clone(), topology.sites.len() as u32)
+    };
+    let pm = report::build(&PostmortemInput {
+        service: &service,
+        incident: &incident,
+        entries: &entries,
+        site_history: &site_history,
+        total_sites,
+        component_history: &component_history,
+        tz,
+        until,
+    });
+    match query.format.unwrap_or_default() {
+        Format::Json => Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            report::render_json(&pm),
+        )
+            .into_response()),
+        Format::Md => {
+            let text = report::render_markdown(&pm, report::DEFAULT_TEMPLATE)
+                .map_err(|e| Failure::internal("postmortem template", e))?;
+            Ok((
+                [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+                text,
+            )
+                .into_response())
+        }
+    }
+}
