@@ -4,21 +4,15 @@
 //! demo or a running `warroom serve` otherwise.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 
 use super::CliError;
-use crate::client::{Client, ClientConfig};
+use crate::client::Client;
 use crate::model::FleetSpec;
 use crate::server::{AccessRole, LocalServer, ServerConfig, TokenEntry, Tokens, WorldSource};
 use crate::sim::{DEMO_FLEET, Scenario};
 use crate::tui::{self, Config, DemoLabel, Keymap, Model, Settings, Theme};
-
-/// The console's connect and request timeouts: short, so a dead API shows
-/// within seconds; the event stream and every read use them.
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(1500);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What flags (and their environment variables) say; `None` falls back to
 /// the config file, then to the defaults.
@@ -192,12 +186,8 @@ async fn run_console(
     token: Option<String>,
     demo: Option<DemoLabel>,
 ) -> Result<(), CliError> {
-    let client = Client::new(ClientConfig {
-        connect_timeout: CONNECT_TIMEOUT,
-        request_timeout: REQUEST_TIMEOUT,
-        ..ClientConfig::new(urls.clone(), token)
-    })
-    .map_err(|e| usage(e.into()))?;
+    let client =
+        Client::new(tui::client_config(urls.clone(), token)).map_err(|e| usage(e.into()))?;
     let settings = Settings {
         api_urls: urls,
         demo,

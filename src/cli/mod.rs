@@ -1,10 +1,12 @@
 //! What each subcommand does, once `main` has parsed it.
 
 mod console;
+mod drill;
 mod report;
 mod serve;
 
 pub use console::{ConsoleOptions, DemoOptions, console, demo};
+pub use drill::{DrillArgs, drill, run_drill};
 pub use report::{ExportArgs, api_client, export, import};
 pub use serve::{ServeArgs, serve};
 

@@ -1,0 +1,199 @@
+//! Alerts, open incidents and the selected incident's timeline, as the
+//! console holds them between snapshots.
+
+use crate::model::{Alert, AlertSeverity, Incident, IncidentState, TimelineEntry};
+
+/// The alerts open now, most severe first, newest first within a severity.
+#[derive(Debug, Clone, Default)]
+pub struct AlertBoard {
+    pub open: Vec<Alert>,
+    /// The first snapshot arrived: alerts seen after it are news.
+    pub primed: bool,
+}
+
+impl AlertBoard {
+    /// Apply an alert event. Returns the alert when it is a critical alert
+    /// that was not open before (a notification is due), once primed.
+    pub fn apply(&mut self, alert: Alert) -> (bool, Option<Alert>) {
+        let existing = self.open.iter().position(|a| a.id == alert.id);
+        if alert.resolved_at.is_some() {
+            return match existing {
+                Some(i) => {
+                    self.open.remove(i);
+                    (true, None)
+                }
+                None => (false, None),
+            };
+        }
+        match existing {
+            Some(i) => {
+                let changed = self.open[i] != alert;
+                self.open[i] = alert;
+                self.sort();
+                (changed, None)
+            }
+            None => {
+                let news = (self.primed && alert.severity == AlertSeverity::Critical)
+                    .then(|| alert.clone());
+                self.open.push(alert);
+                self.sort();
+                (true, news)
+            }
+        }
+    }
+
+    /// Take a snapshot of the open alerts; returns the critical ones that
+    /// are new since the last time we looked (none on the first snapshot).
+    pub fn replace(&mut self, alerts: Vec<Alert>) -> (bool, Vec<Alert>) {
+        let news = if self.primed {
+            alerts
+                .iter()
+                .filter(|a| {
+                    a.severity == AlertSeverity::Critical && !self.open.iter().any(|o| o.id == a.id)
+                })
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut alerts: Vec<Alert> = alerts
+            .into_iter()
+            .filter(|a| a.resolved_at.is_none())
+            .collect();
+        alerts.sort_by(order);
+        let changed = alerts != self.open || !self.primed;
+        self.open = alerts;
+        self.primed = true;
+        (changed, news)
+    }
+
+    fn sort(&mut self) {
+        self.open.sort_by(order);
+    }
+
+    pub fn count(&self, severity: AlertSeverity) -> usize {
+        self.open.iter().filter(|a| a.severity == severity).count()
+    }
+}
+
+fn order(a: &Alert, b: &Alert) -> std::cmp::Ordering {
+    a.severity
+        .cmp(&b.severity)
+        .then(b.opened_at.cmp(&a.opened_at))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// Open incidents, newest first, and the timeline of the newest one.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentBoard {
+    pub open: Vec<Incident>,
+    pub loaded: bool,
+    pub timeline: TimelineBook,
+}
+
+/// The entries of one incident, oldest first by `occurred_at`.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineBook {
+    pub incident_id: Option<i64>,
+    pub entries: Vec<TimelineEntry>,
+    pub loaded: bool,
+}
+
+impl IncidentBoard {
+    /// The incident the header and the timeline show.
+    pub fn current(&self) -> Option<&Incident> {
+        self.open.first()
+    }
+
+    pub fn replace(&mut self, incidents: Vec<Incident>) -> bool {
+        let mut open: Vec<Incident> = incidents
+            .into_iter()
+            .filter(|i| i.state == IncidentState::Open)
+            .collect();
+        open.sort_by(newest_first);
+        let changed = open != self.open || !self.loaded;
+        self.open = open;
+        self.loaded = true;
+        changed
+    }
+
+    pub fn apply(&mut self, incident: Incident) -> bool {
+        let existing = self.open.iter().position(|i| i.id == incident.id);
+        match (existing, incident.state) {
+            (Some(i), IncidentState::Resolved) => {
+                self.open.remove(i);
+            }
+            (Some(i), IncidentState::Open) => {
+                if self.open[i].version > incident.version {
+                    return false;
+                }
+                self.open[i] = incident;
+            }
+            (None, IncidentState::Open) => self.open.push(incident),
+            (None, IncidentState::Resolved) => return false,
+        }
+        self.open.sort_by(newest_first);
+        true
+    }
+
+    /// The incident whose timeline should be loaded, when it is not the one held.
+    pub fn timeline_due(&self) -> Option<i64> {
+        let current = self.current().map(|i| i.id);
+        (current != self.timeline.incident_id)
+            .then_some(current)
+            .flatten()
+    }
+
+    /// Point the timeline at the current incident (emptied until loaded).
+    pub fn follow_current(&mut self) {
+        let current = self.current().map(|i| i.id);
+        if current != self.timeline.incident_id {
+            self.timeline = TimelineBook {
+                incident_id: current,
+                entries: Vec::new(),
+                loaded: false,
+            };
+        }
+    }
+}
+
+fn newest_first(a: &Incident, b: &Incident) -> std::cmp::Ordering {
+    b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id))
+}
+
+impl TimelineBook {
+    pub fn replace(&mut self, incident_id: i64, mut entries: Vec<TimelineEntry>) -> bool {
+        if Some(incident_id) != self.incident_id {
+            return false;
+        }
+        entries.retain(|e| e.deleted_at.is_none());
+        entries.sort_by(entry_order);
+        self.entries = entries;
+        self.loaded = true;
+        true
+    }
+
+    /// Insert, replace or (when deleted) remove one entry of the held incident.
+    pub fn apply(&mut self, entry: TimelineEntry) -> bool {
+        if Some(entry.incident_id) != self.incident_id {
+            return false;
+        }
+        if let Some(i) = self.entries.iter().position(|e| e.id == entry.id) {
+            if self.entries[i].version > entry.version {
+                return false;
+            }
+            self.entries.remove(i);
+        }
+        if entry.deleted_at.is_none() {
+            let at = self
+                .entries
+                .partition_point(|e| entry_order(e, &entry).is_lt());
+            self.entries.insert(at, entry);
+        }
+        true
+    }
+}
+
+fn entry_order(a: &TimelineEntry, b: &TimelineEntry) -> std::cmp::Ordering {
+    a.occurred_at.cmp(&b.occurred_at).then(a.id.cmp(&b.id))
+}

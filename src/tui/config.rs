@@ -1,0 +1,276 @@
+//! The console's config file, `$XDG_CONFIG_HOME/warroom/config.toml`:
+//!
+//! ```toml
+//! api = ["http://10.0.0.5:7700", "http://10.0.0.6:7700"]  # replicas, in order
+//! token = "…"                       # or WARROOM_TOKEN / --token
+//! theme = "colorblind"              # a built-in name or a path to a theme file
+//! time_zone = "America/Los_Angeles" # the second clock in the header
+//! notify = true                     # bell + OSC 9 on new critical alerts
+//! mouse = true                      # false leaves text selectable
+//! [keys]
+//! "ctrl-r" = "refresh"
+//! ```
+//!
+//! Every key is optional; command-line flags win over the file. A file with
+//! an unknown key or a bad value is refused, naming the file and the key.
+
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use toml::{Table, Value};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    pub api: Vec<String>,
+    pub token: Option<String>,
+    pub theme: Option<String>,
+    pub time_zone: Option<Tz>,
+    pub notify: Option<bool>,
+    pub mouse: Option<bool>,
+    /// `[keys]` as (key name, action name) pairs; checked by `Keymap`.
+    pub keys: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {key}: {problem}")]
+pub struct ConfigError {
+    pub file: String,
+    pub key: String,
+    pub problem: String,
+}
+
+const KNOWN_KEYS: &str = "api, token, theme, time_zone, notify, mouse, [keys]";
+
+impl Config {
+    /// `$XDG_CONFIG_HOME/warroom/config.toml` (or the platform's config dir).
+    pub fn default_path() -> Option<PathBuf> {
+        xdg_dir("XDG_CONFIG_HOME", dirs::config_dir).map(|d| d.join("warroom").join("config.toml"))
+    }
+
+    /// The config at `path`; an absent file is an empty config.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&file, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(ConfigError {
+                file,
+                key: "file".into(),
+                problem: format!("cannot read it: {e}"),
+            }),
+        }
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        let bad = |key: &str, problem: String| ConfigError {
+            file: file.to_string(),
+            key: key.to_string(),
+            problem,
+        };
+        let table: Table = text.parse().map_err(|e: toml::de::Error| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+                .unwrap_or(1);
+            bad(&format!("line {line}"), e.message().to_string())
+        })?;
+        let mut config = Config::default();
+        for (key, value) in &table {
+            match key.as_str() {
+                "api" => {
+                    config.api = match value {
+                        Value::String(s) => s
+                            .split(',')
+                            .map(|u| u.trim().to_string())
+                            .filter(|u| !u.is_empty())
+                            .collect(),
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|v| v.as_str().map(str::to_string))
+                            .collect::<Option<Vec<_>>>()
+                            .ok_or_else(|| bad(key, "must be a list of URLs (strings)".into()))?,
+                        _ => return Err(bad(key, "must be a URL or a list of URLs".into())),
+                    };
+                    if let Some(url) = config
+                        .api
+                        .iter()
+                        .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+                    {
+                        return Err(bad(
+                            key,
+                            format!("'{url}' must start with http:// or https://"),
+                        ));
+                    }
+                }
+                "token" => {
+                    config.token =
+                        Some(string(value).ok_or_else(|| bad(key, "must be a string".into()))?)
+                }
+                "theme" => {
+                    config.theme = Some(
+                        string(value)
+                            .ok_or_else(|| bad(key, "must be a theme name or a path".into()))?,
+                    )
+                }
+                "time_zone" => {
+                    let name = string(value).ok_or_else(|| {
+                        bad(key, "must be a zone name like \"Europe/Paris\"".into())
+                    })?;
+                    config.time_zone = Some(parse_time_zone(&name).map_err(|p| bad(key, p))?);
+                }
+                "notify" => {
+                    config.notify = Some(
+                        boolean(value).ok_or_else(|| bad(key, "must be true or false".into()))?,
+                    )
+                }
+                "mouse" => {
+                    config.mouse = Some(
+                        boolean(value).ok_or_else(|| bad(key, "must be true or false".into()))?,
+                    )
+                }
+                "keys" => {
+                    let Value::Table(keys) = value else {
+                        return Err(bad(
+                            key,
+                            "must be a table: [keys] then \"ctrl-r\" = \"refresh\"".into(),
+                        ));
+                    };
+                    for (name, action) in keys {
+                        let action = string(action).ok_or_else(|| {
+                            bad(
+                                &format!("keys.\"{name}\""),
+                                "must be an action name (a string)".into(),
+                            )
+                        })?;
+                        config.keys.push((name.clone(), action));
+                    }
+                }
+                _ => return Err(bad(key, format!("unknown key (known: {KNOWN_KEYS})"))),
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn string(value: &Value) -> Option<String> {
+    value.as_str().map(str::to_string)
+}
+
+fn boolean(value: &Value) -> Option<bool> {
+    value.as_bool()
+}
+
+/// An IANA zone name (`America/Los_Angeles`, `UTC`).
+pub fn parse_time_zone(name: &str) -> Result<Tz, String> {
+    name.parse::<Tz>().map_err(|_| {
+        format!("unknown time zone '{name}' (use an IANA name like \"America/Los_Angeles\")")
+    })
+}
+
+/// The machine's zone: `TZ`, then /etc/timezone, then the /etc/localtime
+/// link; UTC when none names a known zone.
+pub fn local_time_zone() -> Tz {
+    let from_env = std::env::var("TZ")
+        .ok()
+        .map(|tz| tz.trim_start_matches(':').to_string());
+    let from_file = || {
+        std::fs::read_to_string("/etc/timezone")
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    let from_link = || {
+        let target = std::fs::read_link("/etc/localtime").ok()?;
+        let text = target.to_string_lossy().into_owned();
+        text.split_once("zoneinfo/")
+            .map(|(_, zone)| zone.to_string())
+    };
+    [from_env, from_file(), from_link()]
+        .into_iter()
+        .flatten()
+        .find_map(|name| name.parse::<Tz>().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+/// `$<var>/warroom`-style base dirs: the XDG variable when set and absolute,
+/// else the platform's directory.
+pub fn xdg_dir(var: &str, fallback: fn() -> Option<PathBuf>) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(fallback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_config_parses() {
+        let text = r#"
+api = ["http://a:7700", "http://b:7700"]
+token = "secret-token-123456"
+theme = "light"
+time_zone = "America/Los_Angeles"
+notify = false
+mouse = false
+[keys]
+"ctrl-r" = "refresh"
+x = "quit"
+"#;
+        let config = Config::parse("config.toml", text).expect("valid");
+        assert_eq!(config.api, vec!["http://a:7700", "http://b:7700"]);
+        assert_eq!(config.time_zone, Some(chrono_tz::America::Los_Angeles));
+        assert_eq!(config.notify, Some(false));
+        assert_eq!(config.mouse, Some(false));
+        assert_eq!(config.theme.as_deref(), Some("light"));
+        assert_eq!(
+            config.keys,
+            vec![
+                ("ctrl-r".to_string(), "refresh".to_string()),
+                ("x".to_string(), "quit".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn api_may_be_a_comma_separated_string() {
+        let config = Config::parse("c.toml", "api = \"http://a:1, http://b:2\"").expect("valid");
+        assert_eq!(config.api, vec!["http://a:1", "http://b:2"]);
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_file_key_and_problem() {
+        let cases = [
+            ("theem = \"light\"", "theem", "unknown key"),
+            ("notify = \"yes\"", "notify", "true or false"),
+            (
+                "time_zone = \"Mars/Olympus\"",
+                "time_zone",
+                "unknown time zone 'Mars/Olympus'",
+            ),
+            ("api = [\"ftp://x\"]", "api", "must start with http://"),
+            ("[keys]\nq = 3", "keys.\"q\"", "action name"),
+            ("mouse = ", "line 1", ""),
+        ];
+        for (text, key, problem) in cases {
+            let error = Config::parse("/home/u/.config/warroom/config.toml", text).expect_err(text);
+            assert_eq!(error.key, key, "{text}");
+            assert!(error.problem.contains(problem), "{text}: {}", error.problem);
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("/home/u/.config/warroom/config.toml: "),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_an_empty_config() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(
+            Config::load(&dir.path().join("none.toml")),
+            Ok(Config::default())
+        );
+    }
+}

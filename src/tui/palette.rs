@@ -1,0 +1,69 @@
+//! The command palette's matching: every runnable action, ranked by a
+//! fuzzy match of the query against its name and description.
+
+use super::keymap::Action;
+
+/// Actions matching `query`, best first; all of them (in help order) for an empty query.
+pub fn matches(query: &str) -> Vec<Action> {
+    let query = query.trim().to_lowercase();
+    let mut scored: Vec<(u32, usize, Action)> = Action::runnable()
+        .enumerate()
+        .filter(|(_, a)| *a != Action::Palette)
+        .filter_map(|(order, action)| {
+            let name = action.name().replace('_', " ");
+            let score = score(&query, &name)
+                .map(|s| s + 1000)
+                .or_else(|| score(&query, &action.describe().to_lowercase()))?;
+            Some((score, order, action))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, _, action)| action).collect()
+}
+
+/// A subsequence match score: `None` when `query`'s characters do not all
+/// appear in order; higher for contiguous runs and matches at word starts.
+fn score(query: &str, text: &str) -> Option<u32> {
+    if query.is_empty() {
+        return Some(0);
+    }
+    let text: Vec<char> = text.chars().collect();
+    let mut score = 0u32;
+    let mut at = 0usize;
+    let mut previous: Option<usize> = None;
+    for q in query.chars() {
+        let found = (at..text.len()).find(|&i| text[i] == q)?;
+        score += 1;
+        if previous.is_some_and(|p| p + 1 == found) {
+            score += 5;
+        }
+        if found == 0 || text[found - 1] == ' ' {
+            score += 8;
+        }
+        previous = Some(found);
+        at = found + 1;
+    }
+    // Shorter texts rank above longer ones with the same matches.
+    Some(score * 100 - (text.len() as u32).min(99))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_query_lists_every_action_but_the_palette() {
+        let all = matches("");
+        assert!(all.contains(&Action::Quit) && all.contains(&Action::ToggleMouse));
+        assert!(!all.contains(&Action::Palette) && !all.contains(&Action::Unbound));
+    }
+
+    #[test]
+    fn fuzzy_queries_find_the_action() {
+        assert_eq!(matches("tgm")[0], Action::ToggleMouse);
+        assert_eq!(matches("refr")[0], Action::Refresh);
+        assert_eq!(matches("quit")[0], Action::Quit);
+        assert_eq!(matches("sort")[0], Action::Sort);
+        assert!(matches("zzzz").is_empty());
+    }
+}

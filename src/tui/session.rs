@@ -1,0 +1,59 @@
+//! A console without a terminal: the model, the effect runner and the
+//! message inbox. The event loop drives one with terminal input; tests
+//! drive one directly against a real or a dead API.
+
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+
+use super::effects::EffectRunner;
+use super::msg::{Effect, Msg};
+use super::state::Model;
+use super::update::update;
+use crate::client::{Client, StreamSettings};
+
+pub struct Session {
+    pub model: Model,
+    runner: EffectRunner,
+    inbox: UnboundedReceiver<Msg>,
+    outbox: UnboundedSender<Msg>,
+}
+
+impl Session {
+    /// Must be created inside a tokio runtime.
+    pub fn new(model: Model, client: Client, settings: StreamSettings) -> Session {
+        let (outbox, inbox) = mpsc::unbounded_channel();
+        Session {
+            model,
+            runner: EffectRunner::new(client, outbox.clone(), settings),
+            inbox,
+            outbox,
+        }
+    }
+
+    /// Apply `msg`, start the network work it asks for, and return what
+    /// only a terminal can do (bell, mouse capture).
+    pub fn dispatch(&mut self, msg: Msg) -> Vec<Effect> {
+        update(&mut self.model, msg)
+            .into_iter()
+            .filter_map(|effect| self.runner.run(effect))
+            .collect()
+    }
+
+    /// The next message from the API side (answers, stream items).
+    pub async fn next_msg(&mut self) -> Option<Msg> {
+        self.inbox.recv().await
+    }
+
+    pub fn try_next_msg(&mut self) -> Option<Msg> {
+        self.inbox.try_recv().ok()
+    }
+
+    /// A sender for messages from elsewhere (signals, tests).
+    pub fn sender(&self) -> UnboundedSender<Msg> {
+        self.outbox.clone()
+    }
+
+    /// API requests still running.
+    pub fn in_flight(&self) -> usize {
+        self.runner.in_flight()
+    }
+}

@@ -1,0 +1,352 @@
+//! The console's copy of the fleet: the last topology snapshot with the
+//! events since applied to it, indexed by id so one event costs O(1), plus
+//! what the views need precomputed (servers grouped by switch, site counts,
+//! latency history).
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::model::{
+    ComponentKind, HealthEvent, HealthState, Server, Site, SwitchHealth, Topology, TopologyEvent,
+};
+
+/// Latency samples kept per server for the sparkline.
+pub const LATENCY_SAMPLES: usize = 32;
+
+/// One row of the servers pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerRow {
+    /// A switch header; the index is into `topology.switches`, `None` for
+    /// servers whose switch is not in the topology.
+    Switch(Option<usize>),
+    Server(usize),
+}
+
+/// Sites per health state, in `HealthState` order (up, degraded, down, flapping, unknown).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HealthCounts(pub [u32; 5]);
+
+impl HealthCounts {
+    pub fn get(&self, state: HealthState) -> u32 {
+        self.0[state_index(state)]
+    }
+
+    fn add(&mut self, state: HealthState) {
+        self.0[state_index(state)] += 1;
+    }
+
+    fn remove(&mut self, state: HealthState) {
+        let slot = &mut self.0[state_index(state)];
+        *slot = slot.saturating_sub(1);
+    }
+}
+
+fn state_index(state: HealthState) -> usize {
+    match state {
+        HealthState::Up => 0,
+        HealthState::Degraded => 1,
+        HealthState::Down => 2,
+        HealthState::Flapping => 3,
+        HealthState::Unknown => 4,
+    }
+}
+
+/// What applying an event changed, so the caller knows which derived views
+/// to refresh.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub changed: bool,
+    /// A site's health or down_since changed.
+    pub site_health: bool,
+    /// A site moved, appeared, or was renamed.
+    pub site_placement: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct FleetSnapshot {
+    pub topology: Topology,
+    /// Whether a snapshot has arrived yet.
+    pub loaded: bool,
+    /// Rows of the servers pane: each switch followed by its servers.
+    pub server_rows: Vec<ServerRow>,
+    /// Recent latency (ms) per server, parallel to `topology.servers`; oldest first.
+    pub latency: Vec<VecDeque<Option<f64>>>,
+    pub counts: HealthCounts,
+    /// Lower-case "id name server" per site, parallel to `topology.sites`, for the filter.
+    pub site_search: Vec<String>,
+    switch_index: HashMap<String, usize>,
+    server_index: HashMap<String, usize>,
+    site_index: HashMap<String, usize>,
+}
+
+impl Default for FleetSnapshot {
+    fn default() -> Self {
+        FleetSnapshot {
+            topology: Topology {
+                version: 0,
+                service: String::new(),
+                switches: Vec::new(),
+                servers: Vec::new(),
+                sites: Vec::new(),
+                cache: None,
+                database: None,
+            },
+            loaded: false,
+            server_rows: Vec::new(),
+            latency: Vec::new(),
+            counts: HealthCounts::default(),
+            site_search: Vec::new(),
+            switch_index: HashMap::new(),
+            server_index: HashMap::new(),
+            site_index: HashMap::new(),
+        }
+    }
+}
+
+impl FleetSnapshot {
+    pub fn from_topology(topology: Topology) -> FleetSnapshot {
+        let mut snapshot = FleetSnapshot::default();
+        snapshot.replace(topology);
+        snapshot
+    }
+
+    /// Take a whole new snapshot. Latency history carries over by server id,
+    /// and the snapshot's latencies become the newest samples.
+    pub fn replace(&mut self, topology: Topology) {
+        let mut old_latency: HashMap<String, VecDeque<Option<f64>>> = self
+            .topology
+            .servers
+            .iter()
+            .map(|s| s.id.clone())
+            .zip(std::mem::take(&mut self.latency))
+            .collect();
+        self.topology = topology;
+        self.loaded = true;
+        self.latency = self
+            .topology
+            .servers
+            .iter()
+            .map(|server| {
+                let mut ring = old_latency.remove(&server.id).unwrap_or_default();
+                push_sample(&mut ring, server.health.latency_ms);
+                ring
+            })
+            .collect();
+        self.reindex();
+    }
+
+    /// Only the latency samples of a snapshot older than what we hold
+    /// (latency is not evented, so every snapshot's numbers are news).
+    pub fn sample_latency(&mut self, topology: &Topology) {
+        for server in &topology.servers {
+            if let Some(&i) = self.server_index.get(&server.id) {
+                push_sample(&mut self.latency[i], server.health.latency_ms);
+                self.topology.servers[i].health.latency_ms = server.health.latency_ms;
+            }
+        }
+    }
+
+    fn reindex(&mut self) {
+        let t = &self.topology;
+        self.switch_index = t
+            .switches
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        self.server_index = t
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        self.site_index = t
+            .sites
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        self.latency.resize_with(t.servers.len(), VecDeque::new);
+        self.site_search = t.sites.iter().map(search_text).collect();
+        self.counts = HealthCounts::default();
+        for site in &t.sites {
+            self.counts.add(site.health.state);
+        }
+        self.rebuild_server_rows();
+    }
+
+    fn rebuild_server_rows(&mut self) {
+        let t = &self.topology;
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); t.switches.len() + 1];
+        for (i, server) in t.servers.iter().enumerate() {
+            let group = self
+                .switch_index
+                .get(&server.switch)
+                .copied()
+                .unwrap_or(t.switches.len());
+            groups[group].push(i);
+        }
+        self.server_rows.clear();
+        for (group, servers) in groups.into_iter().enumerate() {
+            let unknown_switch = group == t.switches.len();
+            if unknown_switch && servers.is_empty() {
+                continue;
+            }
+            self.server_rows
+                .push(ServerRow::Switch((!unknown_switch).then_some(group)));
+            self.server_rows
+                .extend(servers.into_iter().map(ServerRow::Server));
+        }
+    }
+
+    pub fn server(&self, id: &str) -> Option<&Server> {
+        self.server_index
+            .get(id)
+            .map(|&i| &self.topology.servers[i])
+    }
+
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.site_index.get(id).map(|&i| &self.topology.sites[i])
+    }
+
+    pub fn server_position(&self, id: &str) -> Option<usize> {
+        self.server_index.get(id).copied()
+    }
+
+    pub fn site_position(&self, id: &str) -> Option<usize> {
+        self.site_index.get(id).copied()
+    }
+
+    /// Whether an event of `version` is already part of what we hold.
+    pub fn has_version(&self, version: u64) -> bool {
+        self.loaded && version <= self.topology.version
+    }
+
+    /// Apply one component's health change.
+    pub fn apply_health(&mut self, event: &HealthEvent) -> Applied {
+        let mut applied = Applied::default();
+        let id = event.component_id.as_str();
+        match event.component {
+            ComponentKind::Server => {
+                if let Some(&i) = self.server_index.get(id) {
+                    self.topology.servers[i].health = event.health.clone();
+                    applied.changed = true;
+                }
+            }
+            ComponentKind::Site => {
+                if let Some(&i) = self.site_index.get(id) {
+                    let site = &mut self.topology.sites[i];
+                    self.counts.remove(site.health.state);
+                    self.counts.add(event.health.state);
+                    site.health = event.health.clone();
+                    site.down_since = if event.health.state.is_unhealthy() {
+                        event
+                            .down_since
+                            .or(site.down_since)
+                            .or(Some(event.health.since))
+                    } else {
+                        None
+                    };
+                    applied.changed = true;
+                    applied.site_health = true;
+                }
+            }
+            ComponentKind::Switch => {
+                if let Some(&i) = self.switch_index.get(id) {
+                    let switch = &mut self.topology.switches[i];
+                    switch.health = match event.health.state {
+                        HealthState::Down => SwitchHealth::Down,
+                        HealthState::Degraded | HealthState::Flapping => SwitchHealth::Suspect,
+                        _ => SwitchHealth::Ok,
+                    };
+                    // Switch events carry the unhealthy share as error_rate.
+                    switch.unhealthy_nodes =
+                        (event.health.error_rate * f64::from(switch.nodes)).round() as u32;
+                    applied.changed = true;
+                }
+            }
+            ComponentKind::Cache => {
+                if let Some(cache) = &mut self.topology.cache {
+                    cache.health = event.health.clone();
+                    applied.changed = true;
+                }
+            }
+            ComponentKind::Database => {
+                if let Some(database) = &mut self.topology.database {
+                    database.health = event.health.clone();
+                    applied.changed = true;
+                }
+            }
+        }
+        self.topology.version = self.topology.version.max(event.version);
+        applied
+    }
+
+    /// Replace the objects the event carries, by id; unknown ids are added.
+    pub fn apply_topology(&mut self, event: &TopologyEvent) -> Applied {
+        let mut applied = Applied {
+            changed: true,
+            ..Applied::default()
+        };
+        let mut reindex = false;
+        for switch in &event.switches {
+            match self.switch_index.get(&switch.id) {
+                Some(&i) => self.topology.switches[i] = switch.clone(),
+                None => {
+                    self.topology.switches.push(switch.clone());
+                    reindex = true;
+                }
+            }
+        }
+        for server in &event.servers {
+            match self.server_index.get(&server.id) {
+                Some(&i) => {
+                    let old = &mut self.topology.servers[i];
+                    reindex |= old.switch != server.switch;
+                    *old = server.clone();
+                }
+                None => {
+                    self.topology.servers.push(server.clone());
+                    reindex = true;
+                }
+            }
+        }
+        for site in &event.sites {
+            applied.site_placement = true;
+            applied.site_health = true;
+            match self.site_index.get(&site.id) {
+                Some(&i) => {
+                    self.counts.remove(self.topology.sites[i].health.state);
+                    self.counts.add(site.health.state);
+                    self.topology.sites[i] = site.clone();
+                    self.site_search[i] = search_text(site);
+                }
+                None => {
+                    self.topology.sites.push(site.clone());
+                    reindex = true;
+                }
+            }
+        }
+        if let Some(cache) = &event.cache {
+            self.topology.cache = Some(cache.clone());
+        }
+        if let Some(database) = &event.database {
+            self.topology.database = Some(database.clone());
+        }
+        self.topology.version = self.topology.version.max(event.version);
+        if reindex {
+            self.reindex();
+        }
+        applied
+    }
+}
+
+fn push_sample(ring: &mut VecDeque<Option<f64>>, sample: Option<f64>) {
+    if ring.len() == LATENCY_SAMPLES {
+        ring.pop_front();
+    }
+    ring.push_back(sample);
+}
+
+fn search_text(site: &Site) -> String {
+    format!("{} {} {}", site.id, site.name, site.server).to_lowercase()
+}

@@ -1,0 +1,64 @@
+//! The bottom line: key hints from the live keymap, and the latest message.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::keymap::Action;
+use crate::tui::sanitize::sanitize;
+use crate::tui::state::Model;
+use crate::tui::theme::{Theme, UiStyle};
+
+const HINTS: [(Action, &str); 8] = [
+    (Action::Help, "help"),
+    (Action::Palette, "commands"),
+    (Action::NextPane, "pane"),
+    (Action::Filter, "filter"),
+    (Action::Sort, "sort"),
+    (Action::Refresh, "refresh"),
+    (Action::ToggleMouse, "mouse"),
+    (Action::Quit, "quit"),
+];
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let key = theme.ui(UiStyle::Key);
+    let muted = theme.ui(UiStyle::Muted);
+    let mut spans = Vec::new();
+    for (action, label) in HINTS {
+        if model.keymap.keys_for(action).is_empty() {
+            continue;
+        }
+        spans.push(Span::styled(model.keymap.hint(action), key));
+        let label = if action == Action::ToggleMouse {
+            if model.ui.mouse {
+                "mouse:on"
+            } else {
+                "mouse:off"
+            }
+        } else {
+            label
+        };
+        spans.push(Span::styled(format!(" {label}  "), muted));
+    }
+    let hints = Line::from(spans);
+    match &model.ui.toast {
+        Some(toast) => {
+            let style = if toast.error {
+                theme.ui(UiStyle::Error)
+            } else {
+                theme.ui(UiStyle::Prompt)
+            };
+            let width = (toast.text.chars().count() as u16 + 2).min(area.width / 2);
+            let [left, right] =
+                Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
+            frame.render_widget(Paragraph::new(hints), left);
+            frame.render_widget(
+                Paragraph::new(Span::styled(sanitize(&toast.text).into_owned(), style))
+                    .right_aligned(),
+                right,
+            );
+        }
+        None => frame.render_widget(Paragraph::new(hints), area),
+    }
+}

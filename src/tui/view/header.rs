@@ -1,0 +1,169 @@
+//! Two lines at the top: what this is (demo badge, service, incident), and
+//! where we are (clocks, API state and freshness, alert counts).
+
+use chrono_tz::Tz;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::text::{clock, minutes, seconds, zone_abbreviation};
+use crate::model::{AlertSeverity, HealthState};
+use crate::tui::sanitize::sanitize;
+use crate::tui::state::{LinkState, Model};
+use crate::tui::theme::{Theme, UiStyle};
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let wide = area.width >= 120;
+    let lines = vec![
+        identity_line(model, theme, wide),
+        status_line(model, theme, wide),
+    ];
+    frame.render_widget(Paragraph::new(lines).style(theme.ui(UiStyle::Header)), area);
+}
+
+/// What this is: the demo badge, the incident (the most important thing on
+/// the screen, so it comes first), the service.
+fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
+    let mut spans = Vec::new();
+    let badge = theme.ui(UiStyle::Badge);
+    let muted = theme.ui(UiStyle::Muted);
+    if model.settings.demo.is_some() {
+        spans.push(Span::styled(" DEMO · SIMULATED ", badge));
+        spans.push(Span::raw(" "));
+    }
+    if model.settings.read_only {
+        spans.push(Span::styled(" READ-ONLY ", badge));
+        spans.push(Span::raw(" "));
+    }
+    match model.incidents.current() {
+        Some(incident) => {
+            spans.push(Span::styled(
+                format!(" {} ", incident.severity.as_str().to_uppercase()),
+                theme.incident(incident.severity),
+            ));
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(
+                sanitize(&incident.title).into_owned(),
+                theme.ui(UiStyle::Title),
+            ));
+            let elapsed = model.api_now() - incident.started_at;
+            spans.push(Span::styled(
+                format!(" · {} · {}", incident.status.as_str(), minutes(elapsed)),
+                theme.ui(UiStyle::Text),
+            ));
+            if model.incidents.open.len() > 1 {
+                spans.push(Span::styled(
+                    format!(" (+{} open)", model.incidents.open.len() - 1),
+                    muted,
+                ));
+            }
+        }
+        None if model.incidents.loaded => spans.push(Span::styled("no open incident", muted)),
+        None => {}
+    }
+    let service = &model.fleet.topology.service;
+    if !service.is_empty() {
+        spans.push(Span::styled(format!("  ─ {}", sanitize(service)), muted));
+    }
+    if let Some(next) = model.sim.as_ref().and_then(|s| s.status.next_steps.first())
+        && wide
+    {
+        let what = next.fault.map(|f| f.as_str()).unwrap_or("note");
+        let target = next.target.as_deref().unwrap_or("");
+        spans.push(Span::styled(
+            format!(
+                "  ─ next {} {what} {}",
+                sanitize(&next.offset),
+                sanitize(target)
+            ),
+            muted,
+        ));
+    }
+    Line::from(spans)
+}
+
+/// Where we are: clocks, the API's state and freshness, the simulator, alerts.
+fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
+    let muted = theme.ui(UiStyle::Muted);
+    let text = theme.ui(UiStyle::Text);
+    let zone = model.settings.time_zone;
+    let separator = || Span::styled(" │ ", muted);
+    let mut spans = vec![
+        Span::styled("UTC ", muted),
+        Span::styled(clock(model.now, Tz::UTC), text),
+    ];
+    // A zone that is UTC anyway (Etc/UTC, Zulu…) would only repeat the first clock.
+    let abbreviation = zone_abbreviation(model.now, zone);
+    if abbreviation != "UTC" {
+        if wide {
+            spans.push(Span::styled(format!("  {} ", zone_label(zone)), muted));
+        } else {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(clock(model.now, zone), text));
+        spans.push(Span::styled(format!(" {abbreviation}"), muted));
+    }
+    spans.push(separator());
+    spans.push(Span::styled("API ", muted));
+    let (state, style) = match model.link.state {
+        LinkState::Live if model.is_stale() => ("stale", theme.health(HealthState::Degraded)),
+        LinkState::Live => ("live", theme.health(HealthState::Up)),
+        LinkState::Connecting => ("connecting", theme.health(HealthState::Unknown)),
+        LinkState::Down => ("down", theme.health(HealthState::Down)),
+    };
+    spans.push(Span::styled(state, style));
+    if wide && let Some(url) = &model.link.url {
+        let host = url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://");
+        spans.push(Span::styled(format!(" {}", sanitize(host)), muted));
+    }
+    if model.is_stale()
+        && let Some(age) = model.data_age()
+    {
+        spans.push(Span::styled(
+            format!(" · data {} old", seconds(age)),
+            theme.ui(UiStyle::Error),
+        ));
+    }
+    if let Some(demo) = &model.settings.demo {
+        spans.push(separator());
+        let (scenario, speed) = match &model.sim {
+            Some(sim) => (sim.status.scenario.clone(), sim.status.speed),
+            None => (demo.scenario.clone(), demo.speed),
+        };
+        if model.sim.is_some() {
+            spans.push(Span::styled("sim ", muted));
+            spans.push(Span::styled(clock(model.api_now(), Tz::UTC), text));
+        }
+        let scenario = scenario
+            .map(|s| format!(" {}", sanitize(&s)))
+            .unwrap_or_default();
+        spans.push(Span::styled(format!("{scenario} ×{speed}"), muted));
+    }
+    let critical = model.alerts.count(AlertSeverity::Critical);
+    let warning = model.alerts.count(AlertSeverity::Warning);
+    if critical + warning > 0 {
+        spans.push(separator());
+        if critical > 0 {
+            spans.push(Span::styled(
+                format!("{critical} crit "),
+                theme.alert(AlertSeverity::Critical),
+            ));
+        }
+        if warning > 0 {
+            spans.push(Span::styled(
+                format!("{warning} warn"),
+                theme.alert(AlertSeverity::Warning),
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+/// The city of an IANA zone name (`America/Los_Angeles` -> `Los Angeles`).
+fn zone_label(zone: Tz) -> String {
+    let name = zone.name();
+    name.rsplit('/').next().unwrap_or(name).replace('_', " ")
+}

@@ -1,0 +1,122 @@
+//! Drawing. Views only read the model and the theme; every string from the
+//! API goes through `sanitize`; time comes from `model.now`, never the wall
+//! clock. Per frame, work is bounded by what is visible (the health grid,
+//! one pass over the sites, is the only exception).
+
+mod alerts;
+mod banner;
+mod footer;
+mod grid;
+mod header;
+mod help;
+pub mod layout;
+mod palette;
+mod servers;
+mod sites;
+pub mod text;
+mod timeline;
+mod too_small;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType};
+
+use super::state::{Model, Overlay, Pane};
+use super::theme::{Theme, UiStyle};
+
+/// Draw the whole screen for `model`.
+pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
+    let area = frame.area();
+    if area.width < super::state::MIN_WIDTH || area.height < super::state::MIN_HEIGHT {
+        too_small::draw(frame, area, theme);
+        return;
+    }
+    let banner = model.banner();
+    let screen = layout::screen(area, banner.is_some());
+    header::draw(frame, screen.header, model, theme);
+    if let (Some(rect), Some(banner)) = (screen.banner, banner) {
+        banner::draw(frame, rect, &banner, model, theme);
+    }
+    servers::draw(frame, screen.servers, model, theme);
+    sites::draw(frame, screen.sites, model, theme);
+    grid::draw(frame, screen.sites, model, theme);
+    alerts::draw(frame, screen.alerts, model, theme);
+    timeline::draw(frame, screen.timeline, model, theme);
+    footer::draw(frame, screen.footer, model, theme);
+    match &model.ui.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => help::draw(frame, area, model, theme, *scroll),
+        Overlay::Palette(state) => palette::draw(frame, area, model, theme, state),
+    }
+}
+
+/// A pane's frame: number and title, focus shown by border and title style.
+fn pane_block<'a>(pane: Pane, title: Vec<Span<'a>>, model: &Model, theme: &Theme) -> Block<'a> {
+    let focused = model.ui.focus == pane && model.ui.overlay == Overlay::None;
+    let (border, title_style, border_type) = if focused {
+        (
+            theme.ui(UiStyle::Focus),
+            theme.ui(UiStyle::Focus),
+            BorderType::Thick,
+        )
+    } else {
+        (
+            theme.ui(UiStyle::Border),
+            theme.ui(UiStyle::Title),
+            BorderType::Plain,
+        )
+    };
+    let number = Pane::ALL.iter().position(|p| *p == pane).unwrap_or(0) + 1;
+    let mut spans = vec![Span::styled(
+        format!(" {number} {} ", pane.title()),
+        title_style,
+    )];
+    spans.extend(title);
+    Block::bordered()
+        .border_type(border_type)
+        .border_style(border)
+        .title(Line::from(spans))
+}
+
+/// Style of the selected row: only the focused pane shows its selection strongly.
+fn row_style(model: &Model, pane: Pane, selected: bool, theme: &Theme) -> Style {
+    if selected && model.ui.focus == pane {
+        theme.ui(UiStyle::Selected)
+    } else {
+        Style::new()
+    }
+}
+
+/// Draw `lines` one per row from the top of `area`, clipped to it. A
+/// line's own style fills its whole row (the selection). Cheaper than a
+/// `Paragraph`, which matters for the big lists.
+fn draw_rows(buffer: &mut Buffer, area: Rect, lines: &[Line]) {
+    for (line, y) in lines.iter().zip(area.top()..area.bottom()) {
+        if line.style != Style::default() {
+            buffer.set_style(
+                Rect {
+                    y,
+                    height: 1,
+                    ..area
+                },
+                line.style,
+            );
+        }
+        buffer.set_line(area.x, y, line, area.width);
+    }
+}
+
+/// A centered rectangle of at most `width` x `height` inside `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}

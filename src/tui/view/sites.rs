@@ -1,0 +1,203 @@
+//! The sites table: counts, filter prompt, and the visible rows.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::layout::sites_parts;
+use super::text::{cell, cell_right, minutes};
+use super::{draw_rows, pane_block, row_style};
+use crate::model::{HealthState, Site};
+use crate::tui::sanitize::sanitize;
+use crate::tui::state::{Model, Pane};
+use crate::tui::theme::{Theme, UiStyle};
+
+/// The order counts are listed in: what needs attention first.
+/// Long and short labels.
+const COUNT_ORDER: [(HealthState, &str, &str); 5] = [
+    (HealthState::Down, "down", "down"),
+    (HealthState::Flapping, "flapping", "flap"),
+    (HealthState::Degraded, "degraded", "degr"),
+    (HealthState::Up, "up", "up"),
+    (HealthState::Unknown, "unknown", "unkn"),
+];
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let total = model.fleet.topology.sites.len();
+    let muted = theme.ui(UiStyle::Muted);
+    let title = vec![
+        Span::styled(format!("{total} "), muted),
+        Span::styled(format!("· by {} ", model.sites.sort.label()), muted),
+    ];
+    frame.render_widget(pane_block(Pane::Sites, title, model, theme), area);
+    let parts = sites_parts(area, total);
+    let compact = parts.summary.width < 60;
+    frame.render_widget(
+        Paragraph::new(summary_line(model, theme, compact)),
+        parts.summary,
+    );
+
+    let columns = Columns::for_width(usize::from(parts.rows.width));
+    frame.render_widget(
+        Paragraph::new(header_line(&columns, theme)),
+        parts.table_header,
+    );
+
+    let order = model.sites.order();
+    let height = usize::from(parts.rows.height);
+    let first = model.sites.list.window(order.len(), height);
+    let stale = model.is_stale();
+    let lines: Vec<Line> = order[first..(first + height).min(order.len())]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &site)| {
+            let site = model.fleet.topology.sites.get(site)?;
+            let selected = first + i == model.sites.list.selected;
+            Some(
+                site_line(model, theme, site, &columns, stale).patch_style(row_style(
+                    model,
+                    Pane::Sites,
+                    selected,
+                    theme,
+                )),
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        let text = if !model.fleet.loaded {
+            "loading…"
+        } else if total == 0 {
+            "no sites"
+        } else {
+            "no site matches the filter"
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, muted)), parts.rows);
+    } else {
+        draw_rows(frame.buffer_mut(), parts.rows, &lines);
+    }
+}
+
+fn summary_line<'a>(model: &'a Model, theme: &Theme, compact: bool) -> Line<'a> {
+    let muted = theme.ui(UiStyle::Muted);
+    let prompt = theme.ui(UiStyle::Prompt);
+    let shown = model.sites.order().len();
+    let total = model.fleet.topology.sites.len();
+    let filter = model.sites.filter();
+    if model.sites.editing {
+        return Line::from(vec![
+            Span::styled("Filter sites: ", prompt),
+            Span::styled(filter, prompt),
+            Span::styled("▏", prompt),
+            Span::styled(
+                format!(" {shown}/{total} · is:down on:app-04 · enter keeps, esc clears"),
+                muted,
+            ),
+        ]);
+    }
+    let stale = model.is_stale();
+    let mut spans = Vec::new();
+    if !filter.is_empty() {
+        spans.push(Span::styled(format!("filter “{filter}” "), prompt));
+        spans.push(Span::styled(format!("{shown}/{total} · "), muted));
+    }
+    for (state, long, short) in COUNT_ORDER {
+        let n = model.fleet.counts.get(state);
+        if n == 0 && matches!(state, HealthState::Unknown | HealthState::Flapping) {
+            continue;
+        }
+        let style = if n > 0 {
+            theme.data(theme.health(state), stale)
+        } else {
+            muted
+        };
+        let glyph = theme.glyph(state);
+        let text = if compact {
+            format!("{glyph}{n} {short} ")
+        } else {
+            format!("{glyph} {n} {long}  ")
+        };
+        spans.push(Span::styled(text, style));
+    }
+    Line::from(spans)
+}
+
+/// Which columns fit the pane's width.
+struct Columns {
+    name: usize,
+    server: usize,
+    state: usize,
+}
+
+const ID: usize = 10;
+const DOWN: usize = 7;
+
+impl Columns {
+    fn for_width(width: usize) -> Columns {
+        let (server, state) = match width {
+            w if w >= 76 => (16, 9),
+            w if w >= 52 => (13, 0),
+            _ => (0, 0),
+        };
+        let name = width.saturating_sub(2 + ID + server + state + DOWN).max(4);
+        Columns {
+            name,
+            server,
+            state,
+        }
+    }
+}
+
+fn header_line<'a>(columns: &Columns, theme: &Theme) -> Line<'a> {
+    let mut text = format!("  {}{}", cell("ID", ID), cell("NAME", columns.name));
+    if columns.server > 0 {
+        text.push_str(&cell("SERVER", columns.server));
+    }
+    if columns.state > 0 {
+        text.push_str(&cell("STATE", columns.state));
+    }
+    text.push_str(&cell_right("DOWN", DOWN));
+    Line::from(Span::styled(text, theme.ui(UiStyle::Muted)))
+}
+
+fn site_line<'a>(
+    model: &Model,
+    theme: &Theme,
+    site: &Site,
+    columns: &Columns,
+    stale: bool,
+) -> Line<'a> {
+    let state = site.health.state;
+    let health = theme.data(theme.health(state), stale);
+    let text = theme.data(theme.ui(UiStyle::Text), stale);
+    let muted = theme.ui(UiStyle::Muted);
+    let mut spans = vec![
+        Span::styled(theme.glyph(state).to_string(), health),
+        Span::raw(" "),
+        Span::styled(cell(&sanitize(&site.id), ID), text),
+        Span::styled(cell(&sanitize(&site.name), columns.name), text),
+    ];
+    if columns.server > 0 {
+        // A site away from home shows where it came from.
+        let placement = if site.server == site.home_server {
+            sanitize(&site.server).into_owned()
+        } else {
+            format!("{}←{}", sanitize(&site.server), sanitize(&site.home_server))
+        };
+        let style = if site.server == site.home_server {
+            muted
+        } else {
+            theme.data(theme.ui(UiStyle::Prompt), stale)
+        };
+        spans.push(Span::styled(cell(&placement, columns.server), style));
+    }
+    if columns.state > 0 {
+        spans.push(Span::styled(cell(state.as_str(), columns.state), health));
+    }
+    let down = site
+        .down_since
+        .map(|since| minutes(model.api_now() - since))
+        .unwrap_or_default();
+    spans.push(Span::styled(cell_right(&down, DOWN), health));
+    Line::from(spans)
+}

@@ -1,0 +1,97 @@
+//! The incident timeline, read-only: the current incident's entries with
+//! both times, kind, visibility and author.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::layout::inner;
+use super::text::clock;
+use super::{draw_rows, pane_block, row_style};
+use crate::model::{EntryKind, TimelineEntry, Visibility};
+use crate::tui::sanitize::sanitize;
+use crate::tui::state::{Model, Pane};
+use crate::tui::theme::{Theme, UiStyle};
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let book = &model.incidents.timeline;
+    let muted = theme.ui(UiStyle::Muted);
+    let mut title = Vec::new();
+    if let Some(id) = book.incident_id {
+        title.push(Span::styled(
+            format!("#{id} · {} entries ", book.entries.len()),
+            muted,
+        ));
+    }
+    frame.render_widget(pane_block(Pane::Timeline, title, model, theme), area);
+    let rows = inner(area);
+    let entries = &book.entries;
+    if entries.is_empty() {
+        let text = match (book.incident_id, book.loaded) {
+            (None, _) => "no open incident",
+            (Some(_), false) => "loading…",
+            (Some(_), true) => "no entries yet",
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, muted)), rows);
+        return;
+    }
+    let height = usize::from(rows.height);
+    let first = model.ui.timeline.window(entries.len(), height);
+    let lines: Vec<Line> = entries[first..(first + height).min(entries.len())]
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            entry_line(model, theme, entry).patch_style(row_style(
+                model,
+                Pane::Timeline,
+                first + i == model.ui.timeline.selected,
+                theme,
+            ))
+        })
+        .collect();
+    draw_rows(frame.buffer_mut(), rows, &lines);
+}
+
+fn entry_line<'a>(model: &Model, theme: &Theme, entry: &TimelineEntry) -> Line<'a> {
+    let zone = model.settings.time_zone;
+    let muted = theme.ui(UiStyle::Muted);
+    let text = theme.ui(UiStyle::Text);
+    let occurred = clock(entry.occurred_at, zone);
+    let recorded = clock(entry.recorded_at, zone);
+    // Both times when they differ: a back-dated entry says when it was written.
+    let times = if occurred == recorded {
+        format!("{occurred} ")
+    } else {
+        format!("{occurred} (rec {recorded}) ")
+    };
+    let kind = match (entry.kind, entry.status) {
+        (EntryKind::StatusUpdate, Some(status)) => status.as_str().to_string(),
+        (EntryKind::Marker, _) => entry
+            .marker
+            .map_or("marker", |m| match m {
+                crate::model::Marker::Detected => "detected",
+                crate::model::Marker::Acknowledged => "acknowledged",
+                crate::model::Marker::Mitigated => "mitigated",
+                crate::model::Marker::Resolved => "resolved",
+            })
+            .to_string(),
+        (kind, _) => kind.as_str().replace('_', " "),
+    };
+    let visibility = match entry.visibility {
+        Visibility::Public => "pub",
+        Visibility::Internal => "int",
+    };
+    let body = entry.body.lines().next().unwrap_or("");
+    Line::from(vec![
+        Span::styled(
+            if entry.starred { "★ " } else { "  " },
+            theme.ui(UiStyle::Prompt),
+        ),
+        Span::styled(times, muted),
+        Span::styled(format!("{kind} "), theme.ui(UiStyle::Key)),
+        Span::styled(format!("{visibility} "), muted),
+        Span::styled(format!("{}: ", sanitize(&entry.author)), muted),
+        Span::styled(sanitize(body).into_owned(), text),
+    ])
+}

@@ -1,0 +1,508 @@
+//! The console's `update`: a message in, the model (and effects) out.
+
+mod tui_support;
+
+use chrono::TimeDelta;
+use crossterm::event::KeyCode;
+use tui_support::*;
+use warroom::client::StreamItem;
+use warroom::model::{
+    AlertKind, AlertSeverity, ComponentKind, EntryKind, HealthState, SwitchHealth,
+};
+use warroom::tui::{
+    Action, Banner, Effect, Keymap, LinkState, Loaded, Model, Msg, Overlay, Pane, Request,
+    Settings, SiteSort, update,
+};
+
+fn site<'a>(model: &'a Model, id: &str) -> &'a warroom::model::Site {
+    model.fleet.site(id).expect("site exists")
+}
+
+fn shown_ids(model: &Model) -> Vec<String> {
+    model
+        .sites
+        .order()
+        .iter()
+        .map(|&i| model.fleet.topology.sites[i].id.clone())
+        .collect()
+}
+
+fn notifications(effects: &[Effect]) -> usize {
+    effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Notify { .. }))
+        .count()
+}
+
+#[test]
+fn a_health_event_changes_the_server() {
+    let mut model = demo_model(120, 40);
+    assert_eq!(
+        model.fleet.server("app-01").map(|s| s.health.state),
+        Some(HealthState::Up)
+    );
+    model.take_dirty();
+    send(
+        &mut model,
+        health_event(1, 200, ComponentKind::Server, "app-01", HealthState::Down),
+    );
+    assert_eq!(
+        model.fleet.server("app-01").map(|s| s.health.state),
+        Some(HealthState::Down)
+    );
+    assert!(model.take_dirty(), "a visible change must be drawn");
+    assert_eq!(model.link.last_seq, Some(1));
+}
+
+#[test]
+fn a_site_event_changes_counts_and_downtime() {
+    let mut model = demo_model(120, 40);
+    let down_before = model.fleet.counts.get(HealthState::Down);
+    assert_eq!(site(&model, "site-002").down_since, None);
+    send(
+        &mut model,
+        health_event(1, 200, ComponentKind::Site, "site-002", HealthState::Down),
+    );
+    assert_eq!(site(&model, "site-002").health.state, HealthState::Down);
+    assert_eq!(site(&model, "site-002").down_since, Some(fixed_now()));
+    assert_eq!(model.fleet.counts.get(HealthState::Down), down_before + 1);
+
+    send(
+        &mut model,
+        health_event(2, 201, ComponentKind::Site, "site-002", HealthState::Up),
+    );
+    assert_eq!(
+        site(&model, "site-002").down_since,
+        None,
+        "an up site has no outage"
+    );
+    assert_eq!(model.fleet.counts.get(HealthState::Down), down_before);
+}
+
+#[test]
+fn a_switch_event_makes_it_suspect() {
+    let mut model = demo_model(120, 40);
+    send(
+        &mut model,
+        health_event(1, 200, ComponentKind::Switch, "sw-3", HealthState::Degraded),
+    );
+    let switch = model
+        .fleet
+        .topology
+        .switches
+        .iter()
+        .find(|s| s.id == "sw-3")
+        .expect("sw-3");
+    assert_eq!(switch.health, SwitchHealth::Suspect);
+}
+
+#[test]
+fn events_already_in_the_snapshot_are_skipped() {
+    let mut model = demo_model(120, 40);
+    let version = model.fleet.topology.version;
+    send(
+        &mut model,
+        health_event(
+            1,
+            version,
+            ComponentKind::Server,
+            "app-01",
+            HealthState::Down,
+        ),
+    );
+    assert_eq!(
+        model.fleet.server("app-01").map(|s| s.health.state),
+        Some(HealthState::Up)
+    );
+}
+
+#[test]
+fn health_sort_follows_events() {
+    let mut model = demo_model(120, 40);
+    model.sites.sort = SiteSort::Health;
+    model.sites.mark_stale();
+    model.settle();
+    send(
+        &mut model,
+        health_event(1, 200, ComponentKind::Site, "site-150", HealthState::Down),
+    );
+    model.settle();
+    let first_up = shown_ids(&model)
+        .iter()
+        .position(|id| site(&model, id).health.state == HealthState::Up)
+        .expect("some up");
+    let position = shown_ids(&model)
+        .iter()
+        .position(|id| id == "site-150")
+        .expect("shown");
+    assert!(
+        position < first_up,
+        "a newly down site sorts before every up site"
+    );
+}
+
+#[test]
+fn filter_typing_narrows_the_sites() {
+    let mut model = demo_model(120, 40);
+    send(&mut model, char_key('/'));
+    assert!(model.sites.editing);
+    assert_eq!(model.ui.focus, Pane::Sites);
+    for c in "brew".chars() {
+        send(&mut model, char_key(c));
+    }
+    assert_eq!(model.sites.filter(), "brew");
+    let shown = shown_ids(&model);
+    assert!(!shown.is_empty() && shown.len() < model.fleet.topology.sites.len());
+    assert!(
+        shown
+            .iter()
+            .all(|id| site(&model, id).name.to_lowercase().contains("brew"))
+    );
+
+    // While typing, keys are text: 'q' does not quit.
+    send(&mut model, char_key('q'));
+    assert!(!model.quit);
+    send(&mut model, key(KeyCode::Backspace));
+    send(&mut model, key(KeyCode::Enter));
+    assert!(!model.sites.editing);
+    assert_eq!(model.sites.filter(), "brew");
+
+    send(&mut model, char_key('/'));
+    send(&mut model, key(KeyCode::Esc));
+    assert_eq!(model.sites.filter(), "");
+    assert_eq!(shown_ids(&model).len(), model.fleet.topology.sites.len());
+}
+
+#[test]
+fn filter_terms_match_state_and_server() {
+    let mut model = demo_model(120, 40);
+    send(&mut model, char_key('/'));
+    for c in "is:down on:app-04".chars() {
+        send(&mut model, char_key(c));
+    }
+    let shown = shown_ids(&model);
+    assert_eq!(shown.len(), 16, "app-04's sites but the one moved to fo-1");
+    assert!(shown.iter().all(|id| site(&model, id).server == "app-04"));
+}
+
+#[test]
+fn tab_cycles_the_panes_both_ways() {
+    let mut model = demo_model(120, 40);
+    assert_eq!(model.ui.focus, Pane::Servers);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        send(&mut model, key(KeyCode::Tab));
+        seen.push(model.ui.focus);
+    }
+    assert_eq!(
+        seen,
+        vec![Pane::Sites, Pane::Alerts, Pane::Timeline, Pane::Servers]
+    );
+    send(&mut model, key(KeyCode::BackTab));
+    assert_eq!(model.ui.focus, Pane::Timeline);
+    send(&mut model, char_key('2'));
+    assert_eq!(model.ui.focus, Pane::Sites);
+}
+
+#[test]
+fn selection_moves_and_stays_in_bounds() {
+    let mut model = demo_model(120, 40);
+    send(&mut model, char_key('2'));
+    send(&mut model, char_key('j'));
+    send(&mut model, key(KeyCode::Down));
+    assert_eq!(model.sites.list.selected, 2);
+    send(&mut model, char_key('G'));
+    assert_eq!(
+        model.sites.list.selected,
+        model.fleet.topology.sites.len() - 1
+    );
+    assert!(
+        model.sites.list.offset > 0,
+        "the last row is scrolled into view"
+    );
+    send(&mut model, char_key('j'));
+    assert_eq!(
+        model.sites.list.selected,
+        model.fleet.topology.sites.len() - 1
+    );
+    send(&mut model, char_key('g'));
+    assert_eq!((model.sites.list.selected, model.sites.list.offset), (0, 0));
+}
+
+#[test]
+fn disconnect_shows_the_banner_and_marks_data_stale() {
+    let mut model = demo_model(120, 40);
+    assert_eq!(model.banner(), None);
+    assert!(!model.is_stale());
+    send(
+        &mut model,
+        Msg::Stream(StreamItem::Disconnected {
+            error: "cannot reach http://127.0.0.1:7700".into(),
+            retry_in: std::time::Duration::from_secs(4),
+        }),
+    );
+    assert_eq!(model.link.state, LinkState::Down);
+    assert!(model.is_stale());
+    send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(30)));
+    match model.banner() {
+        Some(Banner::ApiDown { age, error, .. }) => {
+            assert_eq!(age, Some(TimeDelta::seconds(30)));
+            assert!(error.contains("cannot reach"));
+        }
+        other => panic!("expected the API-down banner, got {other:?}"),
+    }
+    // Back again: the banner goes once data arrives.
+    connected(&mut model);
+    send(
+        &mut model,
+        Msg::Loaded(Loaded::Topology(Box::new(demo_topology(9)))),
+    );
+    assert_eq!(model.banner(), None);
+    assert!(!model.is_stale());
+}
+
+#[test]
+fn silence_while_connected_goes_stale() {
+    let mut model = demo_model(120, 40);
+    send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(25)));
+    assert!(matches!(model.banner(), Some(Banner::Stale { .. })));
+}
+
+#[test]
+fn reconnecting_to_another_replica_refetches_everything() {
+    let mut model = demo_model(120, 40);
+    let effects = send(
+        &mut model,
+        Msg::Stream(StreamItem::Connected {
+            url: "http://10.0.0.2:7700".into(),
+            resumed: true,
+        }),
+    );
+    assert!(effects.contains(&Effect::Fetch(Request::Topology)));
+    assert!(model.force_snapshot);
+    // A snapshot from the other orchestrator is taken even with a lower version.
+    let mut older = demo_topology(0);
+    older.version = 3;
+    older.servers[0].admin = warroom::model::Admin::Maint;
+    send(&mut model, Msg::Loaded(Loaded::Topology(Box::new(older))));
+    assert_eq!(model.fleet.topology.version, 3);
+}
+
+#[test]
+fn the_bell_rings_only_for_new_critical_alerts() {
+    let mut model = demo_model(120, 40);
+    // demo_model loaded two critical alerts in its first snapshot: no bell for those.
+    let known = demo_alerts()[0].clone();
+    assert_eq!(
+        notifications(&send(&mut model, alert_event(1, known.clone()))),
+        0
+    );
+
+    let fresh = alert(
+        AlertKind::CacheDown,
+        AlertSeverity::Critical,
+        "cache-1",
+        "cache node cache-1 is down",
+        fixed_now(),
+    );
+    let effects = send(&mut model, alert_event(2, fresh.clone()));
+    assert_eq!(notifications(&effects), 1);
+    assert!(matches!(&effects[0], Effect::Notify { text } if text.contains("cache-1 is down")));
+    assert_eq!(
+        notifications(&send(&mut model, alert_event(3, fresh.clone()))),
+        0,
+        "same alert again"
+    );
+
+    let warning = alert(
+        AlertKind::StaleClients,
+        AlertSeverity::Warning,
+        "cache",
+        "3 stale clients",
+        fixed_now(),
+    );
+    assert_eq!(
+        notifications(&send(&mut model, alert_event(4, warning))),
+        0,
+        "not critical"
+    );
+
+    let mut resolved = fresh.clone();
+    resolved.resolved_at = Some(fixed_now());
+    send(&mut model, alert_event(5, resolved));
+    assert!(model.alerts.open.iter().all(|a| a.id != fresh.id));
+    assert_eq!(
+        notifications(&send(&mut model, alert_event(6, fresh.clone()))),
+        1,
+        "opened again is new"
+    );
+
+    // A snapshot with an alert we never saw rings too.
+    let other = alert(
+        AlertKind::DatabaseDown,
+        AlertSeverity::Critical,
+        "db-1",
+        "db-1 down",
+        fixed_now(),
+    );
+    let mut alerts = demo_alerts();
+    alerts.push(other);
+    assert_eq!(
+        notifications(&send(&mut model, Msg::Loaded(Loaded::Alerts(alerts)))),
+        1
+    );
+}
+
+#[test]
+fn the_bell_can_be_turned_off() {
+    let mut model = demo_model(120, 40);
+    send(&mut model, char_key('n'));
+    assert!(!model.ui.notify);
+    let fresh = alert(
+        AlertKind::CacheDown,
+        AlertSeverity::Critical,
+        "cache-1",
+        "down",
+        fixed_now(),
+    );
+    assert_eq!(notifications(&send(&mut model, alert_event(1, fresh))), 0);
+}
+
+#[test]
+fn ticks_redraw_only_when_visible_time_text_changes() {
+    let mut model = demo_model(120, 40);
+    // The fixture's sim clock runs at 60x: its minute changes every real second.
+    model.sim = None;
+    send(&mut model, Msg::Tick(fixed_now()));
+    model.take_dirty();
+    send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(1)));
+    assert!(!model.take_dirty(), "nothing on screen shows seconds");
+    send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(60)));
+    assert!(model.take_dirty(), "the clocks show a new minute");
+}
+
+#[test]
+fn ticks_ask_for_periodic_refreshes() {
+    let mut model = demo_model(120, 40);
+    let effects = send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(4)));
+    assert!(effects.contains(&Effect::Fetch(Request::Topology)));
+    let effects = send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(5)));
+    assert!(
+        !effects.contains(&Effect::Fetch(Request::Topology)),
+        "not again so soon"
+    );
+}
+
+#[test]
+fn latency_samples_feed_the_sparkline() {
+    let model = demo_model(120, 40);
+    let index = model.fleet.server_position("app-01").expect("app-01");
+    assert_eq!(model.fleet.latency[index].len(), 8);
+    let down = model.fleet.server_position("app-04").expect("app-04");
+    assert!(model.fleet.latency[down].iter().all(Option::is_none));
+}
+
+#[test]
+fn help_and_palette_open_and_close() {
+    let mut model = demo_model(120, 40);
+    send(&mut model, char_key('?'));
+    assert!(matches!(model.ui.overlay, Overlay::Help { .. }));
+    send(&mut model, key(KeyCode::Esc));
+    assert_eq!(model.ui.overlay, Overlay::None);
+
+    send(&mut model, char_key(':'));
+    for c in "refr".chars() {
+        send(&mut model, char_key(c));
+    }
+    let effects = send(&mut model, key(KeyCode::Enter));
+    assert_eq!(model.ui.overlay, Overlay::None);
+    assert!(
+        effects.contains(&Effect::Fetch(Request::Topology)),
+        "the palette ran refresh"
+    );
+}
+
+#[test]
+fn q_quits_and_mouse_toggles() {
+    let mut model = demo_model(120, 40);
+    let effects = send(&mut model, char_key('m'));
+    assert_eq!(effects, vec![Effect::SetMouse(false)]);
+    assert!(!model.ui.mouse);
+    send(&mut model, char_key('q'));
+    assert!(model.quit);
+}
+
+#[test]
+fn rebound_keys_are_used() {
+    let keymap =
+        Keymap::with_overrides(&[("x".into(), "quit".into()), ("q".into(), "unbound".into())])
+            .expect("valid");
+    let mut model = Model::new(Settings::default(), keymap, false, false, fixed_now());
+    update(&mut model, Msg::Resize(100, 30));
+    update(&mut model, char_key('q'));
+    assert!(!model.quit);
+    update(&mut model, char_key('x'));
+    assert!(model.quit);
+    assert_eq!(model.keymap.hint(Action::Quit), "x");
+}
+
+#[test]
+fn a_too_small_terminal_still_quits() {
+    let mut model = demo_model(60, 20);
+    send(&mut model, char_key('?'));
+    assert_eq!(
+        model.ui.overlay,
+        Overlay::None,
+        "nothing opens on a too-small screen"
+    );
+    send(&mut model, char_key('q'));
+    assert!(model.quit);
+}
+
+#[test]
+fn the_timeline_holds_five_thousand_entries_in_order() {
+    let mut model = demo_model(120, 40);
+    let entries: Vec<_> = (0..5000)
+        .map(|i| entry(i + 10, (5000 - i) / 50, EntryKind::Note, "note"))
+        .collect();
+    send(
+        &mut model,
+        Msg::Loaded(Loaded::Timeline(warroom::model::Timeline {
+            incident_id: 7,
+            entries,
+        })),
+    );
+    assert_eq!(model.incidents.timeline.entries.len(), 5000);
+    let late = entry(99_999, 1000, EntryKind::Note, "back-dated");
+    send(
+        &mut model,
+        Msg::Stream(StreamItem::Event(Box::new(warroom::model::Event {
+            seq: 1,
+            at: fixed_now(),
+            payload: warroom::model::EventPayload::Timeline(late),
+        }))),
+    );
+    let entries = &model.incidents.timeline.entries;
+    assert_eq!(entries.len(), 5001);
+    assert_eq!(
+        entries[0].id, 99_999,
+        "a back-dated entry sorts by when it happened"
+    );
+    assert!(
+        entries
+            .windows(2)
+            .all(|w| w[0].occurred_at <= w[1].occurred_at)
+    );
+}
+
+#[test]
+fn a_new_incident_loads_its_timeline() {
+    let mut model = empty_model();
+    connected(&mut model);
+    let effects = send(
+        &mut model,
+        Msg::Loaded(Loaded::Incidents(vec![demo_incident()])),
+    );
+    assert!(effects.contains(&Effect::Fetch(Request::Timeline(7))));
+    assert_eq!(model.incidents.current().map(|i| i.id), Some(7));
+}
