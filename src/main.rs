@@ -20,8 +20,41 @@ struct Cli {
     /// Bearer token for the API.
     #[arg(long, env = "WARROOM_TOKEN", hide_env_values = true, global = true)]
     token: Option<String>,
+    /// Console theme: default, light, high-contrast, colorblind, or a theme file.
+    #[arg(long, global = true)]
+    theme: Option<String>,
+    /// Time zone of the console's second clock (IANA name, e.g. America/Los_Angeles).
+    #[arg(long = "tz", global = true)]
+    time_zone: Option<String>,
+    /// Config file (default: $XDG_CONFIG_HOME/warroom/config.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Start with mouse support off (text stays selectable).
+    #[arg(long, global = true)]
+    no_mouse: bool,
+    /// No bell or desktop notification for new critical alerts.
+    #[arg(long, global = true)]
+    no_notify: bool,
+    /// Console only: disable every action.
+    #[arg(long)]
+    read_only: bool,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+impl Cli {
+    fn console_options(&self) -> cli::ConsoleOptions {
+        cli::ConsoleOptions {
+            api: self.api.clone(),
+            token: self.token.clone(),
+            theme: self.theme.clone(),
+            time_zone: self.time_zone.clone(),
+            mouse: self.no_mouse.then_some(false),
+            notify: self.no_notify.then_some(false),
+            config: self.config.clone(),
+            read_only: self.read_only,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -51,6 +84,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let console = cli.console_options();
     let result = match cli.command {
         Some(Command::Serve(args)) => cli::serve(args),
         Some(Command::Demo {
@@ -63,7 +97,7 @@ fn main() -> ExitCode {
                 speed,
                 read_only,
             },
-            cli::ConsoleOptions::new(cli.api, cli.token),
+            console,
         ),
         Some(Command::Export(args)) => cli::api_client(&cli.api, cli.token)
             .map_err(Into::into)
@@ -72,7 +106,7 @@ fn main() -> ExitCode {
             .map_err(Into::into)
             .and_then(|c| cli::import(c, &file)),
         Some(Command::Drill { .. }) => Err(cli::not_yet("drill")),
-        None => cli::console(cli::ConsoleOptions::new(cli.api, cli.token)),
+        None => cli::console(console),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -117,6 +117,43 @@ fn events_already_in_the_snapshot_are_skipped() {
 }
 
 #[test]
+fn events_of_one_detection_round_all_apply() {
+    // The orchestrator gives a server's change and its sites' changes one version.
+    let mut model = demo_model(120, 40);
+    let version = model.fleet.topology.version + 1;
+    let on_app_04: Vec<String> = model
+        .fleet
+        .topology
+        .sites
+        .iter()
+        .filter(|s| s.server == "app-04")
+        .map(|s| s.id.clone())
+        .collect();
+    assert!(!on_app_04.is_empty());
+    let mut seq = 1;
+    send(
+        &mut model,
+        health_event(
+            seq,
+            version,
+            ComponentKind::Server,
+            "app-04",
+            HealthState::Down,
+        ),
+    );
+    for id in &on_app_04 {
+        seq += 1;
+        send(
+            &mut model,
+            health_event(seq, version, ComponentKind::Site, id, HealthState::Down),
+        );
+    }
+    for id in &on_app_04 {
+        assert_eq!(site(&model, id).health.state, HealthState::Down, "{id}");
+    }
+}
+
+#[test]
 fn health_sort_follows_events() {
     let mut model = demo_model(120, 40);
     model.sites.sort = SiteSort::Health;

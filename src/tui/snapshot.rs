@@ -66,6 +66,10 @@ pub struct FleetSnapshot {
     pub topology: Topology,
     /// Whether a snapshot has arrived yet.
     pub loaded: bool,
+    /// The version of the last whole snapshot. Events up to it are in it;
+    /// events after it apply, even when several share one version (one
+    /// detection round changes a server and its sites under one version).
+    base_version: u64,
     /// Rows of the servers pane: each switch followed by its servers.
     pub server_rows: Vec<ServerRow>,
     /// Recent latency (ms) per server, parallel to `topology.servers`; oldest first.
@@ -91,6 +95,7 @@ impl Default for FleetSnapshot {
                 database: None,
             },
             loaded: false,
+            base_version: 0,
             server_rows: Vec::new(),
             latency: Vec::new(),
             counts: HealthCounts::default(),
@@ -119,6 +124,7 @@ impl FleetSnapshot {
             .map(|s| s.id.clone())
             .zip(std::mem::take(&mut self.latency))
             .collect();
+        self.base_version = topology.version;
         self.topology = topology;
         self.loaded = true;
         self.latency = self
@@ -218,7 +224,7 @@ impl FleetSnapshot {
 
     /// Whether an event of `version` is already part of what we hold.
     pub fn has_version(&self, version: u64) -> bool {
-        self.loaded && version <= self.topology.version
+        self.loaded && version <= self.base_version
     }
 
     /// Apply one component's health change.
