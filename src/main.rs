@@ -23,7 +23,7 @@ struct Cli {
     /// Console theme: default, light, high-contrast, colorblind, or a theme file.
     #[arg(long, global = true)]
     theme: Option<String>,
-    /// Time zone of the console's second clock (IANA name, e.g. America/Los_Angeles).
+    /// Time zone (IANA name, e.g. America/Los_Angeles): the console's second clock, export's narrative.
     #[arg(long = "tz", global = true)]
     time_zone: Option<String>,
     /// Config file (default: $XDG_CONFIG_HOME/warroom/config.toml).
@@ -101,7 +101,7 @@ fn main() -> ExitCode {
         ),
         Some(Command::Export(args)) => cli::api_client(&cli.api, cli.token)
             .map_err(Into::into)
-            .and_then(|c| cli::export(c, args)),
+            .and_then(|c| cli::export(c, args, console.time_zone.as_deref())),
         Some(Command::Import { file }) => cli::api_client(&cli.api, cli.token)
             .map_err(Into::into)
             .and_then(|c| cli::import(c, &file)),
@@ -114,5 +114,15 @@ fn main() -> ExitCode {
             eprintln!("warroom: {err:#}");
             ExitCode::from(err.exit_code())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -37,9 +37,6 @@ pub struct ExportArgs {
     /// `md` or `json`.
     #[arg(long, default_value = "md", value_parser = ["md", "json"])]
     pub format: String,
-    /// Time zone of the narrative (IANA name, e.g. America/Los_Angeles); UTC by default.
-    #[arg(long)]
-    pub tz: Option<String>,
     /// Your own Markdown template (minijinja); assets/templates/postmortem.md.j2 is the default.
     #[arg(long)]
     pub template: Option<PathBuf>,
@@ -48,7 +45,8 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-pub fn export(client: Client, args: ExportArgs) -> Result<(), CliError> {
+/// `tz`: the narrative's time zone (the global `--tz`); UTC when absent.
+pub fn export(client: Client, args: ExportArgs, tz: Option<&str>) -> Result<(), CliError> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let text = runtime.block_on(async {
         let template = match &args.template {
@@ -63,9 +61,7 @@ pub fn export(client: Client, args: ExportArgs) -> Result<(), CliError> {
         } else {
             args.format.as_str()
         };
-        let body = client
-            .postmortem(args.incident, format, args.tz.as_deref())
-            .await?;
+        let body = client.postmortem(args.incident, format, tz).await?;
         match (template, args.format.as_str()) {
             (Some(template), "md") => {
                 let json: serde_json::Value = serde_json::from_str(&body)
