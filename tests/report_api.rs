@@ -113,7 +113,10 @@ async fn bad_reports_and_templates_are_refused_with_their_line() {
     let out = warroom(dir.path(), &api, &["import", bad.to_str().unwrap()]).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("line 6") && stderr.contains("Posted"), "{stderr}");
+    assert!(
+        stderr.contains("line 6") && stderr.contains("Posted"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 
     let out = warroom(
