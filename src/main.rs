@@ -75,11 +75,7 @@ enum Command {
     /// Backfill an incident from a status-page style report.
     Import { file: PathBuf },
     /// Replay a scenario headless with scripted responses and print a scorecard.
-    Drill {
-        name: String,
-        #[arg(long, default_value_t = 60.0)]
-        speed: f64,
-    },
+    Drill(cli::DrillArgs),
 }
 
 fn main() -> ExitCode {
@@ -105,7 +101,7 @@ fn main() -> ExitCode {
         Some(Command::Import { file }) => cli::api_client(&cli.api, cli.token)
             .map_err(Into::into)
             .and_then(|c| cli::import(c, &file)),
-        Some(Command::Drill { .. }) => Err(cli::not_yet("drill")),
+        Some(Command::Drill(args)) => cli::drill(args),
         None => cli::console(console),
     };
     match result {

@@ -21,6 +21,9 @@ use crate::sim::{DEMO_FLEET, Scenario, ScriptedResponse, StepAction};
 const POLL: Duration = Duration::from_millis(20);
 /// How long past its last step (sim time) a drill may run before it gives up.
 const SIM_GRACE: Duration = Duration::from_secs(30 * 60);
+/// Sim time after the last fault or response for detection to settle
+/// before the drill decides it is over.
+const SETTLE: Duration = Duration::from_secs(3 * 60);
 /// How often a plan is re-made after 409/423 before the response gives up.
 const MAX_ATTEMPTS: u32 = 50;
 
@@ -47,6 +50,15 @@ pub fn drill(args: DrillArgs) -> Result<(), CliError> {
         error: e.into(),
         code: 2,
     })?;
+    if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 100_000.0) {
+        return Err(CliError {
+            error: anyhow!(
+                "--speed must be above 0 and at most 100000, got {}",
+                args.speed
+            ),
+            code: 2,
+        });
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let quiet = args.json;
     let card = runtime.block_on(run_drill(scenario, args.seed, args.speed, quiet))?;
@@ -111,7 +123,7 @@ pub async fn run_drill(
     };
     let result = drill.play(&scenario).await;
     let record = match result {
-        Ok(ended_at) => drill.record(&scenario, ended_at).await,
+        Ok(()) => drill.record(&scenario).await,
         Err(e) => Err(e),
     };
     server.stop().await;
@@ -147,9 +159,9 @@ impl Drill {
     }
 
     /// Open the incident, play the responses at their offsets and wait until
-    /// the scenario has played and every site is up. Returns the sim time
-    /// it stopped at.
-    async fn play(&mut self, scenario: &Scenario) -> anyhow::Result<Timestamp> {
+    /// the scenario's faults and responses have played and every site is up
+    /// (or the sim-time deadline passed).
+    async fn play(&mut self, scenario: &Scenario) -> anyhow::Result<()> {
         self.client
             .create_incident(&NewIncident {
                 title: format!("Drill: {}", scenario.name),
@@ -175,6 +187,7 @@ impl Drill {
             .unwrap_or_default();
         let give_up = last + SIM_GRACE;
         let real_deadline = Instant::now() + self.real(give_up);
+        let mut offers_left = 3u32;
         loop {
             let status = self.client.sim_status().await?;
             let now = Duration::from_secs(self.offset_s(status.clock));
@@ -187,14 +200,40 @@ impl Drill {
                 self.respond(&response).await?;
             }
             let faults_played = status.next_steps.iter().all(|s| s.fault.is_none());
-            if pending.is_empty() && faults_played && now > last {
+            if pending.is_empty() && faults_played && now > last + SETTLE {
                 let topology = self.client.topology().await?;
-                if topology
+                // What the console offers once the script is done: clear
+                // stuck backends and stale cache clients that remain.
+                let stuck = topology.database.as_ref().map_or(0, |d| d.stuck_backends);
+                let stale = topology.cache.as_ref().map_or(0, |c| c.stale_clients);
+                let offer = if stuck > 0 {
+                    Some(PlanKind::RestartSites)
+                } else if stale > 0 {
+                    Some(PlanKind::RecycleWeb)
+                } else {
+                    None
+                };
+                if let Some(kind) = offer
+                    && offers_left > 0
+                {
+                    offers_left -= 1;
+                    self.say(format!(
+                        "{:>6}  {} (offered)",
+                        format!("+{}s", now.as_secs()),
+                        kind.as_str()
+                    ));
+                    let request = PlanRequest {
+                        kind,
+                        target: None,
+                        options: PlanOptions::default(),
+                    };
+                    self.run_plan(request, 0).await?;
+                } else if topology
                     .sites
                     .iter()
                     .all(|s| s.health.state == HealthState::Up)
                 {
-                    return Ok(status.clock);
+                    return Ok(());
                 }
             }
             if now > give_up || Instant::now() > real_deadline {
@@ -202,7 +241,7 @@ impl Drill {
                     "giving up at +{}s: sites still not up",
                     seconds(now)
                 ));
-                return Ok(status.clock);
+                return Ok(());
             }
             tokio::time::sleep(POLL).await;
         }
@@ -337,11 +376,7 @@ impl Drill {
     }
 
     /// Collect what the scorecard needs from the API.
-    async fn record(
-        &self,
-        scenario: &Scenario,
-        ended_at: Timestamp,
-    ) -> anyhow::Result<DrillRecord> {
+    async fn record(&self, scenario: &Scenario) -> anyhow::Result<DrillRecord> {
         let topology = self.client.topology().await?;
         let faults: Vec<FaultRecord> = scenario
             .steps
@@ -371,6 +406,9 @@ impl Drill {
                 Err(e) => return Err(e.into()),
             }
         }
+        // Every recorded sample is older than this, so a site's last state
+        // lasts until the end of the record rather than ending on a sample.
+        let ended_at = self.client.sim_status().await?.clock;
         Ok(DrillRecord {
             scenario: scenario.name.clone(),
             started_at: self.started_at,

@@ -13,6 +13,7 @@ mod lines;
 mod metrics;
 mod postmortem;
 mod render;
+mod scorecard;
 
 pub use backfill::{IMPORTED_SEVERITY, imported_to_entries};
 pub use clock::{parse_posted_line, posted_text};
@@ -25,6 +26,10 @@ pub use metrics::{DEFINITIONS, Metrics, Milestone, metrics};
 pub use postmortem::{
     FailingWindow, IMPORTED_POSTMORTEM_HEADER, Line, MetricRow, MetricsTable, Postmortem,
     PostmortemInput, PublishedUpdate, ScopeOfImpact, build, status_name,
+};
+pub use scorecard::{
+    ActionRecord, DrillRecord, FailureScore, FaultRecord, Original, Scorecard, Totals,
+    format_duration, format_offset, original_duration, render_table, scorecard,
 };
 pub use render::{
     DEFAULT_TEMPLATE, TemplateError, render_json, render_markdown, render_markdown_json,

@@ -19,6 +19,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -128,6 +129,56 @@ impl SqliteStore {
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
+
+    /// Start a write of derived records (events, health samples) that
+    /// commits without waiting for the disk: in WAL mode with `synchronous =
+    /// NORMAL` a commit survives a crash of the process (`kill -9`), and the
+    /// next FULL commit — every incident and timeline write — makes it
+    /// durable against power loss too. At a thousand events a second an
+    /// fsync per commit would be the event stream's latency.
+    async fn begin_relaxed(&self) -> Result<PoolConnection<Sqlite>, StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await?;
+        if let Err(err) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            restore_full(conn).await?;
+            return Err(err.into());
+        }
+        Ok(conn)
+    }
+}
+
+/// Commit (or roll back) a relaxed write and put `synchronous = FULL` back.
+async fn finish_relaxed<T>(
+    mut conn: PoolConnection<Sqlite>,
+    result: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let ended = match &result {
+        Ok(_) => sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ()),
+        Err(_) => sqlx::query("ROLLBACK")
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()),
+    };
+    if ended.is_err() {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    restore_full(conn).await?;
+    ended?;
+    result
+}
+
+async fn restore_full(mut conn: PoolConnection<Sqlite>) -> Result<(), StoreError> {
+    if let Err(err) = sqlx::query("PRAGMA synchronous = FULL")
+        .execute(&mut *conn)
+        .await
+    {
+        // Never hand back a connection that would skip fsync on real writes.
+        conn.detach();
+        return Err(err.into());
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -245,9 +296,9 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let encoded = log::encode_events(events)?;
-        let mut tx = self.begin_write().await?;
-        let seqs = log::insert_events(&mut tx, &encoded).await?;
-        tx.commit().await?;
+        let mut conn = self.begin_relaxed().await?;
+        let inserted = log::insert_events(&mut conn, &encoded).await;
+        let seqs = finish_relaxed(conn, inserted).await?;
         Ok(seqs
             .into_iter()
             .zip(events)
@@ -274,10 +325,9 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let encoded = log::encode_samples(samples)?;
-        let mut tx = self.begin_write().await?;
-        log::insert_samples(&mut tx, &encoded).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut conn = self.begin_relaxed().await?;
+        let inserted = log::insert_samples(&mut conn, &encoded).await;
+        finish_relaxed(conn, inserted).await
     }
 
     async fn health_history(
