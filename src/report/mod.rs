@@ -27,12 +27,12 @@ pub use postmortem::{
     FailingWindow, IMPORTED_POSTMORTEM_HEADER, Line, MetricRow, MetricsTable, Postmortem,
     PostmortemInput, PublishedUpdate, ScopeOfImpact, build, status_name,
 };
+pub use render::{
+    DEFAULT_TEMPLATE, TemplateError, render_json, render_markdown, render_markdown_json,
+};
 pub use scorecard::{
     ActionRecord, DrillRecord, FailureScore, FaultRecord, Original, Scorecard, Totals,
     format_duration, format_offset, original_duration, render_table, scorecard,
-};
-pub use render::{
-    DEFAULT_TEMPLATE, TemplateError, render_json, render_markdown, render_markdown_json,
 };
 
 /// The status-update part of a rendered report: from its first status line
