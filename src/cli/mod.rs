@@ -39,13 +39,6 @@ impl From<anyhow::Error> for CliError {
     }
 }
 
-pub fn not_yet(what: &str) -> CliError {
-    CliError {
-        error: anyhow::anyhow!("{what} is not yet available in this build"),
-        code: 2,
-    }
-}
-
 /// `$XDG_DATA_HOME/warroom` (or the platform's data dir).
 pub fn data_dir() -> anyhow::Result<std::path::PathBuf> {
     dirs::data_dir()
