@@ -15,6 +15,8 @@ use warroom::server::{AccessRole, LocalServer, ServerConfig, TokenEntry, Tokens,
 const CLIENTS: usize = 100;
 const RATE_PER_S: u64 = 1000;
 const SECONDS: u64 = 3;
+/// Under `cargo test` (no `--bench` argument) a short round checks the bench still works.
+const SMOKE_SECONDS: u64 = 0;
 const TOKEN: &str = "bench-token-bench-token";
 
 fn fanout(c: &mut Criterion) {
@@ -227,7 +229,13 @@ async fn light_client(
 
 async fn run_round(db: &str, kind: ClientKind) -> Vec<Duration> {
     let h = start_with(db, kind).await;
-    let total = RATE_PER_S * SECONDS;
+    let seconds = if std::env::args().any(|a| a == "--bench") {
+        SECONDS
+    } else {
+        SMOKE_SECONDS
+    };
+    // At least a few hundred events even in the smoke round.
+    let total = (RATE_PER_S * seconds).max(200);
     let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / RATE_PER_S));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     for _ in 0..total {
@@ -255,6 +263,13 @@ async fn deliver_each(db: &str, iters: u64) -> Duration {
 }
 
 fn report(what: &str, latencies: &[Duration]) {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!(
+            "{what}: smoke run under cargo test, {} deliveries; run `cargo bench --bench sse_fanout` to measure",
+            latencies.len()
+        );
+        return;
+    }
     let mut sorted: Vec<Duration> = latencies.to_vec();
     sorted.sort();
     if sorted.is_empty() {
