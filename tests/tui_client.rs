@@ -3,6 +3,7 @@
 
 mod tui_support;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tui_support::*;
@@ -210,4 +211,85 @@ async fn the_console_fails_over_to_the_second_replica() {
     );
     assert!(!session.model.is_stale());
     second.stop().await;
+}
+
+#[tokio::test]
+async fn x_writes_the_incident_postmortem_and_shows_where() {
+    let token = "export-test-token-0123456789";
+    let spec = FleetSpec::parse("demo.toml", DEMO_FLEET).expect("demo fleet");
+    let server = LocalServer::start(ServerConfig {
+        spec,
+        store: warroom::store::open("sqlite::memory:")
+            .await
+            .expect("store"),
+        tokens: Tokens::new(vec![TokenEntry {
+            name: "ic".into(),
+            role: AccessRole::Responder,
+            token: token.into(),
+        }]),
+        source: WorldSource::Simulated {
+            seed: 1,
+            speed: 10.0,
+            scenario: None,
+        },
+    })
+    .await
+    .expect("server");
+    let client =
+        Client::new(client_config(vec![server.url()], Some(token.into()))).expect("client");
+    let incident = client
+        .create_incident(&warroom::model::NewIncident {
+            title: "Sites down behind sw-2".into(),
+            severity: warroom::model::Severity::Sev1,
+            status: warroom::model::IncidentStatus::Investigating,
+            impact: warroom::model::Impact::Major,
+            components: Vec::new(),
+            started_at: None,
+        })
+        .await
+        .expect("incident");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut session = session(vec![server.url()], Some(token.into()));
+    session.model.settings.export_dir = dir.path().join("postmortems");
+    session.dispatch(Msg::Start);
+    pump_until(&mut session, Duration::from_secs(10), |s, _| {
+        s.model.incidents.current().is_some()
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the open incident never arrived"));
+
+    session.dispatch(char_key('X'));
+    let seen = pump_until(&mut session, Duration::from_secs(10), |_, seen| {
+        seen.iter().any(|m| matches!(m, Msg::Exported { .. }))
+    })
+    .await
+    .unwrap_or_else(|seen| panic!("no export result: {seen:?}"));
+    let path = seen
+        .iter()
+        .find_map(|m| match m {
+            Msg::Exported { result, .. } => Some(result.clone()),
+            _ => None,
+        })
+        .expect("exported")
+        .expect("the draft was written");
+    let expected = dir
+        .path()
+        .join("postmortems")
+        .join(format!("incident-{}.md", incident.id));
+    assert_eq!(Path::new(&path), expected);
+    let text = std::fs::read_to_string(&expected).expect("draft file");
+    assert!(
+        text.starts_with("Sites down behind sw-2\nIncident Report for Acme Sites\n"),
+        "{text}"
+    );
+    let toast = session
+        .model
+        .ui
+        .toast
+        .as_ref()
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    assert!(toast.contains(&path), "the path is shown: {toast}");
+    server.stop().await;
 }

@@ -101,6 +101,7 @@ fn resolve(options: ConsoleOptions) -> Result<Resolved, CliError> {
             demo: None,
             read_only: options.read_only,
             theme_name: theme.name.clone(),
+            ..Settings::default()
         },
         theme,
         mouse: options.mouse.or(config.mouse).unwrap_or(true),

@@ -60,6 +60,14 @@ impl EffectRunner {
                 self.subscribe(since);
                 None
             }
+            Effect::ExportPostmortem {
+                incident_id,
+                time_zone,
+                dir,
+            } => {
+                self.export(incident_id, time_zone, dir);
+                None
+            }
             other => Some(other),
         }
     }
@@ -101,6 +109,35 @@ impl EffectRunner {
             let _ = tx.send(msg);
         });
         self.running.insert(request.kind(), task);
+    }
+
+    /// The draft goes to `dir/incident-N.md`.
+    fn export(&mut self, incident_id: i64, time_zone: String, dir: std::path::PathBuf) {
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = async {
+                let text = client
+                    .postmortem(incident_id, "md", Some(&time_zone))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let path = dir.join(format!("incident-{incident_id}.md"));
+                tokio::task::spawn_blocking(move || {
+                    std::fs::create_dir_all(&dir)?;
+                    std::fs::write(&path, text)?;
+                    Ok::<_, std::io::Error>(path)
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|path| path.display().to_string())
+                .map_err(|e| format!("cannot write the draft: {e}"))
+            }
+            .await;
+            let _ = tx.send(Msg::Exported {
+                incident_id,
+                result,
+            });
+        });
     }
 
     fn subscribe(&mut self, since: Option<i64>) {

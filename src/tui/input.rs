@@ -113,6 +113,21 @@ pub fn run(model: &mut Model, action: Action, effects: &mut Vec<Effect>) {
             };
             model.toast(text, false);
         }
+        Action::ExportPostmortem => match model.incidents.current() {
+            Some(incident) => {
+                let incident_id = incident.id;
+                effects.push(Effect::ExportPostmortem {
+                    incident_id,
+                    time_zone: model.settings.time_zone.name().to_string(),
+                    dir: model.settings.export_dir.clone(),
+                });
+                model.toast(
+                    format!("writing the postmortem of incident {incident_id}…"),
+                    false,
+                );
+            }
+            None => model.toast("no open incident to export", true),
+        },
         Action::Unbound => {}
     }
 }

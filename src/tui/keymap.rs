@@ -80,6 +80,8 @@ actions! {
     ToggleMouse = "toggle_mouse",
     /// Turn the bell and desktop notification for new critical alerts on or off.
     ToggleNotify = "toggle_notify",
+    /// Write the incident's postmortem draft to a Markdown file and show where.
+    ExportPostmortem = "export_postmortem",
     /// Does nothing: bind a key to this to unbind it.
     Unbound = "unbound",
 }
@@ -130,6 +132,7 @@ const DEFAULTS: &[(KeyChord, Action)] = &[
     (KeyChord::char('r'), Action::Refresh),
     (KeyChord::char('m'), Action::ToggleMouse),
     (KeyChord::char('n'), Action::ToggleNotify),
+    (KeyChord::char('X'), Action::ExportPostmortem),
 ];
 
 /// Actions that must keep at least one key, or the console could not be left

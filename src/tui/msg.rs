@@ -21,6 +21,11 @@ pub enum Msg {
     /// From the event stream.
     Stream(StreamItem),
     Loaded(Loaded),
+    /// A postmortem draft was written to `Ok(path)`, or could not be (`Err`).
+    Exported {
+        incident_id: i64,
+        result: Result<String, String>,
+    },
     /// A request failed (or timed out); `unreachable` when no API answered.
     Failed {
         request: Request,
@@ -95,4 +100,10 @@ pub enum Effect {
     },
     /// Turn mouse capture on or off.
     SetMouse(bool),
+    /// Fetch the incident's postmortem draft and write it to a file.
+    ExportPostmortem {
+        incident_id: i64,
+        time_zone: String,
+        dir: std::path::PathBuf,
+    },
 }

@@ -183,6 +183,8 @@ pub struct Settings {
     pub demo: Option<DemoLabel>,
     pub read_only: bool,
     pub theme_name: String,
+    /// Where `export_postmortem` writes drafts.
+    pub export_dir: std::path::PathBuf,
 }
 
 impl Default for Settings {
@@ -193,6 +195,10 @@ impl Default for Settings {
             demo: None,
             read_only: false,
             theme_name: "default".into(),
+            export_dir: dirs::data_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join("warroom")
+                .join("postmortems"),
         }
     }
 }

@@ -56,6 +56,16 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             error,
             unreachable,
         } => failed(model, request, error, unreachable),
+        Msg::Exported {
+            incident_id,
+            result,
+        } => match result {
+            Ok(path) => model.toast(
+                format!("postmortem of incident {incident_id} written to {path}"),
+                false,
+            ),
+            Err(error) => model.toast(format!("postmortem not written: {error}"), true),
+        },
     }
     effects
 }

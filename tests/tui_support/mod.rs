@@ -35,6 +35,7 @@ pub fn settings() -> Settings {
         demo: None,
         read_only: false,
         theme_name: "default".into(),
+        export_dir: std::env::temp_dir().join("warroom-test-postmortems"),
     }
 }
 
