@@ -231,8 +231,9 @@ impl Client {
         self.get("/healthz").await
     }
 
-    pub async fn metrics(&self) -> Result<String, ClientError> {
-        let response = self.send(Method::GET, "/metrics", |r| r, true).await?;
+    /// A GET whose answer is text rather than JSON.
+    async fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        let response = self.send(Method::GET, path, |r| r, true).await?;
         if !response.status().is_success() {
             return Err(ClientError::from_response(response).await);
         }
@@ -240,6 +241,10 @@ impl Client {
             .text()
             .await
             .map_err(|e| ClientError::from_reqwest(&e, ""))
+    }
+
+    pub async fn metrics(&self) -> Result<String, ClientError> {
+        self.get_text("/metrics").await
     }
 
     pub async fn openapi(&self) -> Result<serde_json::Value, ClientError> {
@@ -366,14 +371,7 @@ impl Client {
         if let Some(tz) = tz {
             path.push_str(&format!("&tz={}", encode(tz)));
         }
-        let response = self.send(Method::GET, &path, |r| r, true).await?;
-        if !response.status().is_success() {
-            return Err(ClientError::from_response(response).await);
-        }
-        response
-            .text()
-            .await
-            .map_err(|e| ClientError::from_reqwest(&e, ""))
+        self.get_text(&path).await
     }
 
     /// Make a plan (commander). Pure on the server: nothing runs yet.
