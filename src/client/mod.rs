@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 pub use error::ClientError;
 pub use events::{EventStream, StreamItem, StreamSettings};
+pub use journal::{Journal, JournalWrite, WriteOp};
 
 use crate::model::{
     Action, ActionList, AlertList, EntryPatch, ExecuteRequest, HealthHistory, Incident,
@@ -249,6 +250,11 @@ impl Client {
 
     pub async fn openapi(&self) -> Result<serde_json::Value, ClientError> {
         self.get("/v1/openapi.json").await
+    }
+
+    /// The token's name and role (`{"name", "role"}`).
+    pub async fn whoami(&self) -> Result<serde_json::Value, ClientError> {
+        self.get("/v1/whoami").await
     }
 
     pub async fn topology(&self) -> Result<Topology, ClientError> {

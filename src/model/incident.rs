@@ -80,6 +80,18 @@ pub enum ComponentStatus {
     UnderMaintenance,
 }
 
+impl ComponentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "operational",
+            ComponentStatus::DegradedPerformance => "degraded_performance",
+            ComponentStatus::PartialOutage => "partial_outage",
+            ComponentStatus::MajorOutage => "major_outage",
+            ComponentStatus::UnderMaintenance => "under_maintenance",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AffectedComponent {
     pub name: String,
@@ -114,7 +126,7 @@ pub struct Incident {
 }
 
 /// `POST /v1/incidents`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewIncident {
     pub title: String,
@@ -139,7 +151,7 @@ fn no_impact() -> Impact {
 }
 
 /// `PATCH /v1/incidents/{id}`: only the fields present change.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -192,6 +192,7 @@ pub fn router(state: AppState) -> Router {
     use routes::{actions, incidents, meta, plans, postmortem, sim, timeline, topology};
     let v1 = Router::new()
         .route("/openapi.json", get(meta::openapi))
+        .route("/whoami", get(meta::whoami))
         .route("/topology", get(topology::topology))
         .route("/health/{component_id}/history", get(topology::history))
         .route("/alerts", get(topology::alerts))

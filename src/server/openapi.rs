@@ -18,6 +18,7 @@ use crate::model;
         routes::meta::healthz,
         metrics::metrics,
         routes::meta::openapi,
+        routes::meta::whoami,
         routes::topology::topology,
         routes::topology::history,
         routes::topology::alerts,

@@ -90,7 +90,7 @@ fn apply_terminal_effects(terminal: &mut Term, effects: Vec<Effect>) -> anyhow::
             Effect::Notify { text } => terminal::notify(terminal, &text)?,
             Effect::SetMouse(on) => terminal::set_mouse(terminal, on)?,
             // Network effects never reach here: the session runs them.
-            Effect::Fetch(_) | Effect::Subscribe { .. } | Effect::ExportPostmortem { .. } => {}
+            _ => {}
         }
     }
     Ok(())

@@ -83,13 +83,22 @@ fn order(a: &Alert, b: &Alert) -> std::cmp::Ordering {
         .then_with(|| a.id.cmp(&b.id))
 }
 
-/// Open incidents, newest first, and the timeline of the newest one.
+/// Open incidents and recently resolved ones, newest first, the one the
+/// console follows, and its timeline.
 #[derive(Debug, Clone, Default)]
 pub struct IncidentBoard {
     pub open: Vec<Incident>,
+    /// Resolved incidents, newest first (at most [`RECENT`]).
+    pub recent: Vec<Incident>,
+    /// The incident chosen in the switcher (or just created); `None`
+    /// follows the newest open one.
+    pub selected: Option<i64>,
     pub loaded: bool,
     pub timeline: TimelineBook,
 }
+
+/// How many resolved incidents the switcher offers.
+pub const RECENT: usize = 20;
 
 /// The entries of one incident, oldest first by `occurred_at`.
 #[derive(Debug, Clone, Default)]
@@ -100,39 +109,59 @@ pub struct TimelineBook {
 }
 
 impl IncidentBoard {
-    /// The incident the header and the timeline show.
+    /// The incident the header and the timeline show: the selected one
+    /// while it is known, else the newest open one.
     pub fn current(&self) -> Option<&Incident> {
-        self.open.first()
+        self.selected
+            .and_then(|id| self.get(id))
+            .or_else(|| self.open.first())
     }
 
+    pub fn get(&self, id: i64) -> Option<&Incident> {
+        self.open
+            .iter()
+            .chain(&self.recent)
+            .find(|i| i.id == id)
+    }
+
+    /// Follow incident `id` (`None`: the newest open one).
+    pub fn select(&mut self, id: Option<i64>) {
+        self.selected = id;
+    }
+
+    /// Take a fresh list of incidents (open and resolved).
     pub fn replace(&mut self, incidents: Vec<Incident>) -> bool {
-        let mut open: Vec<Incident> = incidents
+        let (mut open, mut recent): (Vec<Incident>, Vec<Incident>) = incidents
             .into_iter()
-            .filter(|i| i.state == IncidentState::Open)
-            .collect();
+            .partition(|i| i.state == IncidentState::Open);
         open.sort_by(newest_first);
-        let changed = open != self.open || !self.loaded;
+        recent.sort_by(newest_first);
+        recent.truncate(RECENT);
+        let changed = open != self.open || recent != self.recent || !self.loaded;
         self.open = open;
+        self.recent = recent;
         self.loaded = true;
         changed
     }
 
     pub fn apply(&mut self, incident: Incident) -> bool {
-        let existing = self.open.iter().position(|i| i.id == incident.id);
-        match (existing, incident.state) {
-            (Some(i), IncidentState::Resolved) => {
-                self.open.remove(i);
-            }
-            (Some(i), IncidentState::Open) => {
-                if self.open[i].version > incident.version {
-                    return false;
-                }
-                self.open[i] = incident;
-            }
-            (None, IncidentState::Open) => self.open.push(incident),
-            (None, IncidentState::Resolved) => return false,
+        let held = self.get(incident.id).map(|i| i.version);
+        if held.is_some_and(|version| version > incident.version) {
+            return false;
         }
-        self.open.sort_by(newest_first);
+        self.open.retain(|i| i.id != incident.id);
+        self.recent.retain(|i| i.id != incident.id);
+        match incident.state {
+            IncidentState::Open => {
+                self.open.push(incident);
+                self.open.sort_by(newest_first);
+            }
+            IncidentState::Resolved => {
+                self.recent.push(incident);
+                self.recent.sort_by(newest_first);
+                self.recent.truncate(RECENT);
+            }
+        }
         true
     }
 

@@ -3,14 +3,17 @@
 //! every request ends (answer, error or timeout), so no task is left stuck.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::msg::{Effect, Loaded, Msg, Request, RequestKind};
-use crate::client::{Client, ClientConfig, ClientError, StreamSettings};
-use crate::model::IncidentState;
+use super::msg::{Effect, Loaded, Msg, Request, RequestKind, WriteError, Wrote};
+use crate::client::journal::{self, Outcome};
+use crate::client::{Client, ClientConfig, ClientError, Journal, JournalWrite, StreamSettings};
+use crate::model::TimelineEntry;
 
 /// The console's connect and request timeouts: short, so a dead or
 /// black-holed API shows within seconds. The event stream's wait for
@@ -34,6 +37,13 @@ pub struct EffectRunner {
     running: HashMap<RequestKind, JoinHandle<()>>,
     /// Forwards stream items; owns the stream, so aborting it stops the stream.
     stream: Option<JoinHandle<()>>,
+    /// Timeline writes: through the journal when there is one.
+    journal: Option<Arc<Mutex<Journal>>>,
+    /// Wakes the task that sends the journal's pending writes.
+    replay: Arc<Notify>,
+    replayer: Option<JoinHandle<()>>,
+    /// Writes (incidents, plans, actions) still running.
+    writes: Vec<JoinHandle<()>>,
 }
 
 impl EffectRunner {
@@ -45,7 +55,40 @@ impl EffectRunner {
             settings,
             running: HashMap::new(),
             stream: None,
+            journal: None,
+            replay: Arc::new(Notify::new()),
+            replayer: None,
+            writes: Vec::new(),
         }
+    }
+
+    /// Send timeline writes through the journal at `path`: each is fsynced
+    /// there before it is shown as saved, and sent in order by one task,
+    /// now or when the API is back. Reports the pending writes at once.
+    pub fn with_journal(mut self, path: &std::path::Path) -> EffectRunner {
+        match Journal::open(path) {
+            Ok(journal) => {
+                let pending = journal.pending().to_vec();
+                let journal = Arc::new(Mutex::new(journal));
+                self.replayer = Some(tokio::spawn(replay_loop(
+                    self.client.clone(),
+                    journal.clone(),
+                    self.replay.clone(),
+                    self.tx.clone(),
+                )));
+                self.journal = Some(journal);
+                let _ = self.tx.send(Msg::Wrote(Wrote::Journal { pending }));
+                self.replay.notify_one();
+            }
+            Err(error) => {
+                // Without a journal, writes are sent directly and fail
+                // visibly when the API is down; say why once.
+                let _ = self.tx.send(Msg::Wrote(Wrote::JournalFailed {
+                    error: error.to_string(),
+                }));
+            }
+        }
+        self
     }
 
     /// Run a network effect; terminal effects (`Notify`, `SetMouse`) are
@@ -68,16 +111,145 @@ impl EffectRunner {
                 self.export(incident_id, time_zone, dir);
                 None
             }
+            Effect::Journal(write) => {
+                self.journal_write(*write);
+                None
+            }
+            Effect::Replay => {
+                self.replay.notify_one();
+                None
+            }
+            Effect::CreateIncident(new) => {
+                self.write(move |client| async move {
+                    let result = client.create_incident(&new).await.map_err(|e| e.to_string());
+                    Wrote::Incident {
+                        created: true,
+                        result,
+                    }
+                });
+                None
+            }
+            Effect::UpdateIncident {
+                id,
+                base_version,
+                patch,
+            } => {
+                self.write(move |client| async move {
+                    let result = client
+                        .update_incident(id, base_version, &patch)
+                        .await
+                        .map_err(|e| e.to_string());
+                    Wrote::Incident {
+                        created: false,
+                        result,
+                    }
+                });
+                None
+            }
+            Effect::CreatePlan(request) => {
+                self.write(move |client| async move {
+                    Wrote::Plan(client.create_plan(&request).await.map(Box::new).map_err(refused))
+                });
+                None
+            }
+            Effect::Undo(action_id) => {
+                self.write(move |client| async move {
+                    Wrote::Plan(client.undo_action(&action_id).await.map(Box::new).map_err(refused))
+                });
+                None
+            }
+            Effect::Execute { plan, request, key } => {
+                self.write(move |client| async move {
+                    Wrote::Action(
+                        client
+                            .execute_plan(&plan, &key, &request)
+                            .await
+                            .map(|w| Box::new(w.value))
+                            .map_err(refused),
+                    )
+                });
+                None
+            }
+            Effect::Abort(action_id) => {
+                self.write(move |client| async move {
+                    Wrote::Action(
+                        client
+                            .abort_action(&action_id)
+                            .await
+                            .map(Box::new)
+                            .map_err(refused),
+                    )
+                });
+                None
+            }
             other => Some(other),
         }
     }
 
-    /// Requests still running.
+    /// Requests and writes still running.
     pub fn in_flight(&self) -> usize {
         self.running
             .values()
+            .chain(&self.writes)
             .filter(|task| !task.is_finished())
             .count()
+    }
+
+    /// Run one write in a task; its answer comes back as `Msg::Wrote`.
+    /// Writes are not replaced by newer ones: each is a person's decision.
+    fn write<F, Fut>(&mut self, call: F)
+    where
+        F: FnOnce(Client) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Wrote> + Send,
+    {
+        self.writes.retain(|task| !task.is_finished());
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        let deadline = backstop(&client);
+        self.writes.push(tokio::spawn(async move {
+            let wrote = match tokio::time::timeout(deadline, call(client)).await {
+                Ok(wrote) => wrote,
+                Err(_) => return,
+            };
+            let _ = tx.send(Msg::Wrote(wrote));
+        }));
+    }
+
+    /// Append to the journal (fsync) before anything says "saved", then
+    /// wake the sender. Without a journal, send directly.
+    fn journal_write(&mut self, write: JournalWrite) {
+        match &self.journal {
+            Some(journal) => {
+                let appended = {
+                    let mut journal = journal.lock().unwrap_or_else(|p| p.into_inner());
+                    journal
+                        .append(write)
+                        .map(|()| journal.pending().to_vec())
+                };
+                match appended {
+                    Ok(pending) => {
+                        let _ = self.tx.send(Msg::Wrote(Wrote::Journal { pending }));
+                        self.replay.notify_one();
+                    }
+                    Err(error) => {
+                        let _ = self.tx.send(Msg::Wrote(Wrote::JournalFailed {
+                            error: error.to_string(),
+                        }));
+                    }
+                }
+            }
+            None => {
+                self.write(move |client| async move {
+                    match journal::send(&client, &write).await {
+                        Ok(outcome) => outcome_msg(&write.id, outcome),
+                        Err(error) => Wrote::EntryRejected {
+                            write: Box::new(write),
+                            error: error.to_string(),
+                        },
+                    }
+                });
+            }
+        }
     }
 
     fn fetch(&mut self, request: Request) {
@@ -88,10 +260,7 @@ impl EffectRunner {
         let tx = self.tx.clone();
         // The client's own timeouts end every call; this deadline is the
         // backstop that keeps a task from outliving them.
-        let config = client.config();
-        let per_url = config.connect_timeout + config.request_timeout;
-        let deadline =
-            per_url * u32::try_from(config.urls.len()).unwrap_or(1).max(1) + Duration::from_secs(1);
+        let deadline = backstop(&client);
         let task = tokio::spawn(async move {
             let msg = match tokio::time::timeout(deadline, load(&client, request)).await {
                 Ok(Ok(loaded)) => Msg::Loaded(loaded),
@@ -158,8 +327,11 @@ impl EffectRunner {
 
 impl Drop for EffectRunner {
     fn drop(&mut self) {
-        for task in self.running.values() {
+        for task in self.running.values().chain(&self.writes) {
             task.abort();
+        }
+        if let Some(replayer) = &self.replayer {
+            replayer.abort();
         }
         if let Some(forward) = &self.stream {
             forward.abort();
@@ -171,8 +343,107 @@ async fn load(client: &Client, request: Request) -> Result<Loaded, ClientError> 
     Ok(match request {
         Request::Topology => Loaded::Topology(Box::new(client.topology().await?)),
         Request::Alerts => Loaded::Alerts(client.alerts().await?.alerts),
-        Request::Incidents => Loaded::Incidents(client.incidents(Some(IncidentState::Open)).await?),
+        Request::Incidents => Loaded::Incidents(client.incidents(None).await?),
         Request::Timeline(id) => Loaded::Timeline(client.timeline(id).await?),
         Request::Sim => Loaded::Sim(Box::new(client.sim_status().await?)),
+        Request::Actions => Loaded::Actions(client.actions(None).await?),
+        Request::Role => {
+            let who = client.whoami().await?;
+            let role = who.get("role").and_then(|r| r.as_str()).unwrap_or("viewer");
+            Loaded::Role(role.to_string())
+        }
     })
+}
+
+/// The longest a call may take: the client's own timeouts end every call
+/// first; this keeps a task from outliving them.
+fn backstop(client: &Client) -> Duration {
+    let config = client.config();
+    let per_url = config.connect_timeout + config.request_timeout;
+    per_url * u32::try_from(config.urls.len()).unwrap_or(1).max(1) + Duration::from_secs(1)
+}
+
+fn refused(error: ClientError) -> WriteError {
+    WriteError {
+        status: error.status(),
+        code: error.code().map(str::to_string),
+        message: error.to_string(),
+    }
+}
+
+fn outcome_msg(write_id: &str, outcome: Outcome) -> Wrote {
+    match outcome {
+        Outcome::Sent(entry) => Wrote::EntrySent {
+            write_id: write_id.to_string(),
+            entry: Box::new(entry),
+        },
+        Outcome::Conflict { write, current } => {
+            match serde_json::from_value::<TimelineEntry>(current) {
+                Ok(current) => Wrote::EntryConflict {
+                    write: Box::new(write),
+                    current: Box::new(current),
+                },
+                Err(e) => Wrote::EntryRejected {
+                    write: Box::new(write),
+                    error: format!("the entry changed, and its new version could not be read: {e}"),
+                },
+            }
+        }
+        Outcome::Rejected { write, error } => Wrote::EntryRejected {
+            write: Box::new(write),
+            error: error.to_string(),
+        },
+    }
+}
+
+/// Send the journal's pending writes in order whenever woken; stop at the
+/// first that cannot reach the API (order matters) and wait to be woken
+/// again. Every settled write is marked done in the journal before it is
+/// reported.
+async fn replay_loop(
+    client: Client,
+    journal: Arc<Mutex<Journal>>,
+    wake: Arc<Notify>,
+    tx: UnboundedSender<Msg>,
+) {
+    loop {
+        wake.notified().await;
+        loop {
+            let next = {
+                let j = journal.lock().unwrap_or_else(|p| p.into_inner());
+                j.pending().first().cloned()
+            };
+            let Some(write) = next else { break };
+            let deadline = backstop(&client);
+            let sent = tokio::time::timeout(deadline, journal::send(&client, &write)).await;
+            let outcome = match sent {
+                Ok(Ok(outcome)) => outcome,
+                // Unreachable or too slow: it stays pending.
+                Ok(Err(_)) | Err(_) => break,
+            };
+            let done = {
+                let mut j = journal.lock().unwrap_or_else(|p| p.into_inner());
+                j.mark_done(&write.id).map(|()| j.pending().to_vec())
+            };
+            match done {
+                Ok(pending) => {
+                    let _ = tx.send(Msg::Wrote(outcome_msg(&write.id, outcome)));
+                    let _ = tx.send(Msg::Wrote(Wrote::Journal { pending }));
+                }
+                Err(error) => {
+                    let _ = tx.send(Msg::Wrote(Wrote::JournalFailed {
+                        error: error.to_string(),
+                    }));
+                    break;
+                }
+            }
+        }
+        let pending = {
+            let j = journal.lock().unwrap_or_else(|p| p.into_inner());
+            j.pending().to_vec()
+        };
+        if tx.send(Msg::Wrote(Wrote::Journal { pending })).is_err() {
+            return;
+        }
+    }
 }

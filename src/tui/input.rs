@@ -6,6 +6,8 @@ use crossterm::event::{
 };
 
 use super::keymap::Action;
+use super::{actions, compose, forms};
+use crate::model::PlanKind;
 use super::keys::{Key, KeyChord};
 use super::msg::Effect;
 use super::palette;
@@ -33,6 +35,12 @@ pub(super) fn key(model: &mut Model, event: KeyEvent, effects: &mut Vec<Effect>)
     match &model.ui.overlay {
         Overlay::Palette(_) => return palette_key(model, chord, effects),
         Overlay::Help { .. } => return help_key(model, chord),
+        Overlay::Compose(_) => return compose::key(model, chord, event, effects),
+        Overlay::IncidentForm(_) => return forms::incident_form_key(model, chord, event, effects),
+        Overlay::Switcher(_) => return forms::switcher_key(model, chord, effects),
+        Overlay::Confirm(_) => return forms::confirm_key(model, chord, effects),
+        Overlay::Conflict(_) => return forms::conflict_key(model, chord, effects),
+        Overlay::Plan(_) => return actions::key(model, chord, effects),
         Overlay::None => {}
     }
     if model.sites.editing {
@@ -128,6 +136,35 @@ pub fn run(model: &mut Model, action: Action, effects: &mut Vec<Effect>) {
             }
             None => model.toast("no open incident to export", true),
         },
+        Action::NewIncident => forms::open_new_incident(model),
+        Action::EditIncident => forms::open_edit_incident(model),
+        Action::SwitchIncident => forms::open_switcher(model),
+        Action::Note => compose::open_new(model, compose::NewKind::Note),
+        Action::StatusUpdate => compose::open_new(model, compose::NewKind::StatusUpdate),
+        Action::Marker => compose::open_new(model, compose::NewKind::Marker),
+        Action::EditEntry => compose::open_edit(model),
+        Action::DeleteEntry => forms::confirm_delete(model),
+        Action::Star => compose::toggle_star(model, effects),
+        Action::ToggleVisibility => compose::toggle_visibility(model, effects),
+        Action::Evacuate => actions::open(model, PlanKind::EvacuateServer, effects),
+        Action::PromoteSpare => actions::open(model, PlanKind::PromoteSpare, effects),
+        Action::CacheFailover => actions::open(model, PlanKind::CacheFailover, effects),
+        Action::RecycleWeb => actions::open(model, PlanKind::RecycleWeb, effects),
+        Action::DbFailover => actions::open(model, PlanKind::DbFailover, effects),
+        Action::RestartSites => actions::open(model, PlanKind::RestartSites, effects),
+        Action::Failback => actions::open(model, PlanKind::Failback, effects),
+        Action::AbortAction => actions::abort(model, effects),
+        Action::UndoAction => actions::undo(model, effects),
+        Action::ShowAction => actions::show(model),
+        Action::ToggleUpcoming => {
+            model.show_upcoming = !model.show_upcoming;
+            let text = match (model.show_upcoming, model.sim.is_some()) {
+                (_, false) => "no simulator: there are no scripted faults to show",
+                (true, true) => "upcoming faults shown",
+                (false, true) => "upcoming faults hidden",
+            };
+            model.toast(text, false);
+        }
         Action::Unbound => {}
     }
 }
@@ -261,7 +298,7 @@ pub(super) fn fit_lists(model: &mut Model) {
 }
 
 pub(super) fn mouse(model: &mut Model, event: MouseEvent) {
-    if !model.ui.mouse || model.too_small() || model.ui.overlay != Overlay::None {
+    if !model.ui.mouse || model.too_small() || !model.ui.overlay.is_none() {
         return;
     }
     let screen = layout::for_model(model);

@@ -82,6 +82,48 @@ actions! {
     ToggleNotify = "toggle_notify",
     /// Write the incident's postmortem draft to a Markdown file and show where.
     ExportPostmortem = "export_postmortem",
+    /// Declare an incident: title, severity, status, impact, components.
+    NewIncident = "new_incident",
+    /// Change the followed incident's title, severity, impact or components.
+    EditIncident = "edit_incident",
+    /// Choose the incident to follow (open and recently resolved ones).
+    SwitchIncident = "switch_incident",
+    /// Add an internal note to the timeline.
+    Note = "note",
+    /// Post a status update (public): preview, then publish.
+    StatusUpdate = "status_update",
+    /// Add a marker: detected, acknowledged, mitigated or resolved.
+    Marker = "marker",
+    /// Edit the selected timeline entry.
+    EditEntry = "edit_entry",
+    /// Delete the selected timeline entry (kept in the audit log).
+    DeleteEntry = "delete_entry",
+    /// Star the selected entry (starred entries go into the postmortem).
+    Star = "star",
+    /// Make the selected entry public or internal.
+    ToggleVisibility = "toggle_visibility",
+    /// Evacuate the selected server, or every server behind the selected switch.
+    Evacuate = "evacuate",
+    /// Promote a healthy app server to a failover server.
+    PromoteSpare = "promote_spare",
+    /// Fail the cache over to its standby.
+    CacheFailover = "cache_failover",
+    /// Restart web servers one by one to drop stale cache connections.
+    RecycleWeb = "recycle_web",
+    /// Fail the database over to a replica (forced asks for the target id).
+    DbFailover = "db_failover",
+    /// Restart the sites with stuck backends (or the selected site).
+    RestartSites = "restart_sites",
+    /// Move sites back to their home servers once those are stable.
+    Failback = "failback",
+    /// Abort the running action.
+    AbortAction = "abort_action",
+    /// Undo the last action (a reverse plan, shown before it runs).
+    UndoAction = "undo_action",
+    /// Show the running or last action and its progress.
+    ShowAction = "show_action",
+    /// Show or hide the scenario's upcoming faults (game-day view).
+    ToggleUpcoming = "toggle_upcoming",
     /// Does nothing: bind a key to this to unbind it.
     Unbound = "unbound",
 }
@@ -130,9 +172,32 @@ const DEFAULTS: &[(KeyChord, Action)] = &[
     (KeyChord::char('s'), Action::Sort),
     (KeyChord::plain(Key::Esc), Action::Close),
     (KeyChord::char('r'), Action::Refresh),
-    (KeyChord::char('m'), Action::ToggleMouse),
-    (KeyChord::char('n'), Action::ToggleNotify),
+    (KeyChord::char('M'), Action::ToggleMouse),
+    (KeyChord::char('N'), Action::ToggleNotify),
     (KeyChord::char('X'), Action::ExportPostmortem),
+    (KeyChord::char('i'), Action::NewIncident),
+    (KeyChord::char('T'), Action::EditIncident),
+    (KeyChord::char('I'), Action::SwitchIncident),
+    (KeyChord::char('n'), Action::Note),
+    (KeyChord::char('u'), Action::StatusUpdate),
+    (KeyChord::char('m'), Action::Marker),
+    (KeyChord::char('e'), Action::EditEntry),
+    (KeyChord::plain(Key::Enter), Action::EditEntry),
+    (KeyChord::char('d'), Action::DeleteEntry),
+    (KeyChord::plain(Key::Delete), Action::DeleteEntry),
+    (KeyChord::char('*'), Action::Star),
+    (KeyChord::char('v'), Action::ToggleVisibility),
+    (KeyChord::char('E'), Action::Evacuate),
+    (KeyChord::char('P'), Action::PromoteSpare),
+    (KeyChord::char('C'), Action::CacheFailover),
+    (KeyChord::char('W'), Action::RecycleWeb),
+    (KeyChord::char('D'), Action::DbFailover),
+    (KeyChord::char('R'), Action::RestartSites),
+    (KeyChord::char('B'), Action::Failback),
+    (KeyChord::char('A'), Action::AbortAction),
+    (KeyChord::char('U'), Action::UndoAction),
+    (KeyChord::char('a'), Action::ShowAction),
+    (KeyChord::char('f'), Action::ToggleUpcoming),
 ];
 
 /// Actions that must keep at least one key, or the console could not be left

@@ -6,15 +6,19 @@
 //! [`Session`] runs network effects and the event loop the terminal ones;
 //! [`view::draw`] renders the model when it changed.
 
+mod actions;
 mod app;
 mod board;
+mod compose;
 mod config;
 mod effects;
+mod forms;
 mod input;
 mod keymap;
 mod keys;
 mod msg;
 mod palette;
+mod preview;
 mod sanitize;
 mod session;
 mod sites;
@@ -24,7 +28,10 @@ mod terminal;
 mod theme;
 mod update;
 pub mod view;
+mod when;
+mod writes;
 
+pub use actions::{ActionBoard, PlanModal};
 pub use app::run;
 pub use board::{AlertBoard, IncidentBoard, TimelineBook};
 pub use config::{Config, ConfigError, local_time_zone, parse_time_zone, xdg_dir};
@@ -39,7 +46,7 @@ pub use sites::{SiteSort, SiteTable};
 pub use snapshot::{Applied, FleetSnapshot, HealthCounts, LATENCY_SAMPLES, ServerRow};
 pub use state::{
     Banner, DemoLabel, Link, LinkState, MIN_HEIGHT, MIN_WIDTH, Model, Overlay, PaletteState, Pane,
-    STALE_AFTER, ScrollList, Settings, SimClock, Toast, Ui,
+    STALE_AFTER, ScrollList, Settings, SimClock, Toast, Ui, UpdateCadence,
 };
 pub use terminal::restore as restore_terminal;
 pub use theme::{BUILTIN_THEMES, Theme, ThemeError, UiStyle};

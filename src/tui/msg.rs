@@ -3,8 +3,11 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::client::StreamItem;
-use crate::model::{Alert, Incident, SimStatus, Timeline, Topology};
+use crate::client::{JournalWrite, StreamItem};
+use crate::model::{
+    Action, Alert, ExecuteRequest, Incident, IncidentPatch, NewIncident, Plan, PlanRequest,
+    SimStatus, Timeline, TimelineEntry, Topology,
+};
 
 /// Something that happened: input, time, or an answer from the API.
 #[derive(Debug, Clone)]
@@ -26,6 +29,8 @@ pub enum Msg {
         incident_id: i64,
         result: Result<String, String>,
     },
+    /// The answer to a write the console asked for (see [`Effect`]).
+    Wrote(Wrote),
     /// A request failed (or timed out); `unreachable` when no API answered.
     Failed {
         request: Request,
@@ -42,6 +47,52 @@ pub enum Loaded {
     Incidents(Vec<Incident>),
     Timeline(Timeline),
     Sim(Box<SimStatus>),
+    Actions(Vec<Action>),
+    /// The token's role (`viewer`, `responder`, `commander`).
+    Role(String),
+}
+
+/// What became of a write. Errors are the API's message, ready to show.
+#[derive(Debug, Clone)]
+pub enum Wrote {
+    /// An incident was created (`created`) or changed.
+    Incident {
+        created: bool,
+        result: Result<Incident, String>,
+    },
+    /// The journal as it stands: the writes not yet acknowledged by the
+    /// API, oldest first. Sent after every append and replay.
+    Journal { pending: Vec<JournalWrite> },
+    /// A journaled write could not be appended: it is NOT saved.
+    JournalFailed { error: String },
+    /// A journaled write reached the API.
+    EntrySent {
+        write_id: String,
+        entry: Box<TimelineEntry>,
+    },
+    /// A journaled edit was based on an old version: the entry as it is now.
+    EntryConflict {
+        write: Box<JournalWrite>,
+        current: Box<TimelineEntry>,
+    },
+    /// The API refused a journaled write for good.
+    EntryRejected {
+        write: Box<JournalWrite>,
+        error: String,
+    },
+    /// A plan was made (for `POST /v1/plans` or an undo).
+    Plan(Result<Box<Plan>, WriteError>),
+    /// An action was started (execute) or aborted.
+    Action(Result<Box<Action>, WriteError>),
+}
+
+/// A refused write: the HTTP status (none when no API answered), the
+/// error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteError {
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub message: String,
 }
 
 /// A read the console makes. Only the newest request of a kind runs.
@@ -52,6 +103,10 @@ pub enum Request {
     Incidents,
     Timeline(i64),
     Sim,
+    /// The actions, newest first.
+    Actions,
+    /// The token's role.
+    Role,
 }
 
 impl Request {
@@ -63,6 +118,8 @@ impl Request {
             Request::Incidents => RequestKind::Incidents,
             Request::Timeline(_) => RequestKind::Timeline,
             Request::Sim => RequestKind::Sim,
+            Request::Actions => RequestKind::Actions,
+            Request::Role => RequestKind::Role,
         }
     }
 
@@ -73,6 +130,8 @@ impl Request {
             Request::Incidents => "incidents",
             Request::Timeline(_) => "timeline",
             Request::Sim => "simulator status",
+            Request::Actions => "actions",
+            Request::Role => "role",
         }
     }
 }
@@ -84,6 +143,8 @@ pub enum RequestKind {
     Incidents,
     Timeline,
     Sim,
+    Actions,
+    Role,
 }
 
 /// Work `update` asks for; the event loop runs it.
@@ -106,4 +167,24 @@ pub enum Effect {
         time_zone: String,
         dir: std::path::PathBuf,
     },
+    CreateIncident(NewIncident),
+    UpdateIncident {
+        id: i64,
+        base_version: i64,
+        patch: IncidentPatch,
+    },
+    /// Append a timeline write to the offline journal (fsync), then send
+    /// every pending write in order.
+    Journal(Box<JournalWrite>),
+    /// Send the journal's pending writes (the API may be back).
+    Replay,
+    CreatePlan(PlanRequest),
+    Execute {
+        plan: Box<Plan>,
+        request: ExecuteRequest,
+        /// Idempotency-Key: a retry of the same press returns the same action.
+        key: String,
+    },
+    Abort(String),
+    Undo(String),
 }

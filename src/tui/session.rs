@@ -8,7 +8,7 @@ use super::effects::EffectRunner;
 use super::msg::{Effect, Msg};
 use super::state::Model;
 use super::update::update;
-use crate::client::{Client, StreamSettings};
+use crate::client::{Client, Journal, StreamSettings};
 
 pub struct Session {
     pub model: Model,
@@ -18,12 +18,20 @@ pub struct Session {
 }
 
 impl Session {
-    /// Must be created inside a tokio runtime.
+    /// Must be created inside a tokio runtime. Timeline writes go through
+    /// the journal in `model.settings.journal_dir` (one file per API).
     pub fn new(model: Model, client: Client, settings: StreamSettings) -> Session {
         let (outbox, inbox) = mpsc::unbounded_channel();
+        let mut runner = EffectRunner::new(client, outbox.clone(), settings);
+        if let (Some(dir), Some(url)) = (
+            &model.settings.journal_dir,
+            model.settings.api_urls.first(),
+        ) {
+            runner = runner.with_journal(&Journal::path_for(dir, url));
+        }
         Session {
             model,
-            runner: EffectRunner::new(client, outbox.clone(), settings),
+            runner,
             inbox,
             outbox,
         }

@@ -4,11 +4,15 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
+use super::actions::{ActionBoard, PlanModal};
 use super::board::{AlertBoard, IncidentBoard};
+use super::compose::Composer;
+use super::forms::{ConflictView, Confirm, IncidentForm, Switcher};
 use super::keymap::{Action, Keymap};
 use super::sites::SiteTable;
 use super::snapshot::FleetSnapshot;
-use crate::model::SimStatus;
+use crate::client::JournalWrite;
+use crate::model::{Severity, SimStatus};
 
 /// Data older than this (with no news from the API) is shown as stale.
 pub const STALE_AFTER: TimeDelta = TimeDelta::seconds(10);
@@ -134,11 +138,32 @@ pub enum Banner {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// What is drawn over the panes and takes the keys first.
+#[derive(Debug, Clone)]
 pub enum Overlay {
     None,
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Palette(PaletteState),
+    /// Writing or editing a timeline entry (and previewing a status update).
+    Compose(Box<Composer>),
+    /// Creating or changing an incident.
+    IncidentForm(Box<IncidentForm>),
+    /// Choosing which incident the console follows.
+    Switcher(Switcher),
+    /// A yes/no question before something that cannot be taken back lightly.
+    Confirm(Confirm),
+    /// An edit met a newer version: keep mine, take theirs, or merge.
+    Conflict(Box<ConflictView>),
+    /// A failover plan, its execution and its result.
+    Plan(Box<PlanModal>),
+}
+
+impl Overlay {
+    pub fn is_none(&self) -> bool {
+        matches!(self, Overlay::None)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -185,6 +210,42 @@ pub struct Settings {
     pub theme_name: String,
     /// Where `export_postmortem` writes drafts.
     pub export_dir: std::path::PathBuf,
+    /// The directory of the offline journal (`None`: no journal, writes
+    /// that cannot reach the API fail instead of waiting).
+    pub journal_dir: Option<std::path::PathBuf>,
+    /// How long after a public update the next one is due, per severity.
+    pub update_every: UpdateCadence,
+}
+
+/// How often public status updates are due, per severity (`None`: never).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateCadence {
+    pub sev1: Option<TimeDelta>,
+    pub sev2: Option<TimeDelta>,
+    pub sev3: Option<TimeDelta>,
+    pub sev4: Option<TimeDelta>,
+}
+
+impl Default for UpdateCadence {
+    fn default() -> Self {
+        UpdateCadence {
+            sev1: Some(TimeDelta::minutes(30)),
+            sev2: Some(TimeDelta::minutes(60)),
+            sev3: None,
+            sev4: None,
+        }
+    }
+}
+
+impl UpdateCadence {
+    pub fn for_severity(&self, severity: Severity) -> Option<TimeDelta> {
+        match severity {
+            Severity::Sev1 => self.sev1,
+            Severity::Sev2 => self.sev2,
+            Severity::Sev3 => self.sev3,
+            Severity::Sev4 => self.sev4,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -199,6 +260,8 @@ impl Default for Settings {
                 .unwrap_or_else(std::env::temp_dir)
                 .join("warroom")
                 .join("postmortems"),
+            journal_dir: None,
+            update_every: UpdateCadence::default(),
         }
     }
 }
@@ -218,6 +281,20 @@ pub struct Model {
     pub sites: SiteTable,
     pub alerts: AlertBoard,
     pub incidents: IncidentBoard,
+    /// Failover actions, newest first, and the one running.
+    pub actions: ActionBoard,
+    /// Timeline writes saved in the journal but not yet acknowledged by
+    /// the API, oldest first.
+    pub pending: Vec<JournalWrite>,
+    /// Drafts handed to the journal and not yet confirmed on disk: they
+    /// come back to the editor if the write fails, so nothing is lost.
+    pub unsaved: Vec<Box<Composer>>,
+    /// Edits that met a newer version, waiting for the screen to be free.
+    pub conflicts: Vec<ConflictView>,
+    /// What the API lets this token do; `None` until it said.
+    pub role: Option<String>,
+    /// Show the scenario's upcoming faults (game-day view).
+    pub show_upcoming: bool,
     pub sim: Option<SimClock>,
     /// The API said it runs no simulator: stop asking.
     pub sim_absent: bool,
@@ -262,6 +339,12 @@ impl Model {
             sites: SiteTable::default(),
             alerts: AlertBoard::default(),
             incidents: IncidentBoard::default(),
+            actions: ActionBoard::default(),
+            pending: Vec::new(),
+            unsaved: Vec::new(),
+            conflicts: Vec::new(),
+            role: None,
+            show_upcoming: false,
             sim: None,
             sim_absent: false,
             link: Link {
@@ -397,6 +480,27 @@ impl Model {
             Pane::Alerts => self.alerts.open.len(),
             Pane::Timeline => self.incidents.timeline.entries.len(),
         }
+    }
+
+    /// Why this console may not change anything, if it may not: read-only
+    /// mode or a viewer token. Writes are refused with this message.
+    pub fn write_block(&self) -> Option<&'static str> {
+        if self.settings.read_only {
+            Some("read-only mode: the console changes nothing")
+        } else if self.role.as_deref() == Some("viewer") {
+            Some("this token is a viewer's: it can look but not change anything")
+        } else {
+            None
+        }
+    }
+
+    /// Why this console may not run failover actions, if it may not
+    /// (they need a commander's token).
+    pub fn action_block(&self) -> Option<&'static str> {
+        self.write_block().or(match self.role.as_deref() {
+            Some("responder") => Some("failover actions need a commander's token"),
+            _ => None,
+        })
     }
 
     pub fn too_small(&self) -> bool {

@@ -4,8 +4,8 @@
 
 use chrono::TimeDelta;
 
-use super::input;
 use super::msg::{Effect, Loaded, Msg, Request};
+use super::{input, writes};
 use super::state::{LinkState, Model, SimClock};
 use crate::client::StreamItem;
 use crate::model::{Alert, Event, EventPayload};
@@ -22,6 +22,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Start => {
             effects.push(Effect::Subscribe { since: None });
+            effects.push(Effect::Fetch(Request::Role));
             effects.extend(fetch_all(model));
             if model.ui.mouse {
                 effects.push(Effect::SetMouse(true));
@@ -51,6 +52,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             loaded_data(model, loaded, &mut effects);
             model.mark_dirty();
         }
+        Msg::Wrote(wrote) => {
+            writes::wrote(model, wrote, &mut effects);
+            input::fit_lists(model);
+            model.mark_dirty();
+        }
         Msg::Failed {
             request,
             error,
@@ -78,6 +84,7 @@ pub(super) fn fetch_all(model: &mut Model) -> Vec<Effect> {
         Effect::Fetch(Request::Topology),
         Effect::Fetch(Request::Alerts),
         Effect::Fetch(Request::Incidents),
+        Effect::Fetch(Request::Actions),
     ];
     if !model.sim_absent {
         effects.push(Effect::Fetch(Request::Sim));
@@ -97,6 +104,10 @@ fn tick(model: &mut Model, now: chrono::DateTime<chrono::Utc>, effects: &mut Vec
         effects.push(Effect::Fetch(Request::Topology));
         if !model.sim_absent {
             effects.push(Effect::Fetch(Request::Sim));
+        }
+        if !model.pending.is_empty() {
+            // The API may be back: try the journal's writes again.
+            effects.push(Effect::Replay);
         }
     }
     if model.ui.toast.as_ref().is_some_and(|t| now >= t.until) {
@@ -119,6 +130,9 @@ fn stream(model: &mut Model, item: StreamItem, effects: &mut Vec<Effect>) {
             model.link.error = None;
             model.link.down_since = None;
             model.link.retry_at = None;
+            if !model.pending.is_empty() {
+                effects.push(Effect::Replay);
+            }
             if !resumed || other_replica {
                 // Events may have been missed, or versions belong to another
                 // orchestrator: take the next snapshots whatever their version.
@@ -189,8 +203,11 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
                 model.mark_dirty();
             }
         }
-        // Actions are not shown yet.
-        EventPayload::Action(_) => {}
+        EventPayload::Action(action) => {
+            if model.actions.apply(*action) {
+                model.mark_dirty();
+            }
+        }
     }
 }
 
@@ -225,6 +242,10 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
                 .timeline
                 .replace(timeline.incident_id, timeline.entries);
         }
+        Loaded::Actions(list) => {
+            model.actions.replace(list);
+        }
+        Loaded::Role(role) => model.role = Some(role),
         Loaded::Sim(status) => {
             model.sim = Some(SimClock {
                 status: *status,
@@ -234,7 +255,7 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
     }
 }
 
-fn follow_incident(model: &mut Model, effects: &mut Vec<Effect>) {
+pub(super) fn follow_incident(model: &mut Model, effects: &mut Vec<Effect>) {
     if let Some(id) = model.incidents.timeline_due() {
         model.incidents.follow_current();
         model.ui.timeline = Default::default();

@@ -27,6 +27,23 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Liveness> {
     })
 }
 
+/// Who the caller is: the token's name and role, so a client can tell
+/// what it may do before it tries.
+#[derive(Serialize, ToSchema)]
+pub struct Whoami {
+    pub name: String,
+    /// `viewer`, `responder` or `commander`.
+    pub role: &'static str,
+}
+
+#[utoipa::path(get, path = "/v1/whoami", tag = "meta", responses((status = 200, body = Whoami), (status = 401, body = crate::model::ApiErrorBody)))]
+pub async fn whoami(caller: crate::server::auth::Caller) -> Json<Whoami> {
+    Json(Whoami {
+        name: caller.name,
+        role: caller.role.as_str(),
+    })
+}
+
 /// This contract, generated from the code. No token needed.
 #[utoipa::path(get, path = "/v1/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn openapi() -> Response {

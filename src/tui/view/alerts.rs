@@ -30,7 +30,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         title.push(Span::styled("· bell off ", theme.ui(UiStyle::Muted)));
     }
     frame.render_widget(pane_block(Pane::Alerts, title, model, theme), area);
-    let rows = inner(area);
+    let mut rows = inner(area);
+    if model.show_upcoming {
+        rows = upcoming(frame, rows, model, theme);
+    }
     if open.is_empty() {
         let text = if model.alerts.primed {
             "no open alerts"
@@ -77,4 +80,56 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         })
         .collect();
     draw_rows(frame.buffer_mut(), rows, &lines);
+}
+
+/// The game-day view (`f`): the scenario's next faults at the bottom of
+/// the pane, with how long until each. Returns the rows left for alerts.
+fn upcoming(frame: &mut Frame, rows: Rect, model: &Model, theme: &Theme) -> Rect {
+    let Some(sim) = &model.sim else {
+        return rows;
+    };
+    let muted = theme.ui(UiStyle::Muted);
+    let now = model.api_now();
+    let steps = &sim.status.next_steps;
+    let room = (rows.height / 2).max(2);
+    let mut lines = vec![Line::from(Span::styled(
+        match &sim.status.scenario {
+            Some(name) => format!("─ upcoming in {} (f hides)", sanitize(name)),
+            None => "─ upcoming (f hides)".to_string(),
+        },
+        theme.ui(UiStyle::Title),
+    ))];
+    if steps.is_empty() {
+        lines.push(Line::from(Span::styled("nothing more is scripted", muted)));
+    }
+    for step in steps.iter().take(usize::from(room.saturating_sub(1))) {
+        let what = step.fault.map_or("note", |f| f.as_str());
+        let target = step.target.as_deref().unwrap_or("");
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:>5} ", sanitize(&step.offset)),
+                theme.ui(UiStyle::Key),
+            ),
+            Span::styled(
+                format!("in {} ", super::text::minutes((step.due_at - now).max(chrono::TimeDelta::zero()))),
+                muted,
+            ),
+            Span::styled(
+                format!("{what} {} ", sanitize(target)),
+                theme.alert(AlertSeverity::Warning),
+            ),
+            Span::styled(sanitize(&step.description).into_owned(), muted),
+        ]));
+    }
+    let height = (lines.len() as u16).min(rows.height);
+    let area = Rect {
+        y: rows.bottom() - height,
+        height,
+        ..rows
+    };
+    draw_rows(frame.buffer_mut(), area, &lines);
+    Rect {
+        height: rows.height - height,
+        ..rows
+    }
 }

@@ -10,14 +10,15 @@ use crate::tui::sanitize::sanitize;
 use crate::tui::state::Model;
 use crate::tui::theme::{Theme, UiStyle};
 
-const HINTS: [(Action, &str); 8] = [
+const HINTS: [(Action, &str); 9] = [
     (Action::Help, "help"),
     (Action::Palette, "commands"),
     (Action::NextPane, "pane"),
+    (Action::NewIncident, "incident"),
+    (Action::Note, "note"),
+    (Action::StatusUpdate, "update"),
+    (Action::Evacuate, "evacuate"),
     (Action::Filter, "filter"),
-    (Action::Sort, "sort"),
-    (Action::Refresh, "refresh"),
-    (Action::ToggleMouse, "mouse"),
     (Action::Quit, "quit"),
 ];
 
@@ -41,7 +42,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         };
         spans.push(Span::styled(format!(" {label}  "), muted));
     }
-    let hints = Line::from(spans);
+    // A running action matters more than the key hints.
+    let hints = super::actions::status_line(model, theme).unwrap_or_else(|| Line::from(spans));
     match &model.ui.toast {
         Some(toast) => {
             let style = if toast.error {

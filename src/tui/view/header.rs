@@ -52,6 +52,27 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
                 format!(" · {} · {}", incident.status.as_str(), minutes(elapsed)),
                 theme.ui(UiStyle::Text),
             ));
+            if let Some(due) = crate::tui::preview::next_update_due(
+                incident,
+                &model.incidents.timeline.entries,
+                &model.settings.update_every,
+            ) {
+                let overdue = due <= model.api_now();
+                spans.push(Span::styled(
+                    format!(" · {}", crate::tui::preview::countdown_text(due, model.api_now())),
+                    if overdue {
+                        theme.ui(UiStyle::Error)
+                    } else {
+                        muted
+                    },
+                ));
+            }
+            if !model.pending.is_empty() {
+                spans.push(Span::styled(
+                    format!(" · {} unsent (journal)", model.pending.len()),
+                    theme.ui(UiStyle::Error),
+                ));
+            }
             if model.incidents.open.len() > 1 {
                 spans.push(Span::styled(
                     format!(" (+{} open)", model.incidents.open.len() - 1),
@@ -66,8 +87,10 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
     if !service.is_empty() {
         spans.push(Span::styled(format!("  ─ {}", sanitize(service)), muted));
     }
+    // Game days hide what is coming unless asked (`f`).
     if let Some(next) = model.sim.as_ref().and_then(|s| s.status.next_steps.first())
         && wide
+        && model.show_upcoming
     {
         let what = next.fault.map(|f| f.as_str()).unwrap_or("note");
         let target = next.target.as_deref().unwrap_or("");

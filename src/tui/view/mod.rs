@@ -3,9 +3,12 @@
 //! clock. Per frame, work is bounded by what is visible (the health grid,
 //! one pass over the sites, is the only exception).
 
+mod actions;
 mod alerts;
+mod compose;
 mod banner;
 mod footer;
+mod forms;
 mod grid;
 mod header;
 mod help;
@@ -16,6 +19,7 @@ mod sites;
 pub mod text;
 mod timeline;
 mod too_small;
+mod preview;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -50,12 +54,18 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
         Overlay::None => {}
         Overlay::Help { scroll } => help::draw(frame, area, model, theme, *scroll),
         Overlay::Palette(state) => palette::draw(frame, area, model, theme, state),
+        Overlay::Compose(composer) => compose::draw(frame, area, model, theme, composer),
+        Overlay::IncidentForm(form) => forms::draw_incident_form(frame, area, model, theme, form),
+        Overlay::Switcher(switcher) => forms::draw_switcher(frame, area, model, theme, switcher),
+        Overlay::Confirm(confirm) => forms::draw_confirm(frame, area, model, theme, confirm),
+        Overlay::Conflict(conflict) => forms::draw_conflict(frame, area, model, theme, conflict),
+        Overlay::Plan(modal) => actions::draw(frame, area, model, theme, modal),
     }
 }
 
 /// A pane's frame: number and title, focus shown by border and title style.
 fn pane_block<'a>(pane: Pane, title: Vec<Span<'a>>, model: &Model, theme: &Theme) -> Block<'a> {
-    let focused = model.ui.focus == pane && model.ui.overlay == Overlay::None;
+    let focused = model.ui.focus == pane && model.ui.overlay.is_none();
     let (border, title_style, border_type) = if focused {
         (
             theme.ui(UiStyle::Focus),

@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::layout::inner;
 use super::text::clock;
 use super::{draw_rows, pane_block, row_style};
+use crate::client::{JournalWrite, WriteOp};
 use crate::model::{EntryKind, TimelineEntry, Visibility};
 use crate::tui::sanitize::sanitize;
 use crate::tui::state::{Model, Pane};
@@ -25,7 +26,24 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         ));
     }
     frame.render_widget(pane_block(Pane::Timeline, title, model, theme), area);
-    let rows = inner(area);
+    let mut rows = inner(area);
+    let pending: Vec<Line> = model
+        .pending
+        .iter()
+        .filter(|w| Some(w.incident_id) == book.incident_id)
+        .map(|w| pending_line(theme, w))
+        .collect();
+    if !pending.is_empty() {
+        // Saved in the journal, not yet on the API: at the bottom, always.
+        let height = (pending.len() as u16).min(rows.height / 2).max(1);
+        let area = Rect {
+            y: rows.bottom() - height,
+            height,
+            ..rows
+        };
+        draw_rows(frame.buffer_mut(), area, &pending[pending.len() - usize::from(height)..]);
+        rows.height -= height;
+    }
     let entries = &book.entries;
     if entries.is_empty() {
         let text = match (book.incident_id, book.loaded) {
@@ -82,7 +100,15 @@ fn entry_line<'a>(model: &Model, theme: &Theme, entry: &TimelineEntry) -> Line<'
         Visibility::Public => "pub",
         Visibility::Internal => "int",
     };
-    let body = entry.body.lines().next().unwrap_or("");
+    // Every line of the body, on one row: the list stays one row per entry.
+    let body = entry.body.lines().collect::<Vec<_>>().join(" ⏎ ");
+    let mut flags = String::new();
+    if entry.is_immutable() {
+        flags.push_str("🔒 ");
+    }
+    if entry.edited_at.is_some() {
+        flags.push_str("(edited) ");
+    }
     Line::from(vec![
         Span::styled(
             if entry.starred { "★ " } else { "  " },
@@ -92,6 +118,23 @@ fn entry_line<'a>(model: &Model, theme: &Theme, entry: &TimelineEntry) -> Line<'
         Span::styled(format!("{kind} "), theme.ui(UiStyle::Key)),
         Span::styled(format!("{visibility} "), muted),
         Span::styled(format!("{}: ", sanitize(&entry.author)), muted),
-        Span::styled(sanitize(body).into_owned(), text),
+        Span::styled(flags, muted),
+        Span::styled(sanitize(&body).into_owned(), text),
+    ])
+}
+
+/// A write saved in the offline journal that the API has not acknowledged.
+fn pending_line<'a>(theme: &Theme, write: &JournalWrite) -> Line<'a> {
+    let what = match &write.op {
+        WriteOp::CreateEntry { entry } => {
+            let body = entry.body.lines().collect::<Vec<_>>().join(" ⏎ ");
+            format!("{}: {}", entry.kind.as_str().replace('_', " "), sanitize(&body))
+        }
+        WriteOp::UpdateEntry { entry_id, .. } => format!("edit of entry #{entry_id}"),
+        WriteOp::DeleteEntry { entry_id, .. } => format!("deletion of entry #{entry_id}"),
+    };
+    Line::from(vec![
+        Span::styled("⧗ pending ", theme.ui(UiStyle::Error)),
+        Span::styled(what, theme.ui(UiStyle::Muted)),
     ])
 }

@@ -1,0 +1,682 @@
+//! The timeline entry editor (DESIGN.md §5): `n` note, `u` status update,
+//! `m` marker, `e`/Enter edit. The body is a multi-line text area with the
+//! usual keys; Tab moves between the fields; Ctrl-S saves (a status update
+//! goes through its preview first); Esc cancels (twice when text was typed,
+//! so nothing is lost to a stray key).
+//!
+//! Every write goes through the offline journal: the composer's write id is
+//! fixed when it opens, so saving again after a failure cannot post twice.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+use ratatui_textarea::{TextArea, WrapMode};
+
+use super::keys::{Key, KeyChord};
+use super::msg::Effect;
+use super::state::{Model, Overlay, Pane};
+use super::when;
+use crate::client::{JournalWrite, WriteOp};
+use crate::model::{
+    AffectedComponent, ComponentStatus, EntryKind, EntryPatch, Impact, IncidentPatch,
+    IncidentStatus, Marker, NewEntry, TimelineEntry, UpdateStatus, Visibility,
+};
+
+/// What `n`, `u` and `m` start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewKind {
+    Note,
+    StatusUpdate,
+    Marker,
+}
+
+/// A new entry, or an edit of an existing one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    New,
+    Edit { original: Box<TimelineEntry> },
+}
+
+/// The parts of the editor Tab moves between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Status,
+    Impact,
+    Components,
+    Marker,
+    Body,
+    Visibility,
+    Occurred,
+}
+
+impl Field {
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Status => "status",
+            Field::Impact => "impact",
+            Field::Components => "components",
+            Field::Marker => "marker",
+            Field::Body => "text",
+            Field::Visibility => "visibility",
+            Field::Occurred => "occurred",
+        }
+    }
+}
+
+/// Editing, or looking at what a status update will publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Editing,
+    Preview,
+}
+
+/// An entry being written or edited.
+#[derive(Debug, Clone)]
+pub struct Composer {
+    pub incident_id: i64,
+    pub mode: Mode,
+    pub kind: EntryKind,
+    pub status: UpdateStatus,
+    pub visibility: Visibility,
+    pub marker: Marker,
+    pub starred: bool,
+    /// When it happened, as typed: empty means now (or unchanged for an
+    /// edit); `14:05`, `2026-11-21 14:05`, a trailing `UTC` for UTC (else
+    /// the configured zone), or `-15m` / `-2h` back from now.
+    pub occurred: String,
+    pub body: TextArea<'static>,
+    pub field: Field,
+    pub stage: Stage,
+    /// A status update also sets the incident's impact and components.
+    pub impact: Impact,
+    pub components: Vec<AffectedComponent>,
+    pub component: usize,
+    /// The journal id and Idempotency-Key of this write.
+    pub write_id: String,
+    pub error: Option<String>,
+    /// Esc was pressed once with text typed: a second Esc discards.
+    pub discard_armed: bool,
+}
+
+pub const STATUSES: [UpdateStatus; 5] = [
+    UpdateStatus::Investigating,
+    UpdateStatus::Identified,
+    UpdateStatus::Update,
+    UpdateStatus::Monitoring,
+    UpdateStatus::Resolved,
+];
+pub const IMPACTS: [Impact; 4] = [Impact::None, Impact::Minor, Impact::Major, Impact::Critical];
+pub const MARKERS: [Marker; 4] = [
+    Marker::Detected,
+    Marker::Acknowledged,
+    Marker::Mitigated,
+    Marker::Resolved,
+];
+pub const COMPONENT_STATUSES: [ComponentStatus; 5] = [
+    ComponentStatus::Operational,
+    ComponentStatus::DegradedPerformance,
+    ComponentStatus::PartialOutage,
+    ComponentStatus::MajorOutage,
+    ComponentStatus::UnderMaintenance,
+];
+
+impl Composer {
+    fn new(incident_id: i64, kind: EntryKind) -> Composer {
+        let mut body = TextArea::default();
+        body.set_wrap_mode(WrapMode::WordOrGlyph);
+        Composer {
+            incident_id,
+            mode: Mode::New,
+            kind,
+            status: UpdateStatus::Investigating,
+            visibility: match kind {
+                EntryKind::StatusUpdate => Visibility::Public,
+                _ => Visibility::Internal,
+            },
+            marker: Marker::Acknowledged,
+            starred: false,
+            occurred: String::new(),
+            body,
+            field: Field::Body,
+            stage: Stage::Editing,
+            impact: Impact::None,
+            components: Vec::new(),
+            component: 0,
+            write_id: uuid::Uuid::new_v4().to_string(),
+            error: None,
+            discard_armed: false,
+        }
+    }
+
+    /// The fields of this kind of entry, in Tab order.
+    pub fn fields(&self) -> &'static [Field] {
+        match (self.kind, &self.mode) {
+            (EntryKind::StatusUpdate, Mode::New) => &[
+                Field::Status,
+                Field::Impact,
+                Field::Components,
+                Field::Body,
+                Field::Visibility,
+                Field::Occurred,
+            ],
+            (EntryKind::StatusUpdate, Mode::Edit { .. }) => &[
+                Field::Status,
+                Field::Body,
+                Field::Visibility,
+                Field::Occurred,
+            ],
+            (EntryKind::Marker, _) => &[Field::Marker, Field::Body, Field::Occurred],
+            _ => &[Field::Body, Field::Visibility, Field::Occurred],
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.body.lines().join("\n")
+    }
+
+    pub fn title(&self) -> String {
+        let what = match self.kind {
+            EntryKind::StatusUpdate => "status update",
+            EntryKind::Marker => "marker",
+            _ => "note",
+        };
+        match &self.mode {
+            Mode::New => format!("New {what}"),
+            Mode::Edit { original } => format!("Edit {what} #{}", original.id),
+        }
+    }
+
+    /// Whether anything was typed or changed that Esc would throw away.
+    pub fn is_modified(&self) -> bool {
+        match &self.mode {
+            Mode::New => !self.body.is_empty() || !self.occurred.is_empty(),
+            Mode::Edit { original } => {
+                self.text() != original.body
+                    || !self.occurred.is_empty()
+                    || original.status.is_some_and(|s| s != self.status)
+                    || self.visibility != original.visibility
+            }
+        }
+    }
+
+    fn move_field(&mut self, forward: bool) {
+        let fields = self.fields();
+        let at = fields.iter().position(|f| *f == self.field).unwrap_or(0);
+        let next = if forward {
+            (at + 1) % fields.len()
+        } else {
+            (at + fields.len() - 1) % fields.len()
+        };
+        self.field = fields[next];
+    }
+
+    /// Left/Right (or h/l, space) on a choice field.
+    fn cycle(&mut self, forward: bool) {
+        fn step<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
+            let at = all.iter().position(|x| *x == now).unwrap_or(0);
+            let n = all.len();
+            all[if forward { (at + 1) % n } else { (at + n - 1) % n }]
+        }
+        match self.field {
+            Field::Status => self.status = step(&STATUSES, self.status, forward),
+            Field::Impact => self.impact = step(&IMPACTS, self.impact, forward),
+            Field::Marker => self.marker = step(&MARKERS, self.marker, forward),
+            Field::Visibility => {
+                self.visibility = match self.visibility {
+                    Visibility::Public => Visibility::Internal,
+                    Visibility::Internal => Visibility::Public,
+                }
+            }
+            Field::Components => {
+                if let Some(c) = self.components.get_mut(self.component) {
+                    c.status = step(&COMPONENT_STATUSES, c.status, forward);
+                }
+            }
+            Field::Body | Field::Occurred => {}
+        }
+    }
+
+    /// The occurred time typed, resolved against `now` in `zone`; `None`
+    /// when the field is empty.
+    pub fn occurred_at(
+        &self,
+        now: DateTime<Utc>,
+        zone: chrono_tz::Tz,
+    ) -> Result<Option<DateTime<Utc>>, String> {
+        if self.occurred.trim().is_empty() {
+            return Ok(None);
+        }
+        when::parse(&self.occurred, now, zone).map(Some)
+    }
+
+    /// The journal write this composer saves as.
+    pub fn to_write(&self, now: DateTime<Utc>, zone: chrono_tz::Tz) -> Result<JournalWrite, String> {
+        let occurred_at = self.occurred_at(now, zone)?;
+        if occurred_at.is_some_and(|t| t > now + chrono::TimeDelta::minutes(5)) {
+            return Err("the time is in the future".into());
+        }
+        let body = self.text();
+        let op = match &self.mode {
+            Mode::New => {
+                if body.trim().is_empty() && self.kind != EntryKind::Marker {
+                    return Err("the text is empty".into());
+                }
+                WriteOp::CreateEntry {
+                    entry: NewEntry {
+                        kind: self.kind,
+                        status: (self.kind == EntryKind::StatusUpdate).then_some(self.status),
+                        visibility: Some(self.visibility),
+                        body: if body.trim().is_empty() {
+                            marker_text(self.marker).to_string()
+                        } else {
+                            body
+                        },
+                        occurred_at,
+                        starred: self.starred,
+                        marker: (self.kind == EntryKind::Marker).then_some(self.marker),
+                        source: None,
+                    },
+                }
+            }
+            Mode::Edit { original } => {
+                let patch = EntryPatch {
+                    body: (body != original.body).then_some(body),
+                    status: (original.kind == EntryKind::StatusUpdate
+                        && original.status != Some(self.status))
+                    .then_some(self.status),
+                    visibility: (self.visibility != original.visibility)
+                        .then_some(self.visibility),
+                    occurred_at,
+                    starred: None,
+                    marker: (original.kind == EntryKind::Marker
+                        && original.marker != Some(self.marker))
+                    .then_some(Some(self.marker)),
+                };
+                if patch == EntryPatch::default() {
+                    return Err("nothing changed".into());
+                }
+                WriteOp::UpdateEntry {
+                    entry_id: original.id,
+                    base_version: original.version,
+                    patch,
+                }
+            }
+        };
+        Ok(JournalWrite {
+            id: self.write_id.clone(),
+            incident_id: self.incident_id,
+            made_at: now,
+            op,
+        })
+    }
+}
+
+fn marker_text(marker: Marker) -> &'static str {
+    match marker {
+        Marker::Detected => "Detected",
+        Marker::Acknowledged => "Acknowledged",
+        Marker::Mitigated => "Mitigated",
+        Marker::Resolved => "Resolved",
+    }
+}
+
+/// `n`, `u`, `m`: a new entry on the followed incident.
+pub fn open_new(model: &mut Model, kind: NewKind) {
+    if let Some(reason) = model.write_block() {
+        return model.toast(reason, true);
+    }
+    let Some(incident) = model.incidents.current() else {
+        return model.toast("no incident yet: press i to declare one", true);
+    };
+    let entry_kind = match kind {
+        NewKind::Note => EntryKind::Note,
+        NewKind::StatusUpdate => EntryKind::StatusUpdate,
+        NewKind::Marker => EntryKind::Marker,
+    };
+    let mut composer = Composer::new(incident.id, entry_kind);
+    match kind {
+        NewKind::StatusUpdate => {
+            composer.impact = incident.impact;
+            composer.components = incident.components.clone();
+            composer.status = next_status(last_public_status(&model.incidents.timeline.entries));
+            composer.field = Field::Body;
+        }
+        NewKind::Marker => {
+            composer.marker = next_marker(&model.incidents.timeline.entries);
+            composer.field = Field::Marker;
+        }
+        NewKind::Note => {}
+    }
+    model.ui.overlay = Overlay::Compose(Box::new(composer));
+}
+
+/// The status a new update most likely has: the last one again (an
+/// `Update`), or Investigating first.
+fn next_status(last: Option<UpdateStatus>) -> UpdateStatus {
+    match last {
+        None => UpdateStatus::Investigating,
+        Some(UpdateStatus::Resolved) => UpdateStatus::Resolved,
+        Some(_) => UpdateStatus::Update,
+    }
+}
+
+/// The newest public status update's status.
+fn last_public_status(entries: &[TimelineEntry]) -> Option<UpdateStatus> {
+    entries
+        .iter()
+        .filter(|e| {
+            e.kind == EntryKind::StatusUpdate
+                && e.visibility == Visibility::Public
+                && e.deleted_at.is_none()
+        })
+        .max_by_key(|e| (e.occurred_at, e.id))
+        .and_then(|e| e.status)
+}
+
+/// The first marker not set yet, in order.
+fn next_marker(entries: &[TimelineEntry]) -> Marker {
+    MARKERS
+        .into_iter()
+        .find(|m| !entries.iter().any(|e| e.marker == Some(*m)))
+        .unwrap_or(Marker::Resolved)
+}
+
+/// The timeline entry under the selection, when the timeline has focus.
+fn selected_entry(model: &Model) -> Option<&TimelineEntry> {
+    if model.ui.focus != Pane::Timeline {
+        return None;
+    }
+    model
+        .incidents
+        .timeline
+        .entries
+        .get(model.ui.timeline.selected)
+}
+
+/// The selected entry if it may be changed, else a toast saying why not.
+fn editable_entry(model: &mut Model) -> Option<TimelineEntry> {
+    if let Some(reason) = model.write_block() {
+        model.toast(reason, true);
+        return None;
+    }
+    let Some(entry) = selected_entry(model).cloned() else {
+        model.toast("select an entry in the timeline first (4, then j/k)", true);
+        return None;
+    };
+    if entry.is_immutable() {
+        model.toast(
+            format!(
+                "entries from {} are kept as recorded and cannot be changed",
+                if entry.source == crate::model::Source::Detector {
+                    "detectors"
+                } else {
+                    "actions"
+                }
+            ),
+            true,
+        );
+        return None;
+    }
+    Some(entry)
+}
+
+/// `e` / Enter: edit the selected entry.
+pub fn open_edit(model: &mut Model) {
+    if model.ui.focus != Pane::Timeline {
+        return;
+    }
+    let Some(entry) = editable_entry(model) else {
+        return;
+    };
+    model.ui.overlay = Overlay::Compose(Box::new(edit_composer(entry)));
+}
+
+fn edit_composer(entry: TimelineEntry) -> Composer {
+    let mut composer = Composer::new(entry.incident_id, entry.kind);
+    composer.body = TextArea::new(entry.body.lines().map(str::to_string).collect());
+    composer.body.set_wrap_mode(WrapMode::WordOrGlyph);
+    composer
+        .body
+        .move_cursor(ratatui_textarea::CursorMove::Bottom);
+    composer.body.move_cursor(ratatui_textarea::CursorMove::End);
+    composer.status = entry.status.unwrap_or(UpdateStatus::Update);
+    composer.visibility = entry.visibility;
+    composer.marker = entry.marker.unwrap_or(Marker::Acknowledged);
+    composer.starred = entry.starred;
+    composer.mode = Mode::Edit {
+        original: Box::new(entry),
+    };
+    composer
+}
+
+/// Merge by hand after a conflict: edit `theirs` (the current version)
+/// with `text` (both versions) in the editor.
+pub(super) fn open_merge(model: &mut Model, theirs: &TimelineEntry, text: &str) {
+    let mut composer = edit_composer(theirs.clone());
+    composer.body = TextArea::new(text.lines().map(str::to_string).collect());
+    composer.body.set_wrap_mode(WrapMode::WordOrGlyph);
+    composer.error = Some("merge the two versions, then Ctrl-S".into());
+    model.ui.overlay = Overlay::Compose(Box::new(composer));
+}
+
+/// Save a one-field change of the selected entry through the journal.
+fn quick_patch(model: &mut Model, effects: &mut Vec<Effect>, patch: EntryPatch, done: &str) {
+    let Some(entry) = editable_entry(model) else {
+        return;
+    };
+    let write = JournalWrite {
+        id: uuid::Uuid::new_v4().to_string(),
+        incident_id: entry.incident_id,
+        made_at: model.api_now(),
+        op: WriteOp::UpdateEntry {
+            entry_id: entry.id,
+            base_version: entry.version,
+            patch,
+        },
+    };
+    effects.push(Effect::Journal(Box::new(write)));
+    model.toast(done.to_string(), false);
+}
+
+/// `*`: star or unstar the selected entry.
+pub fn toggle_star(model: &mut Model, effects: &mut Vec<Effect>) {
+    let Some(starred) = selected_entry(model).map(|e| e.starred) else {
+        return model.toast("select an entry in the timeline first (4, then j/k)", true);
+    };
+    let patch = EntryPatch {
+        starred: Some(!starred),
+        ..EntryPatch::default()
+    };
+    let done = if starred { "unstarred" } else { "starred" };
+    quick_patch(model, effects, patch, done);
+}
+
+/// `v`: make the selected entry public or internal.
+pub fn toggle_visibility(model: &mut Model, effects: &mut Vec<Effect>) {
+    let Some(visibility) = selected_entry(model).map(|e| e.visibility) else {
+        return model.toast("select an entry in the timeline first (4, then j/k)", true);
+    };
+    let (next, done) = match visibility {
+        Visibility::Public => (Visibility::Internal, "now internal"),
+        Visibility::Internal => (Visibility::Public, "now public"),
+    };
+    let patch = EntryPatch {
+        visibility: Some(next),
+        ..EntryPatch::default()
+    };
+    quick_patch(model, effects, patch, done);
+}
+
+/// A key while the editor is open.
+pub fn key(model: &mut Model, chord: KeyChord, event: KeyEvent, effects: &mut Vec<Effect>) {
+    model.mark_dirty();
+    let now = model.api_now();
+    let zone = model.settings.time_zone;
+    let Overlay::Compose(composer) = &mut model.ui.overlay else {
+        return;
+    };
+    if chord.key != Key::Esc {
+        composer.discard_armed = false;
+    }
+    if composer.stage == Stage::Preview {
+        match chord.key {
+            Key::Enter => return save(model, effects),
+            Key::Char('s') if chord.ctrl => return save(model, effects),
+            Key::Esc | Key::Backspace => composer.stage = Stage::Editing,
+            _ => {}
+        }
+        return;
+    }
+    match chord.key {
+        Key::Esc => {
+            if composer.is_modified() && !composer.discard_armed {
+                composer.discard_armed = true;
+                composer.error = Some("press Esc again to discard what you typed".into());
+            } else {
+                model.ui.overlay = Overlay::None;
+            }
+        }
+        Key::Char('s') if chord.ctrl => {
+            if let Err(error) = composer.to_write(now, zone) {
+                composer.error = Some(error);
+            } else if composer.kind == EntryKind::StatusUpdate {
+                composer.error = None;
+                composer.stage = Stage::Preview;
+            } else {
+                save(model, effects);
+            }
+        }
+        Key::Tab => composer.move_field(true),
+        Key::BackTab => composer.move_field(false),
+        _ => field_key(composer, chord, event),
+    }
+}
+
+fn field_key(composer: &mut Composer, chord: KeyChord, event: KeyEvent) {
+    match composer.field {
+        Field::Body => {
+            composer.body.input(event);
+        }
+        Field::Occurred => match chord.key {
+            Key::Backspace => {
+                composer.occurred.pop();
+            }
+            Key::Char('u') if chord.ctrl => composer.occurred.clear(),
+            Key::Char(c) if !chord.ctrl && !chord.alt && composer.occurred.len() < 40 => {
+                composer.occurred.push(c)
+            }
+            _ => {}
+        },
+        Field::Components => match chord.key {
+            Key::Up | Key::Char('k') => composer.component = composer.component.saturating_sub(1),
+            Key::Down | Key::Char('j') => {
+                composer.component =
+                    (composer.component + 1).min(composer.components.len().saturating_sub(1))
+            }
+            Key::Left | Key::Char('h') => composer.cycle(false),
+            Key::Right | Key::Char('l') | Key::Char(' ') => composer.cycle(true),
+            _ => {}
+        },
+        _ => match chord.key {
+            Key::Left | Key::Char('h') | Key::Up | Key::Char('k') => composer.cycle(false),
+            Key::Right | Key::Char('l') | Key::Char(' ') | Key::Down | Key::Char('j') => {
+                composer.cycle(true)
+            }
+            _ => {}
+        },
+    }
+}
+
+/// Journal the composer's write (and, for a status update, change the
+/// incident). The composer is kept until the journal confirms the write is
+/// on disk, and comes back with the error if it is not.
+fn save(model: &mut Model, effects: &mut Vec<Effect>) {
+    let now = model.api_now();
+    let zone = model.settings.time_zone;
+    let Overlay::Compose(composer) = std::mem::replace(&mut model.ui.overlay, Overlay::None) else {
+        return;
+    };
+    let write = match composer.to_write(now, zone) {
+        Ok(write) => write,
+        Err(error) => {
+            let mut composer = composer;
+            composer.error = Some(error);
+            composer.stage = Stage::Editing;
+            model.ui.overlay = Overlay::Compose(composer);
+            return;
+        }
+    };
+    if composer.kind == EntryKind::StatusUpdate
+        && composer.mode == Mode::New
+        && let Some(incident) = model.incidents.get(composer.incident_id)
+    {
+        let patch = incident_patch(incident, &composer);
+        if patch != IncidentPatch::default() {
+            effects.push(Effect::UpdateIncident {
+                id: incident.id,
+                base_version: incident.version,
+                patch,
+            });
+        }
+    }
+    effects.push(Effect::Journal(Box::new(write)));
+    model.unsaved.push(composer);
+}
+
+/// What a status update changes on its incident: the status (an `Update`
+/// keeps it), the impact and the components.
+fn incident_patch(incident: &crate::model::Incident, composer: &Composer) -> IncidentPatch {
+    let status = match composer.status {
+        UpdateStatus::Investigating => Some(IncidentStatus::Investigating),
+        UpdateStatus::Identified => Some(IncidentStatus::Identified),
+        UpdateStatus::Monitoring => Some(IncidentStatus::Monitoring),
+        UpdateStatus::Resolved => Some(IncidentStatus::Resolved),
+        UpdateStatus::Update => None,
+    };
+    IncidentPatch {
+        status: status.filter(|s| *s != incident.status),
+        impact: (composer.impact != incident.impact).then_some(composer.impact),
+        components: (composer.components != incident.components)
+            .then(|| composer.components.clone()),
+        ..IncidentPatch::default()
+    }
+}
+
+/// The journal has `write_id` on disk (or the API has it): the draft is safe.
+pub(super) fn saved(model: &mut Model, write_id: &str) {
+    model.unsaved.retain(|c| c.write_id != write_id);
+}
+
+/// A draft could not be saved: open it again with the error so nothing
+/// typed is lost. Returns false when no such draft is held.
+pub(super) fn not_saved(model: &mut Model, write_id: Option<&str>, error: &str) -> bool {
+    let at = match write_id {
+        Some(id) => model.unsaved.iter().position(|c| c.write_id == id),
+        None => (!model.unsaved.is_empty()).then_some(0),
+    };
+    let Some(at) = at else {
+        return false;
+    };
+    let mut composer = model.unsaved.remove(at);
+    composer.error = Some(format!("not saved: {error}"));
+    composer.stage = Stage::Editing;
+    if model.ui.overlay.is_none() {
+        model.ui.overlay = Overlay::Compose(composer);
+    } else {
+        // Something else is open; the draft opens when it closes.
+        model.unsaved.insert(at, composer);
+        model.toast(format!("not saved: {error}"), true);
+    }
+    true
+}
+
+/// Open a draft that failed while another overlay was open, once the
+/// screen is free.
+pub(super) fn reopen_failed(model: &mut Model) {
+    if !model.ui.overlay.is_none() {
+        return;
+    }
+    if let Some(at) = model.unsaved.iter().position(|c| c.error.is_some()) {
+        let composer = model.unsaved.remove(at);
+        model.ui.overlay = Overlay::Compose(composer);
+    }
+}

@@ -1,0 +1,217 @@
+//! The incident form, the incident switcher, confirmations and conflicts.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::centered;
+use super::text::{cell, clock};
+use crate::model::IncidentState;
+use crate::tui::forms::{ConflictView, Confirm, FormField, IncidentForm, Switcher, switcher_rows};
+use crate::tui::sanitize::sanitize;
+use crate::tui::state::Model;
+use crate::tui::theme::{Theme, UiStyle};
+
+fn modal<'a>(frame: &mut Frame, area: Rect, theme: &Theme, title: String, lines: Vec<Line<'a>>, width: u16) {
+    let rect = centered(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_style(theme.ui(UiStyle::Focus))
+        .title(Span::styled(title, theme.ui(UiStyle::Focus)));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+fn hint<'a>(theme: &Theme, parts: &[(&'a str, &'a str)]) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (key, what)) in parts.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.ui(UiStyle::Muted)));
+        }
+        spans.push(Span::styled(*key, theme.ui(UiStyle::Key)));
+        spans.push(Span::styled(format!(" {what}"), theme.ui(UiStyle::Muted)));
+    }
+    Line::from(spans)
+}
+
+pub fn draw_incident_form(
+    frame: &mut Frame,
+    area: Rect,
+    _model: &Model,
+    theme: &Theme,
+    form: &IncidentForm,
+) {
+    let mut lines = Vec::new();
+    for field in form.fields() {
+        let focused = form.field == *field;
+        let value = match field {
+            FormField::Title => sanitize(&form.title).into_owned(),
+            FormField::Severity => form.severity.as_str().to_string(),
+            FormField::Status => form.status.as_str().to_string(),
+            FormField::Impact => form.impact.as_str().to_string(),
+            FormField::Components => sanitize(&form.components).into_owned(),
+        };
+        let text_field = matches!(field, FormField::Title | FormField::Components);
+        let shown = match (focused, text_field) {
+            (true, true) => format!("{value}▏"),
+            (true, false) => format!("‹ {value} ›"),
+            (false, _) => value,
+        };
+        let hint_text = match field {
+            FormField::Components if focused => "  comma-separated, e.g. api, web sites",
+            _ => "",
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} {:<11}", if focused { "▸" } else { " " }, field.label()),
+                if focused {
+                    theme.ui(UiStyle::Focus)
+                } else {
+                    theme.ui(UiStyle::Text)
+                },
+            ),
+            Span::styled(
+                shown,
+                if focused {
+                    theme.ui(UiStyle::Prompt)
+                } else {
+                    theme.ui(UiStyle::Text)
+                },
+            ),
+            Span::styled(hint_text, theme.ui(UiStyle::Muted)),
+        ]));
+    }
+    if form.sending {
+        lines.push(Line::from(Span::styled("saving…", theme.ui(UiStyle::Muted))));
+    }
+    if let Some(error) = &form.error {
+        lines.push(Line::from(Span::styled(
+            sanitize(error).into_owned(),
+            theme.ui(UiStyle::Error),
+        )));
+    }
+    lines.push(Line::default());
+    lines.push(hint(
+        theme,
+        &[
+            ("Tab", "next field"),
+            ("←/→", "change"),
+            ("Enter", "save"),
+            ("Esc", "cancel"),
+        ],
+    ));
+    let title = match &form.editing {
+        None => " Declare an incident ".to_string(),
+        Some(incident) => format!(" Incident #{} ", incident.id),
+    };
+    modal(frame, area, theme, title, lines, 80);
+}
+
+pub fn draw_switcher(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, switcher: &Switcher) {
+    let zone = model.settings.time_zone;
+    let current = model.incidents.current().map(|i| i.id);
+    let rows = switcher_rows(model);
+    let mut lines: Vec<Line> = Vec::new();
+    if rows.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no incidents yet: press i to declare one",
+            theme.ui(UiStyle::Muted),
+        )));
+    }
+    for (i, incident) in rows.iter().enumerate() {
+        let style = if i == switcher.selected {
+            theme.ui(UiStyle::Selected)
+        } else {
+            theme.ui(UiStyle::Text)
+        };
+        let state = match incident.state {
+            IncidentState::Open => incident.status.as_str(),
+            IncidentState::Resolved => "resolved",
+        };
+        lines.push(
+            Line::from(vec![
+                Span::raw(if Some(incident.id) == current { "● " } else { "  " }),
+                Span::raw(format!("#{:<4} ", incident.id)),
+                Span::styled(
+                    format!("{} ", incident.severity.as_str()),
+                    theme.incident(incident.severity),
+                ),
+                Span::raw(cell(&format!("{state} "), 14)),
+                Span::raw(format!("{} ", clock(incident.started_at, zone))),
+                Span::raw(sanitize(&incident.title).into_owned()),
+            ])
+            .style(style),
+        );
+    }
+    lines.push(Line::default());
+    lines.push(hint(
+        theme,
+        &[("j/k", "choose"), ("Enter", "follow"), ("Esc", "close")],
+    ));
+    modal(frame, area, theme, " Incidents — ● followed ".into(), lines, 90);
+}
+
+pub fn draw_confirm(frame: &mut Frame, area: Rect, _model: &Model, theme: &Theme, confirm: &Confirm) {
+    let lines = vec![
+        Line::from(Span::styled(
+            confirm.question.clone(),
+            theme.ui(UiStyle::Text),
+        )),
+        Line::default(),
+        hint(theme, &[("y", "yes"), ("n/Esc", "no")]),
+    ];
+    modal(frame, area, theme, " Confirm ".into(), lines, 72);
+}
+
+pub fn draw_conflict(
+    frame: &mut Frame,
+    area: Rect,
+    _model: &Model,
+    theme: &Theme,
+    view: &ConflictView,
+) {
+    let muted = theme.ui(UiStyle::Muted);
+    let text = theme.ui(UiStyle::Text);
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "Entry #{} was changed by {} while you edited it.",
+            view.theirs.id,
+            sanitize(&view.theirs.author)
+        ),
+        theme.ui(UiStyle::Error),
+    ))];
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("Theirs (now saved):", muted)));
+    for line in view.theirs.body.lines() {
+        lines.push(Line::from(Span::styled(format!("  {}", sanitize(line)), text)));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("Yours:", muted)));
+    if view.is_delete() {
+        lines.push(Line::from(Span::styled("  delete the entry", text)));
+    } else {
+        match view.my_body() {
+            Some(body) => {
+                for line in body.lines() {
+                    lines.push(Line::from(Span::styled(format!("  {}", sanitize(line)), text)));
+                }
+            }
+            None => lines.push(Line::from(Span::styled(
+                "  (a change of star, visibility, status or time)",
+                text,
+            ))),
+        }
+    }
+    lines.push(Line::default());
+    let mut keys = vec![("k", "keep yours"), ("t", "take theirs")];
+    if !view.is_delete() {
+        keys.push(("m", "merge by hand"));
+    }
+    lines.push(hint(theme, &keys));
+    modal(frame, area, theme, " Conflict ".into(), lines, 90);
+}
