@@ -101,6 +101,11 @@ fn resolve(options: ConsoleOptions) -> Result<Resolved, CliError> {
             demo: None,
             read_only: options.read_only,
             theme_name: theme.name.clone(),
+            journal_dir: config
+                .journal_dir
+                .clone()
+                .or_else(|| tui::xdg_dir("XDG_DATA_HOME", dirs::data_dir).map(|d| d.join("warroom"))),
+            update_every: config.update_every,
             ..Settings::default()
         },
         theme,
@@ -189,9 +194,15 @@ async fn run_console(
 ) -> Result<(), CliError> {
     let client =
         Client::new(tui::client_config(urls.clone(), token)).map_err(|e| usage(e.into()))?;
+    let journal_dir = match demo {
+        // The demo's API lives and dies with this process: nothing to replay.
+        Some(_) => None,
+        None => resolved.settings.journal_dir.clone(),
+    };
     let settings = Settings {
         api_urls: urls,
         demo,
+        journal_dir,
         ..resolved.settings
     };
     let model = Model::new(

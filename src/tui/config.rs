@@ -7,6 +7,11 @@
 //! time_zone = "America/Los_Angeles" # the second clock in the header
 //! notify = true                     # bell + OSC 9 on new critical alerts
 //! mouse = true                      # false leaves text selectable
+//! journal_dir = "/var/lib/warroom"  # the offline journal (default: $XDG_DATA_HOME/warroom)
+//! [updates]                         # when the next public status update is due
+//! sev1 = "30m"
+//! sev2 = "60m"
+//! sev3 = "off"
 //! [keys]
 //! "ctrl-r" = "refresh"
 //! ```
@@ -29,6 +34,9 @@ pub struct Config {
     pub mouse: Option<bool>,
     /// `[keys]` as (key name, action name) pairs; checked by `Keymap`.
     pub keys: Vec<(String, String)>,
+    pub journal_dir: Option<PathBuf>,
+    /// `[updates]`: the public update cadence per severity.
+    pub update_every: super::state::UpdateCadence,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +47,8 @@ pub struct ConfigError {
     pub problem: String,
 }
 
-const KNOWN_KEYS: &str = "api, token, theme, time_zone, notify, mouse, [keys]";
+const KNOWN_KEYS: &str =
+    "api, token, theme, time_zone, notify, mouse, journal_dir, [updates], [keys]";
 
 impl Config {
     /// `$XDG_CONFIG_HOME/warroom/config.toml` (or the platform's config dir).
@@ -128,6 +137,36 @@ impl Config {
                         boolean(value).ok_or_else(|| bad(key, "must be true or false".into()))?,
                     )
                 }
+                "journal_dir" => {
+                    let dir = string(value)
+                        .filter(|d| Path::new(d).is_absolute())
+                        .ok_or_else(|| bad(key, "must be an absolute directory path".into()))?;
+                    config.journal_dir = Some(PathBuf::from(dir));
+                }
+                "updates" => {
+                    let Value::Table(updates) = value else {
+                        return Err(bad(
+                            key,
+                            "must be a table: [updates] then sev1 = \"30m\"".into(),
+                        ));
+                    };
+                    for (name, every) in updates {
+                        let at = format!("updates.{name}");
+                        let every = string(every)
+                            .as_deref()
+                            .map(cadence)
+                            .ok_or_else(|| bad(&at, "must be a duration like \"30m\" or \"off\"".into()))?
+                            .map_err(|p| bad(&at, p))?;
+                        let slot = match name.as_str() {
+                            "sev1" => &mut config.update_every.sev1,
+                            "sev2" => &mut config.update_every.sev2,
+                            "sev3" => &mut config.update_every.sev3,
+                            "sev4" => &mut config.update_every.sev4,
+                            _ => return Err(bad(&at, "unknown severity (sev1..sev4)".into())),
+                        };
+                        *slot = every;
+                    }
+                }
                 "keys" => {
                     let Value::Table(keys) = value else {
                         return Err(bad(
@@ -150,6 +189,30 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// `"30m"`, `"1h"`, `"90s"`, or `"off"` (no update is ever due).
+fn cadence(text: &str) -> Result<Option<chrono::TimeDelta>, String> {
+    let text = text.trim();
+    if text == "off" {
+        return Ok(None);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like \"30m\" or \"off\""))?;
+    let delta = match unit {
+        "s" => chrono::TimeDelta::try_seconds(n),
+        "m" => chrono::TimeDelta::try_minutes(n),
+        "h" => chrono::TimeDelta::try_hours(n),
+        _ => None,
+    }
+    .filter(|d| *d > chrono::TimeDelta::zero())
+    .ok_or_else(|| format!("'{text}' is not a duration like \"30m\" or \"off\""))?;
+    Ok(Some(delta))
 }
 
 fn string(value: &Value) -> Option<String> {

@@ -36,6 +36,8 @@ pub fn settings() -> Settings {
         read_only: false,
         theme_name: "default".into(),
         export_dir: std::env::temp_dir().join("warroom-test-postmortems"),
+        journal_dir: None,
+        update_every: Default::default(),
     }
 }
 

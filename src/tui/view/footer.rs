@@ -10,16 +10,15 @@ use crate::tui::sanitize::sanitize;
 use crate::tui::state::Model;
 use crate::tui::theme::{Theme, UiStyle};
 
-const HINTS: [(Action, &str); 9] = [
+const HINTS: [(Action, &str); 8] = [
     (Action::Help, "help"),
     (Action::Palette, "commands"),
     (Action::NextPane, "pane"),
     (Action::NewIncident, "incident"),
     (Action::Note, "note"),
     (Action::StatusUpdate, "update"),
-    (Action::Evacuate, "evacuate"),
-    (Action::Filter, "filter"),
     (Action::Quit, "quit"),
+    (Action::Evacuate, "evacuate"),
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {

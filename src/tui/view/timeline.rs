@@ -102,13 +102,13 @@ fn entry_line<'a>(model: &Model, theme: &Theme, entry: &TimelineEntry) -> Line<'
     };
     // Every line of the body, on one row: the list stays one row per entry.
     let body = entry.body.lines().collect::<Vec<_>>().join(" ⏎ ");
-    let mut flags = String::new();
-    if entry.is_immutable() {
-        flags.push_str("🔒 ");
-    }
-    if entry.edited_at.is_some() {
-        flags.push_str("(edited) ");
-    }
+    // Detection and action entries say so in their kind; they cannot be
+    // edited (the editor refuses them with a message).
+    let flags = if entry.edited_at.is_some() {
+        "(edited) "
+    } else {
+        ""
+    };
     Line::from(vec![
         Span::styled(
             if entry.starred { "★ " } else { "  " },
