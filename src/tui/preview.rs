@@ -164,7 +164,7 @@ fn warnings(
         warnings.push(format!(
             "This says resolved, but it still lists {}; set {} to operational first.",
             described(&impaired),
-            if impaired.len() == 1 { "it" } else { "them" },
+            plural(impaired.len(), "it", "them"),
         ));
     }
     if draft.status == UpdateStatus::Monitoring && facts.sites_down > 0 {
@@ -199,16 +199,8 @@ fn warnings(
         warnings.push(format!(
             "This says resolved, but {} {} still down; make sure no site depends on {}.",
             id_list(&facts.nodes_down),
-            if facts.nodes_down.len() == 1 {
-                "is"
-            } else {
-                "are"
-            },
-            if facts.nodes_down.len() == 1 {
-                "it"
-            } else {
-                "them"
-            },
+            plural(facts.nodes_down.len(), "is", "are"),
+            plural(facts.nodes_down.len(), "it", "them"),
         ));
     }
     if let Some(last) = last_public
@@ -267,8 +259,12 @@ fn goes_back(last: UpdateStatus, next: UpdateStatus) -> bool {
 
 /// "3 of 40 sites are down", "1 of 40 sites is down".
 fn sites_phrase(count: usize, total: usize, state: &str) -> String {
-    let verb = if count == 1 { "is" } else { "are" };
+    let verb = plural(count, "is", "are");
     format!("{count} of {total} sites {verb} {state}")
+}
+
+fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 { one } else { many }
 }
 
 /// "api", "api and web", "api, web and db".

@@ -316,13 +316,14 @@ fn warnings_come_most_serious_first() {
 
 #[test]
 fn components_are_listed_old_to_new_in_draft_order_then_removed() {
+    use ComponentStatus::{DegradedPerformance as Degraded, MajorOutage, Operational};
     let draft = StatusDraft {
         status: UpdateStatus::Monitoring,
         impact: Impact::Minor,
         components: vec![
-            component("web", ComponentStatus::Operational),
+            component("web", Operational),
             component("db", ComponentStatus::PartialOutage),
-            component("api", ComponentStatus::DegradedPerformance),
+            component("api", Degraded),
         ],
         body: "Recovering.".into(),
     };
@@ -335,18 +336,10 @@ fn components_are_listed_old_to_new_in_draft_order_then_removed() {
     assert_eq!(
         preview.components,
         vec![
-            change(
-                "web",
-                Some(ComponentStatus::Operational),
-                Some(ComponentStatus::Operational)
-            ),
+            change("web", Some(Operational), Some(Operational)),
             change("db", None, Some(ComponentStatus::PartialOutage)),
-            change(
-                "api",
-                Some(ComponentStatus::MajorOutage),
-                Some(ComponentStatus::DegradedPerformance)
-            ),
-            change("cdn", Some(ComponentStatus::DegradedPerformance), None),
+            change("api", Some(MajorOutage), Some(Degraded)),
+            change("cdn", Some(Degraded), None),
         ]
     );
     assert!(preview.components[0].is_unchanged());
@@ -580,46 +573,24 @@ fn last_public_status_is_the_newest_public_update() {
 #[test]
 fn countdown_text_reads_at_a_glance() {
     let due = t0();
-    let before = |s| due - TimeDelta::seconds(s);
-    let after = |s| due + TimeDelta::seconds(s);
-    assert_eq!(
-        countdown_text(due, before(12 * 60)),
-        "next update due in 12 min"
-    );
-    // Rounded down: never more time than is left.
-    assert_eq!(
-        countdown_text(due, before(12 * 60 + 59)),
-        "next update due in 12 min"
-    );
-    assert_eq!(countdown_text(due, before(60)), "next update due in 1 min");
-    assert_eq!(
-        countdown_text(due, before(59)),
-        "next update due in under a minute"
-    );
-    assert_eq!(
-        countdown_text(due, before(1)),
-        "next update due in under a minute"
-    );
-    assert_eq!(countdown_text(due, due), "next update due now");
-    assert_eq!(countdown_text(due, after(59)), "next update due now");
-    assert_eq!(
-        countdown_text(due, after(60)),
-        "next update overdue by 1 min"
-    );
-    assert_eq!(
-        countdown_text(due, after(3 * 60 + 30)),
-        "next update overdue by 3 min"
-    );
-    assert_eq!(
-        countdown_text(due, before(60 * 60)),
-        "next update due in 60 min"
-    );
-    assert_eq!(
-        countdown_text(due, before(125 * 60)),
-        "next update due in 2 h 05 min"
-    );
-    assert_eq!(
-        countdown_text(due, after(180 * 60)),
-        "next update overdue by 3 h 00 min"
-    );
+    // Seconds from now until due (negative: overdue) and what is shown.
+    let cases = [
+        (12 * 60, "next update due in 12 min"),
+        // Rounded down: never more time than is left.
+        (12 * 60 + 59, "next update due in 12 min"),
+        (60, "next update due in 1 min"),
+        (59, "next update due in under a minute"),
+        (1, "next update due in under a minute"),
+        (0, "next update due now"),
+        (-59, "next update due now"),
+        (-60, "next update overdue by 1 min"),
+        (-(3 * 60 + 30), "next update overdue by 3 min"),
+        (60 * 60, "next update due in 60 min"),
+        (125 * 60, "next update due in 2 h 05 min"),
+        (-180 * 60, "next update overdue by 3 h 00 min"),
+    ];
+    for (left, text) in cases {
+        let now = due - TimeDelta::seconds(left);
+        assert_eq!(countdown_text(due, now), text, "{left}s before due");
+    }
 }

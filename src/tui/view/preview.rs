@@ -75,7 +75,7 @@ fn component_line(change: &ComponentChange, theme: &Theme) -> Line<'static> {
         theme.ui(UiStyle::Text),
     )];
     match (change.old, change.new) {
-        (Some(old), Some(new)) if old == new => {
+        (_, Some(new)) if change.is_unchanged() => {
             spans.push(Span::styled(
                 component_status_name(new),
                 component_style(new, theme),
