@@ -101,10 +101,9 @@ fn resolve(options: ConsoleOptions) -> Result<Resolved, CliError> {
             demo: None,
             read_only: options.read_only,
             theme_name: theme.name.clone(),
-            journal_dir: config
-                .journal_dir
-                .clone()
-                .or_else(|| tui::xdg_dir("XDG_DATA_HOME", dirs::data_dir).map(|d| d.join("warroom"))),
+            journal_dir: config.journal_dir.clone().or_else(|| {
+                tui::xdg_dir("XDG_DATA_HOME", dirs::data_dir).map(|d| d.join("warroom"))
+            }),
             update_every: config.update_every,
             ..Settings::default()
         },

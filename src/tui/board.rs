@@ -118,10 +118,7 @@ impl IncidentBoard {
     }
 
     pub fn get(&self, id: i64) -> Option<&Incident> {
-        self.open
-            .iter()
-            .chain(&self.recent)
-            .find(|i| i.id == id)
+        self.open.iter().chain(&self.recent).find(|i| i.id == id)
     }
 
     /// Follow incident `id` (`None`: the newest open one).

@@ -214,7 +214,11 @@ impl Composer {
         fn step<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
             let at = all.iter().position(|x| *x == now).unwrap_or(0);
             let n = all.len();
-            all[if forward { (at + 1) % n } else { (at + n - 1) % n }]
+            all[if forward {
+                (at + 1) % n
+            } else {
+                (at + n - 1) % n
+            }]
         }
         match self.field {
             Field::Status => self.status = step(&STATUSES, self.status, forward),
@@ -249,7 +253,11 @@ impl Composer {
     }
 
     /// The journal write this composer saves as.
-    pub fn to_write(&self, now: DateTime<Utc>, zone: chrono_tz::Tz) -> Result<JournalWrite, String> {
+    pub fn to_write(
+        &self,
+        now: DateTime<Utc>,
+        zone: chrono_tz::Tz,
+    ) -> Result<JournalWrite, String> {
         let occurred_at = self.occurred_at(now, zone)?;
         if occurred_at.is_some_and(|t| t > now + chrono::TimeDelta::minutes(5)) {
             return Err("the time is in the future".into());
@@ -283,8 +291,7 @@ impl Composer {
                     status: (original.kind == EntryKind::StatusUpdate
                         && original.status != Some(self.status))
                     .then_some(self.status),
-                    visibility: (self.visibility != original.visibility)
-                        .then_some(self.visibility),
+                    visibility: (self.visibility != original.visibility).then_some(self.visibility),
                     occurred_at,
                     starred: None,
                     marker: (original.kind == EntryKind::Marker
@@ -427,11 +434,17 @@ pub fn open_edit(model: &mut Model) {
     let Some(entry) = editable_entry(model) else {
         return;
     };
-    model.ui.overlay = Overlay::Compose(Box::new(edit_composer(entry)));
+    let composer = edit_composer(model, entry);
+    model.ui.overlay = Overlay::Compose(Box::new(composer));
 }
 
-fn edit_composer(entry: TimelineEntry) -> Composer {
+fn edit_composer(model: &Model, entry: TimelineEntry) -> Composer {
     let mut composer = Composer::new(entry.incident_id, entry.kind);
+    // An edit does not change the incident: its preview shows it as it is.
+    if let Some(incident) = model.incidents.get(entry.incident_id) {
+        composer.impact = incident.impact;
+        composer.components = incident.components.clone();
+    }
     composer.body = TextArea::new(entry.body.lines().map(str::to_string).collect());
     composer.body.set_wrap_mode(WrapMode::WordOrGlyph);
     composer
@@ -451,7 +464,7 @@ fn edit_composer(entry: TimelineEntry) -> Composer {
 /// Merge by hand after a conflict: edit `theirs` (the current version)
 /// with `text` (both versions) in the editor.
 pub(super) fn open_merge(model: &mut Model, theirs: &TimelineEntry, text: &str) {
-    let mut composer = edit_composer(theirs.clone());
+    let mut composer = edit_composer(model, theirs.clone());
     composer.body = TextArea::new(text.lines().map(str::to_string).collect());
     composer.body.set_wrap_mode(WrapMode::WordOrGlyph);
     composer.error = Some("merge the two versions, then Ctrl-S".into());

@@ -155,7 +155,9 @@ impl Config {
                         let every = string(every)
                             .as_deref()
                             .map(cadence)
-                            .ok_or_else(|| bad(&at, "must be a duration like \"30m\" or \"off\"".into()))?
+                            .ok_or_else(|| {
+                                bad(&at, "must be a duration like \"30m\" or \"off\"".into())
+                            })?
                             .map_err(|p| bad(&at, p))?;
                         let slot = match name.as_str() {
                             "sev1" => &mut config.update_every.sev1,

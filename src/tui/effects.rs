@@ -121,7 +121,10 @@ impl EffectRunner {
             }
             Effect::CreateIncident(new) => {
                 self.write(move |client| async move {
-                    let result = client.create_incident(&new).await.map_err(|e| e.to_string());
+                    let result = client
+                        .create_incident(&new)
+                        .await
+                        .map_err(|e| e.to_string());
                     Wrote::Incident {
                         created: true,
                         result,
@@ -148,13 +151,25 @@ impl EffectRunner {
             }
             Effect::CreatePlan(request) => {
                 self.write(move |client| async move {
-                    Wrote::Plan(client.create_plan(&request).await.map(Box::new).map_err(refused))
+                    Wrote::Plan(
+                        client
+                            .create_plan(&request)
+                            .await
+                            .map(Box::new)
+                            .map_err(refused),
+                    )
                 });
                 None
             }
             Effect::Undo(action_id) => {
                 self.write(move |client| async move {
-                    Wrote::Plan(client.undo_action(&action_id).await.map(Box::new).map_err(refused))
+                    Wrote::Plan(
+                        client
+                            .undo_action(&action_id)
+                            .await
+                            .map(Box::new)
+                            .map_err(refused),
+                    )
                 });
                 None
             }
@@ -222,9 +237,7 @@ impl EffectRunner {
             Some(journal) => {
                 let appended = {
                     let mut journal = journal.lock().unwrap_or_else(|p| p.into_inner());
-                    journal
-                        .append(write)
-                        .map(|()| journal.pending().to_vec())
+                    journal.append(write).map(|()| journal.pending().to_vec())
                 };
                 match appended {
                     Ok(pending) => {

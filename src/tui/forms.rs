@@ -137,7 +137,7 @@ impl IncidentForm {
                     components: (components != incident.components).then_some(components),
                     ..IncidentPatch::default()
                 };
-                (patch != IncidentPatch::default()).then(|| Effect::UpdateIncident {
+                (patch != IncidentPatch::default()).then_some(Effect::UpdateIncident {
                     id: incident.id,
                     base_version: incident.version,
                     patch,
@@ -194,7 +194,11 @@ pub fn open_edit_incident(model: &mut Model) {
 fn step<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
     let at = all.iter().position(|x| *x == now).unwrap_or(0);
     let n = all.len();
-    all[if forward { (at + 1) % n } else { (at + n - 1) % n }]
+    all[if forward {
+        (at + 1) % n
+    } else {
+        (at + n - 1) % n
+    }]
 }
 
 pub fn incident_form_key(
@@ -223,7 +227,7 @@ pub fn incident_form_key(
             Err(error) => form.error = Some(error),
         },
         Key::Char('s') if chord.ctrl => {
-            return incident_form_key(model, KeyChord::plain(Key::Enter), _event, effects);
+            incident_form_key(model, KeyChord::plain(Key::Enter), _event, effects)
         }
         Key::Tab | Key::Down => form.field = fields[(at + 1) % fields.len()],
         Key::BackTab | Key::Up => form.field = fields[(at + fields.len() - 1) % fields.len()],
@@ -323,9 +327,7 @@ pub fn switcher_key(model: &mut Model, chord: KeyChord, effects: &mut Vec<Effect
                 // The newest open incident is followed by default; choosing
                 // it keeps following whatever becomes newest.
                 let newest = model.incidents.open.first().map(|i| i.id);
-                model
-                    .incidents
-                    .select((Some(id) != newest).then_some(id));
+                model.incidents.select((Some(id) != newest).then_some(id));
                 model.ui.timeline = Default::default();
                 follow_incident(model, effects);
                 model.toast(format!("following incident #{id}"), false);
@@ -388,7 +390,8 @@ pub fn confirm_key(model: &mut Model, chord: KeyChord, effects: &mut Vec<Effect>
     model.mark_dirty();
     match chord.key {
         Key::Char('y') | Key::Char('Y') => {
-            if let Overlay::Confirm(confirm) = std::mem::replace(&mut model.ui.overlay, Overlay::None)
+            if let Overlay::Confirm(confirm) =
+                std::mem::replace(&mut model.ui.overlay, Overlay::None)
             {
                 effects.push(Effect::Journal(confirm.then));
                 model.toast("deleted", false);
@@ -477,10 +480,9 @@ pub fn conflict_key(model: &mut Model, chord: KeyChord, effects: &mut Vec<Effect
         Key::Char('m') if !view.is_delete() => {
             model.ui.overlay = Overlay::None;
             let merged = match view.my_body() {
-                Some(mine) if mine != view.theirs.body => format!(
-                    "{}\n──── yours ────\n{}",
-                    view.theirs.body, mine
-                ),
+                Some(mine) if mine != view.theirs.body => {
+                    format!("{}\n──── yours ────\n{}", view.theirs.body, mine)
+                }
                 _ => view.theirs.body.clone(),
             };
             compose::open_merge(model, &view.theirs, &merged);

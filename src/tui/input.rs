@@ -6,14 +6,14 @@ use crossterm::event::{
 };
 
 use super::keymap::Action;
-use super::{actions, compose, forms};
-use crate::model::PlanKind;
 use super::keys::{Key, KeyChord};
 use super::msg::Effect;
 use super::palette;
 use super::state::{LinkState, Model, Overlay, PaletteState, Pane, ScrollList};
 use super::update::fetch_all;
 use super::view::layout;
+use super::{actions, compose, forms};
+use crate::model::PlanKind;
 
 /// Rows the mouse wheel moves.
 const WHEEL_STEP: isize = 3;

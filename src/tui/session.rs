@@ -23,10 +23,9 @@ impl Session {
     pub fn new(model: Model, client: Client, settings: StreamSettings) -> Session {
         let (outbox, inbox) = mpsc::unbounded_channel();
         let mut runner = EffectRunner::new(client, outbox.clone(), settings);
-        if let (Some(dir), Some(url)) = (
-            &model.settings.journal_dir,
-            model.settings.api_urls.first(),
-        ) {
+        if let (Some(dir), Some(url)) =
+            (&model.settings.journal_dir, model.settings.api_urls.first())
+        {
             runner = runner.with_journal(&Journal::path_for(dir, url));
         }
         Session {

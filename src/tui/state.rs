@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use super::actions::{ActionBoard, PlanModal};
 use super::board::{AlertBoard, IncidentBoard};
 use super::compose::Composer;
-use super::forms::{ConflictView, Confirm, IncidentForm, Switcher};
+use super::forms::{Confirm, ConflictView, IncidentForm, Switcher};
 use super::keymap::{Action, Keymap};
 use super::sites::SiteTable;
 use super::snapshot::FleetSnapshot;

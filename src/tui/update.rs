@@ -5,8 +5,8 @@
 use chrono::TimeDelta;
 
 use super::msg::{Effect, Loaded, Msg, Request};
-use super::{input, writes};
 use super::state::{LinkState, Model, SimClock};
+use super::{input, writes};
 use crate::client::StreamItem;
 use crate::model::{Alert, Event, EventPayload};
 

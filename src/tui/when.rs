@@ -41,7 +41,12 @@ pub fn parse(text: &str, now: DateTime<Utc>, zone: Tz) -> Result<DateTime<Utc>, 
         };
         return local(today.and_time(time));
     }
-    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
             return local(naive);
         }
@@ -96,8 +101,14 @@ mod tests {
 
     #[test]
     fn relative_times_count_back_from_now() {
-        assert_eq!(parse("-15m", now(), Tz::UTC).unwrap(), now() - TimeDelta::minutes(15));
-        assert_eq!(parse("-2h", now(), Tz::UTC).unwrap(), now() - TimeDelta::hours(2));
+        assert_eq!(
+            parse("-15m", now(), Tz::UTC).unwrap(),
+            now() - TimeDelta::minutes(15)
+        );
+        assert_eq!(
+            parse("-2h", now(), Tz::UTC).unwrap(),
+            now() - TimeDelta::hours(2)
+        );
     }
 
     #[test]

@@ -111,7 +111,10 @@ fn upcoming(frame: &mut Frame, rows: Rect, model: &Model, theme: &Theme) -> Rect
                 theme.ui(UiStyle::Key),
             ),
             Span::styled(
-                format!("in {} ", super::text::minutes((step.due_at - now).max(chrono::TimeDelta::zero()))),
+                format!(
+                    "in {} ",
+                    super::text::minutes((step.due_at - now).max(chrono::TimeDelta::zero()))
+                ),
                 muted,
             ),
             Span::styled(

@@ -80,7 +80,11 @@ fn draw_editor(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, comp
     let block = Block::bordered()
         .border_style(theme.ui(UiStyle::Focus))
         .title(Span::styled(
-            format!(" {} — incident #{} ", composer.title(), composer.incident_id),
+            format!(
+                " {} — incident #{} ",
+                composer.title(),
+                composer.incident_id
+            ),
             theme.ui(UiStyle::Focus),
         ));
     let inner = block.inner(rect);
@@ -98,11 +102,7 @@ fn draw_editor(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, comp
         format!(
             "{} text{}",
             if focused { "▸" } else { " " },
-            if focused {
-                " (Enter: new line)"
-            } else {
-                ""
-            }
+            if focused { " (Enter: new line)" } else { "" }
         ),
         if focused {
             theme.ui(UiStyle::Focus)
@@ -111,7 +111,14 @@ fn draw_editor(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, comp
         },
     ));
     if y < inner.bottom() {
-        frame.render_widget(Paragraph::new(label), Rect { y, height: 1, ..inner });
+        frame.render_widget(
+            Paragraph::new(label),
+            Rect {
+                y,
+                height: 1,
+                ..inner
+            },
+        );
         y += 1;
     }
     let body_rect = Rect {
@@ -209,14 +216,26 @@ fn field_lines<'a>(
                 } else {
                     String::new()
                 },
-                if focused { "↑/↓ choose · ←/→ status" } else { "" },
+                if focused {
+                    "↑/↓ choose · ←/→ status"
+                } else {
+                    ""
+                },
             )];
             for (i, c) in composer.components.iter().enumerate() {
                 let here = focused && i == composer.component;
                 lines.push(Line::from(vec![
                     Span::styled(
-                        format!("    {}{:<24}", if here { "▸ " } else { "  " }, sanitize(&c.name)),
-                        if here { value_style } else { theme.ui(UiStyle::Text) },
+                        format!(
+                            "    {}{:<24}",
+                            if here { "▸ " } else { "  " },
+                            sanitize(&c.name)
+                        ),
+                        if here {
+                            value_style
+                        } else {
+                            theme.ui(UiStyle::Text)
+                        },
                     ),
                     Span::styled(
                         c.status.as_str().replace('_', " "),

@@ -8,12 +8,19 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::centered;
 use super::text::{cell, clock};
 use crate::model::IncidentState;
-use crate::tui::forms::{ConflictView, Confirm, FormField, IncidentForm, Switcher, switcher_rows};
+use crate::tui::forms::{Confirm, ConflictView, FormField, IncidentForm, Switcher, switcher_rows};
 use crate::tui::sanitize::sanitize;
 use crate::tui::state::Model;
 use crate::tui::theme::{Theme, UiStyle};
 
-fn modal<'a>(frame: &mut Frame, area: Rect, theme: &Theme, title: String, lines: Vec<Line<'a>>, width: u16) {
+fn modal<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    title: String,
+    lines: Vec<Line<'a>>,
+    width: u16,
+) {
     let rect = centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
@@ -87,7 +94,10 @@ pub fn draw_incident_form(
         ]));
     }
     if form.sending {
-        lines.push(Line::from(Span::styled("saving…", theme.ui(UiStyle::Muted))));
+        lines.push(Line::from(Span::styled(
+            "saving…",
+            theme.ui(UiStyle::Muted),
+        )));
     }
     if let Some(error) = &form.error {
         lines.push(Line::from(Span::styled(
@@ -112,7 +122,13 @@ pub fn draw_incident_form(
     modal(frame, area, theme, title, lines, 80);
 }
 
-pub fn draw_switcher(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, switcher: &Switcher) {
+pub fn draw_switcher(
+    frame: &mut Frame,
+    area: Rect,
+    model: &Model,
+    theme: &Theme,
+    switcher: &Switcher,
+) {
     let zone = model.settings.time_zone;
     let current = model.incidents.current().map(|i| i.id);
     let rows = switcher_rows(model);
@@ -135,7 +151,11 @@ pub fn draw_switcher(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme
         };
         lines.push(
             Line::from(vec![
-                Span::raw(if Some(incident.id) == current { "● " } else { "  " }),
+                Span::raw(if Some(incident.id) == current {
+                    "● "
+                } else {
+                    "  "
+                }),
                 Span::raw(format!("#{:<4} ", incident.id)),
                 Span::styled(
                     format!("{} ", incident.severity.as_str()),
@@ -153,10 +173,23 @@ pub fn draw_switcher(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme
         theme,
         &[("j/k", "choose"), ("Enter", "follow"), ("Esc", "close")],
     ));
-    modal(frame, area, theme, " Incidents — ● followed ".into(), lines, 90);
+    modal(
+        frame,
+        area,
+        theme,
+        " Incidents — ● followed ".into(),
+        lines,
+        90,
+    );
 }
 
-pub fn draw_confirm(frame: &mut Frame, area: Rect, _model: &Model, theme: &Theme, confirm: &Confirm) {
+pub fn draw_confirm(
+    frame: &mut Frame,
+    area: Rect,
+    _model: &Model,
+    theme: &Theme,
+    confirm: &Confirm,
+) {
     let lines = vec![
         Line::from(Span::styled(
             confirm.question.clone(),
@@ -188,7 +221,10 @@ pub fn draw_conflict(
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Theirs (now saved):", muted)));
     for line in view.theirs.body.lines() {
-        lines.push(Line::from(Span::styled(format!("  {}", sanitize(line)), text)));
+        lines.push(Line::from(Span::styled(
+            format!("  {}", sanitize(line)),
+            text,
+        )));
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Yours:", muted)));
@@ -198,7 +234,10 @@ pub fn draw_conflict(
         match view.my_body() {
             Some(body) => {
                 for line in body.lines() {
-                    lines.push(Line::from(Span::styled(format!("  {}", sanitize(line)), text)));
+                    lines.push(Line::from(Span::styled(
+                        format!("  {}", sanitize(line)),
+                        text,
+                    )));
                 }
             }
             None => lines.push(Line::from(Span::styled(

@@ -59,7 +59,10 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
             ) {
                 let overdue = due <= model.api_now();
                 spans.push(Span::styled(
-                    format!(" · {}", crate::tui::preview::countdown_text(due, model.api_now())),
+                    format!(
+                        " · {}",
+                        crate::tui::preview::countdown_text(due, model.api_now())
+                    ),
                     if overdue {
                         theme.ui(UiStyle::Error)
                     } else {

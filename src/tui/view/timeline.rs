@@ -41,7 +41,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             height,
             ..rows
         };
-        draw_rows(frame.buffer_mut(), area, &pending[pending.len() - usize::from(height)..]);
+        draw_rows(
+            frame.buffer_mut(),
+            area,
+            &pending[pending.len() - usize::from(height)..],
+        );
         rows.height -= height;
     }
     let entries = &book.entries;
@@ -128,7 +132,11 @@ fn pending_line<'a>(theme: &Theme, write: &JournalWrite) -> Line<'a> {
     let what = match &write.op {
         WriteOp::CreateEntry { entry } => {
             let body = entry.body.lines().collect::<Vec<_>>().join(" ⏎ ");
-            format!("{}: {}", entry.kind.as_str().replace('_', " "), sanitize(&body))
+            format!(
+                "{}: {}",
+                entry.kind.as_str().replace('_', " "),
+                sanitize(&body)
+            )
         }
         WriteOp::UpdateEntry { entry_id, .. } => format!("edit of entry #{entry_id}"),
         WriteOp::DeleteEntry { entry_id, .. } => format!("deletion of entry #{entry_id}"),
