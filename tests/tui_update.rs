@@ -393,7 +393,7 @@ fn the_bell_rings_only_for_new_critical_alerts() {
 #[test]
 fn the_bell_can_be_turned_off() {
     let mut model = demo_model(120, 40);
-    send(&mut model, char_key('n'));
+    send(&mut model, char_key('N'));
     assert!(!model.ui.notify);
     let fresh = alert(
         AlertKind::CacheDown,

@@ -120,7 +120,11 @@ impl EffectRunner {
                 None
             }
             Effect::CreateIncident(new) => {
-                self.write(move |client| async move {
+                let timed_out = Wrote::Incident {
+                    created: true,
+                    result: Err(NO_ANSWER.into()),
+                };
+                self.write(timed_out, move |client| async move {
                     let result = client
                         .create_incident(&new)
                         .await
@@ -137,7 +141,11 @@ impl EffectRunner {
                 base_version,
                 patch,
             } => {
-                self.write(move |client| async move {
+                let timed_out = Wrote::Incident {
+                    created: false,
+                    result: Err(NO_ANSWER.into()),
+                };
+                self.write(timed_out, move |client| async move {
                     let result = client
                         .update_incident(id, base_version, &patch)
                         .await
@@ -150,7 +158,7 @@ impl EffectRunner {
                 None
             }
             Effect::CreatePlan(request) => {
-                self.write(move |client| async move {
+                self.write(Wrote::Plan(Err(no_answer())), move |client| async move {
                     Wrote::Plan(
                         client
                             .create_plan(&request)
@@ -162,7 +170,7 @@ impl EffectRunner {
                 None
             }
             Effect::Undo(action_id) => {
-                self.write(move |client| async move {
+                self.write(Wrote::Plan(Err(no_answer())), move |client| async move {
                     Wrote::Plan(
                         client
                             .undo_action(&action_id)
@@ -174,7 +182,7 @@ impl EffectRunner {
                 None
             }
             Effect::Execute { plan, request, key } => {
-                self.write(move |client| async move {
+                self.write(Wrote::Action(Err(no_answer())), move |client| async move {
                     Wrote::Action(
                         client
                             .execute_plan(&plan, &key, &request)
@@ -186,7 +194,7 @@ impl EffectRunner {
                 None
             }
             Effect::Abort(action_id) => {
-                self.write(move |client| async move {
+                self.write(Wrote::Action(Err(no_answer())), move |client| async move {
                     Wrote::Action(
                         client
                             .abort_action(&action_id)
@@ -212,7 +220,9 @@ impl EffectRunner {
 
     /// Run one write in a task; its answer comes back as `Msg::Wrote`.
     /// Writes are not replaced by newer ones: each is a person's decision.
-    fn write<F, Fut>(&mut self, call: F)
+    /// `timed_out` is the answer when the backstop ends the call, so a
+    /// screen waiting for it never waits forever.
+    fn write<F, Fut>(&mut self, timed_out: Wrote, call: F)
     where
         F: FnOnce(Client) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Wrote> + Send,
@@ -222,10 +232,9 @@ impl EffectRunner {
         let tx = self.tx.clone();
         let deadline = backstop(&client);
         self.writes.push(tokio::spawn(async move {
-            let wrote = match tokio::time::timeout(deadline, call(client)).await {
-                Ok(wrote) => wrote,
-                Err(_) => return,
-            };
+            let wrote = tokio::time::timeout(deadline, call(client))
+                .await
+                .unwrap_or(timed_out);
             let _ = tx.send(Msg::Wrote(wrote));
         }));
     }
@@ -252,7 +261,11 @@ impl EffectRunner {
                 }
             }
             None => {
-                self.write(move |client| async move {
+                let timed_out = Wrote::EntryRejected {
+                    write: Box::new(write.clone()),
+                    error: NO_ANSWER.into(),
+                };
+                self.write(timed_out, move |client| async move {
                     match journal::send(&client, &write).await {
                         Ok(outcome) => outcome_msg(&write.id, outcome),
                         Err(error) => Wrote::EntryRejected {
@@ -374,6 +387,18 @@ fn backstop(client: &Client) -> Duration {
     let config = client.config();
     let per_url = config.connect_timeout + config.request_timeout;
     per_url * u32::try_from(config.urls.len()).unwrap_or(1).max(1) + Duration::from_secs(1)
+}
+
+const NO_ANSWER: &str = "no answer from the API in time";
+
+/// A write the backstop ended: nothing is known to have happened, so the
+/// screen offers the same retry as for an unreachable API.
+fn no_answer() -> WriteError {
+    WriteError {
+        status: None,
+        code: None,
+        message: NO_ANSWER.into(),
+    }
 }
 
 fn refused(error: ClientError) -> WriteError {

@@ -39,7 +39,7 @@ pub use effects::{CONNECT_TIMEOUT, EffectRunner, REQUEST_TIMEOUT, client_config}
 pub use input::run as run_action;
 pub use keymap::{Action, Keymap, KeymapError};
 pub use keys::{Key, KeyChord};
-pub use msg::{Effect, Loaded, Msg, Request, RequestKind};
+pub use msg::{Effect, Loaded, Msg, Request, RequestKind, WriteError, Wrote};
 pub use sanitize::{notification_text, sanitize};
 pub use session::Session;
 pub use sites::{SiteSort, SiteTable};

@@ -70,7 +70,7 @@ impl ActionBoard {
                     && !fresh.iter().any(|f| f.id == a.id)
             })
             .collect();
-        newer.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        newer.sort_by_key(|a| std::cmp::Reverse(a.started_at));
         newer.extend(fresh);
         self.list = newer;
         self.loaded = true;
@@ -109,9 +109,10 @@ impl ActionBoard {
     /// The newest finished action that has a reverse and was not undone yet.
     pub(super) fn undoable(&self) -> Result<&Action, String> {
         let undone = |id: &str| self.list.iter().any(|a| a.undo_of.as_deref() == Some(id));
-        let candidate = self.list.iter().find(|a| {
-            a.state.is_finished() && reversible(a.kind) && !undone(&a.id)
-        });
+        let candidate = self
+            .list
+            .iter()
+            .find(|a| a.state.is_finished() && reversible(a.kind) && !undone(&a.id));
         match candidate {
             Some(action) => Ok(action),
             None if self.running().is_some() => Err(

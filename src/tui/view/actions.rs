@@ -56,7 +56,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, modal: 
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
 
-    let footer_rows = u16::try_from(footer.len()).unwrap_or(u16::MAX).min(inner.height);
+    let footer_rows = u16::try_from(footer.len())
+        .unwrap_or(u16::MAX)
+        .min(inner.height);
     let body_area = Rect {
         height: inner.height.saturating_sub(footer_rows + 1),
         ..inner
@@ -481,18 +483,17 @@ fn footer(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<
             None => {}
         },
     }
-    if !matches!(
-        modal.stage,
-        Stage::Confirm { .. } | Stage::Sending { .. }
-    ) && !(matches!(&modal.stage, Stage::Following { action_id }
-        if model.actions.get(action_id).is_some_and(|a| a.state == ActionState::Running)))
-    {
+    // While something is in flight Esc hides instead (said above).
+    if !modal.is_live(model) && !modal.confirming() {
         keys.push(("Esc".into(), "close"));
     }
     let mut spans = Vec::new();
     for (key, label) in keys {
         spans.push(Span::styled(key, theme.ui(UiStyle::Key)));
-        spans.push(Span::styled(format!(" {label}  "), theme.ui(UiStyle::Muted)));
+        spans.push(Span::styled(
+            format!(" {label}  "),
+            theme.ui(UiStyle::Muted),
+        ));
     }
     out.line(spans);
     out.lines
@@ -528,8 +529,10 @@ impl<'t> Lines<'t> {
     }
 
     fn text(&mut self, text: String, style: Style) {
-        self.lines
-            .push(Line::from(Span::styled(sanitize(&text).into_owned(), style)));
+        self.lines.push(Line::from(Span::styled(
+            sanitize(&text).into_owned(),
+            style,
+        )));
     }
 
     fn heading(&mut self, text: String) {

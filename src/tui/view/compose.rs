@@ -287,21 +287,22 @@ fn draw_preview(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, com
             muted,
         ))),
     }
-    lines.push(Line::default());
-    lines.push(Line::from(vec![
-        Span::styled("Enter", theme.ui(UiStyle::Key)),
+    let keys = Line::from(vec![
+        Span::styled(" Enter", theme.ui(UiStyle::Key)),
         Span::styled(" post · ", muted),
         Span::styled("Esc", theme.ui(UiStyle::Key)),
-        Span::styled(" back to editing", muted),
-    ]));
-    let rect = centered(area, 96, lines.len() as u16 + 2);
+        Span::styled(" back to editing ", muted),
+    ]);
+    let inner_width = 96u16.min(area.width).saturating_sub(2);
+    let rect = centered(area, 96, super::wrapped_rows(&lines, inner_width) + 2);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
         .border_style(theme.ui(UiStyle::Focus))
         .title(Span::styled(
             format!(" Preview — incident #{} ", composer.incident_id),
             theme.ui(UiStyle::Focus),
-        ));
+        ))
+        .title_bottom(keys);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)

@@ -21,11 +21,18 @@ fn modal<'a>(
     lines: Vec<Line<'a>>,
     width: u16,
 ) {
-    let rect = centered(area, width, lines.len() as u16 + 2);
+    // The last line is the key hint: it goes on the bottom border, where no
+    // amount of text can push it out of sight. The box is sized by the rows
+    // the other lines wrap to.
+    let mut lines = lines;
+    let keys = lines.pop().unwrap_or_default();
+    let inner_width = width.min(area.width).saturating_sub(2);
+    let rect = centered(area, width, super::wrapped_rows(&lines, inner_width) + 2);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
         .border_style(theme.ui(UiStyle::Focus))
-        .title(Span::styled(title, theme.ui(UiStyle::Focus)));
+        .title(Span::styled(title, theme.ui(UiStyle::Focus)))
+        .title_bottom(keys);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)

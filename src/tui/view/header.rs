@@ -72,7 +72,7 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
             }
             if !model.pending.is_empty() {
                 spans.push(Span::styled(
-                    format!(" · {} unsent (journal)", model.pending.len()),
+                    format!(" · {} unsent", model.pending.len()),
                     theme.ui(UiStyle::Error),
                 ));
             }

@@ -5,8 +5,8 @@
 
 mod actions;
 mod alerts;
-mod compose;
 mod banner;
+mod compose;
 mod footer;
 mod forms;
 mod grid;
@@ -14,12 +14,12 @@ mod header;
 mod help;
 pub mod layout;
 mod palette;
+mod preview;
 mod servers;
 mod sites;
 pub mod text;
 mod timeline;
 mod too_small;
-mod preview;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -117,6 +117,13 @@ fn draw_rows(buffer: &mut Buffer, area: Rect, lines: &[Line]) {
         }
         buffer.set_line(area.x, y, line, area.width);
     }
+}
+
+/// Rows `lines` take when wrapped at `width` columns (at least one each).
+fn wrapped_rows(lines: &[Line], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
 /// A centered rectangle of at most `width` x `height` inside `area`.

@@ -1,0 +1,116 @@
+//! What a refused plan or execute means for the commander, and which key
+//! helps next.
+
+use crate::tui::msg::WriteError;
+
+/// What the next key can do about a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// Nothing reached the API: Enter sends the same request with the same
+    /// Idempotency-Key, so it can never run twice.
+    Resend,
+    /// The plan no longer fits the fleet (or is gone): `r` makes a new one.
+    Replan,
+    /// A cooldown holds: `c` acknowledges it and runs anyway.
+    AcknowledgeCooldown,
+    /// The target's id must be typed: Enter opens the input.
+    Confirm,
+    /// Nothing to do here (a role, a missing driver): the message says why.
+    None,
+}
+
+/// A request the API refused (or that did not reach it), and what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub error: WriteError,
+    pub remedy: Remedy,
+    /// One sentence for the commander: what happened and which key helps.
+    pub headline: String,
+}
+
+/// Why the planner (or undo) gave no plan, and what to do next.
+pub(super) fn plan_refusal(error: WriteError) -> Refusal {
+    let (headline, remedy) = match error.status {
+        None => (
+            "not sent: API unreachable; press r to try again".to_string(),
+            Remedy::Replan,
+        ),
+        Some(403) => (
+            "this token may not make plans: failover actions need a commander's token".into(),
+            Remedy::None,
+        ),
+        Some(401) => (
+            "the API refused the token: check --token or WARROOM_TOKEN".into(),
+            Remedy::None,
+        ),
+        Some(_) => (
+            "no plan: the planner refused (press r to try again)".into(),
+            Remedy::Replan,
+        ),
+    };
+    Refusal {
+        error,
+        remedy,
+        headline,
+    }
+}
+
+/// Why execute was refused, and what to do next. `confirm` is the id the
+/// plan wants typed, if any.
+pub(super) fn execute_refusal(error: WriteError, confirm: Option<&str>) -> Refusal {
+    let code = error.code.as_deref().unwrap_or("");
+    let (headline, remedy) = match (error.status, code) {
+        (None, _) => (
+            "not sent: API unreachable; press Enter to retry (same Idempotency-Key: it can never run twice)".to_string(),
+            Remedy::Resend,
+        ),
+        (Some(409), _) | (_, "topology_changed") => (
+            "the topology changed since this plan was made: press r to plan again".into(),
+            Remedy::Replan,
+        ),
+        (Some(410), _) | (_, "plan_expired") => (
+            "this plan expired: press r to plan again".into(),
+            Remedy::Replan,
+        ),
+        (Some(404), _) => (
+            "the API no longer knows this plan: press r to plan again".into(),
+            Remedy::Replan,
+        ),
+        (Some(412), _) => (
+            format!(
+                "confirmation required: press Enter and type {}",
+                confirm.unwrap_or("the target's id")
+            ),
+            Remedy::Confirm,
+        ),
+        (Some(423), _) => (
+            "locked: another running action holds this scope; wait for it to finish, or abort it".into(),
+            Remedy::Replan,
+        ),
+        (Some(429), _) => (
+            "cooldown after an automatic action: press c to acknowledge it and run anyway".into(),
+            Remedy::AcknowledgeCooldown,
+        ),
+        (Some(403), _) => (
+            "this token may not run failover actions: they need a commander's token".into(),
+            Remedy::None,
+        ),
+        (Some(401), _) => (
+            "the API refused the token: check --token or WARROOM_TOKEN".into(),
+            Remedy::None,
+        ),
+        (_, "no_driver") => (
+            "the orchestrator has no executor driver configured for this fleet".into(),
+            Remedy::None,
+        ),
+        (Some(status), _) => (
+            format!("refused ({status}): press r to plan again"),
+            Remedy::Replan,
+        ),
+    };
+    Refusal {
+        error,
+        remedy,
+        headline,
+    }
+}
