@@ -59,7 +59,8 @@ fn type_text(session: &mut Session, text: &str) {
     }
 }
 
-/// Apply messages from the API side until `done` holds, or fail at the deadline.
+/// Apply messages from the API side, and the console's clock ticks (which
+/// retry the journal), until `done` holds, or fail at the deadline.
 async fn pump_until(
     session: &mut Session,
     within: Duration,
@@ -67,13 +68,15 @@ async fn pump_until(
     done: impl Fn(&Model) -> bool,
 ) {
     let deadline = tokio::time::Instant::now() + within;
+    let mut clock = tokio::time::interval(Duration::from_millis(200));
     while !done(&session.model) {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        assert!(!left.is_zero(), "timed out waiting for {what}");
-        let tick = tokio::time::sleep(Duration::from_millis(200));
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::select! {
             msg = session.next_msg() => if let Some(msg) = msg { session.dispatch(msg); },
-            _ = tick => { session.dispatch(Msg::Tick(chrono::Utc::now())); }
+            _ = clock.tick() => { session.dispatch(Msg::Tick(chrono::Utc::now())); }
         }
     }
 }
@@ -88,7 +91,6 @@ async fn notes_typed_while_the_api_is_down_arrive_once_in_order_after_a_console_
 
     let mut first = spawn_serve(dir.path(), &serve_args(&demo_fleet(), &db, &tokens, &[])).await;
     let url = first.url.clone();
-    let port = url.rsplit(':').next().expect("port").to_string();
     let client = client_for(&url, Some(RESPONDER));
     let incident = client
         .create_incident(&incident("journal through the console"))
@@ -144,16 +146,7 @@ async fn notes_typed_while_the_api_is_down_arrive_once_in_order_after_a_console_
     .await;
 
     // The API comes back on the same address and database.
-    let args: Vec<String> = serve_args(&demo_fleet(), &db, &tokens, &[])
-        .into_iter()
-        .map(|a| {
-            if a == "127.0.0.1:0" {
-                format!("127.0.0.1:{port}")
-            } else {
-                a
-            }
-        })
-        .collect();
+    let args = serve_args_at(&url, &demo_fleet(), &db, &tokens, &[]);
     let _second = spawn_serve(dir.path(), &args).await;
     session.dispatch(Msg::Start);
     pump_until(

@@ -24,7 +24,6 @@ async fn fifty_offline_entries_arrive_once_in_order_after_a_console_restart() {
 
     let mut first = spawn_serve(dir.path(), &serve_args(&demo_fleet(), &db, &tokens, &[])).await;
     let url = first.url.clone();
-    let port = url.rsplit(':').next().expect("port").to_string();
     let client = client_for(&url, Some(RESPONDER));
     let incident = client
         .create_incident(&incident("journal"))
@@ -64,17 +63,7 @@ async fn fifty_offline_entries_arrive_once_in_order_after_a_console_restart() {
     }
 
     // The API comes back on the same address and database.
-    let args = serve_args(&demo_fleet(), &db, &tokens, &[]);
-    let args: Vec<String> = args
-        .into_iter()
-        .map(|a| {
-            if a == "127.0.0.1:0" {
-                format!("127.0.0.1:{port}")
-            } else {
-                a
-            }
-        })
-        .collect();
+    let args = serve_args_at(&url, &demo_fleet(), &db, &tokens, &[]);
     let _second = spawn_serve(dir.path(), &args).await;
 
     // A write that reached the server before the crash, but was never marked

@@ -64,6 +64,17 @@ pub enum Marker {
     Resolved,
 }
 
+impl Marker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Marker::Detected => "detected",
+            Marker::Acknowledged => "acknowledged",
+            Marker::Mitigated => "mitigated",
+            Marker::Resolved => "resolved",
+        }
+    }
+}
+
 /// Who made an entry. Entries from detectors and actions are immutable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -298,15 +298,6 @@ pub fn status_name(status: UpdateStatus) -> &'static str {
     }
 }
 
-fn marker_name(marker: Marker) -> &'static str {
-    match marker {
-        Marker::Detected => "detected",
-        Marker::Acknowledged => "acknowledged",
-        Marker::Mitigated => "mitigated",
-        Marker::Resolved => "resolved",
-    }
-}
-
 fn line(entry: &TimelineEntry, clock: &LocalClock, name_marker: bool) -> Line {
     let mut label = String::from(match entry.kind {
         EntryKind::StatusUpdate => "status update",
@@ -321,7 +312,7 @@ fn line(entry: &TimelineEntry, clock: &LocalClock, name_marker: bool) -> Line {
     }
     if let Some(marker) = entry.marker {
         label.push_str(", ");
-        label.push_str(marker_name(marker));
+        label.push_str(marker.as_str());
     }
     if entry.visibility == Visibility::Public && entry.kind != EntryKind::StatusUpdate {
         label.push_str(", public");
@@ -332,9 +323,9 @@ fn line(entry: &TimelineEntry, clock: &LocalClock, name_marker: bool) -> Line {
     let mut text = one_line(&entry.body);
     if let (true, Some(marker)) = (name_marker, entry.marker) {
         if text.is_empty() {
-            text = format!("({})", marker_name(marker));
+            text = format!("({})", marker.as_str());
         } else {
-            text = format!("{text} ({})", marker_name(marker));
+            text = format!("{text} ({})", marker.as_str());
         }
     }
     Line {

@@ -15,11 +15,16 @@ use super::keys::{Key, KeyChord};
 use super::msg::Effect;
 use super::state::{Model, Overlay, Pane};
 use super::when;
+
+mod drafts;
+
 use crate::client::{JournalWrite, WriteOp};
 use crate::model::{
-    AffectedComponent, ComponentStatus, EntryKind, EntryPatch, Impact, IncidentPatch,
-    IncidentStatus, Marker, NewEntry, TimelineEntry, UpdateStatus, Visibility,
+    AffectedComponent, ComponentStatus, EntryKind, EntryPatch, Impact, Marker, NewEntry,
+    TimelineEntry, UpdateStatus, Visibility,
 };
+use drafts::save;
+pub(super) use drafts::{not_saved, reopen_failed, saved};
 
 /// What `n`, `u` and `m` start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,19 +216,10 @@ impl Composer {
 
     /// Left/Right (or h/l, space) on a choice field.
     fn cycle(&mut self, forward: bool) {
-        fn step<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
-            let at = all.iter().position(|x| *x == now).unwrap_or(0);
-            let n = all.len();
-            all[if forward {
-                (at + 1) % n
-            } else {
-                (at + n - 1) % n
-            }]
-        }
         match self.field {
-            Field::Status => self.status = step(&STATUSES, self.status, forward),
-            Field::Impact => self.impact = step(&IMPACTS, self.impact, forward),
-            Field::Marker => self.marker = step(&MARKERS, self.marker, forward),
+            Field::Status => self.status = cycle(&STATUSES, self.status, forward),
+            Field::Impact => self.impact = cycle(&IMPACTS, self.impact, forward),
+            Field::Marker => self.marker = cycle(&MARKERS, self.marker, forward),
             Field::Visibility => {
                 self.visibility = match self.visibility {
                     Visibility::Public => Visibility::Internal,
@@ -232,7 +228,7 @@ impl Composer {
             }
             Field::Components => {
                 if let Some(c) = self.components.get_mut(self.component) {
-                    c.status = step(&COMPONENT_STATUSES, c.status, forward);
+                    c.status = cycle(&COMPONENT_STATUSES, c.status, forward);
                 }
             }
             Field::Body | Field::Occurred => {}
@@ -317,6 +313,18 @@ impl Composer {
     }
 }
 
+/// The value after (or before) `now` in `all`, wrapping around: how
+/// Left/Right move through a choice field.
+pub(super) fn cycle<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
+    let at = all.iter().position(|x| *x == now).unwrap_or(0);
+    let n = all.len();
+    all[if forward {
+        (at + 1) % n
+    } else {
+        (at + n - 1) % n
+    }]
+}
+
 fn marker_text(marker: Marker) -> &'static str {
     match marker {
         Marker::Detected => "Detected",
@@ -344,7 +352,9 @@ pub fn open_new(model: &mut Model, kind: NewKind) {
         NewKind::StatusUpdate => {
             composer.impact = incident.impact;
             composer.components = incident.components.clone();
-            composer.status = next_status(last_public_status(&model.incidents.timeline.entries));
+            composer.status = next_status(super::preview::last_public_status(
+                &model.incidents.timeline.entries,
+            ));
             composer.field = Field::Body;
         }
         NewKind::Marker => {
@@ -364,19 +374,6 @@ fn next_status(last: Option<UpdateStatus>) -> UpdateStatus {
         Some(UpdateStatus::Resolved) => UpdateStatus::Resolved,
         Some(_) => UpdateStatus::Update,
     }
-}
-
-/// The newest public status update's status.
-fn last_public_status(entries: &[TimelineEntry]) -> Option<UpdateStatus> {
-    entries
-        .iter()
-        .filter(|e| {
-            e.kind == EntryKind::StatusUpdate
-                && e.visibility == Visibility::Public
-                && e.deleted_at.is_none()
-        })
-        .max_by_key(|e| (e.occurred_at, e.id))
-        .and_then(|e| e.status)
 }
 
 /// The first marker not set yet, in order.
@@ -596,100 +593,5 @@ fn field_key(composer: &mut Composer, chord: KeyChord, event: KeyEvent) {
             }
             _ => {}
         },
-    }
-}
-
-/// Journal the composer's write (and, for a status update, change the
-/// incident). The composer is kept until the journal confirms the write is
-/// on disk, and comes back with the error if it is not.
-fn save(model: &mut Model, effects: &mut Vec<Effect>) {
-    let now = model.api_now();
-    let zone = model.settings.time_zone;
-    let Overlay::Compose(composer) = std::mem::replace(&mut model.ui.overlay, Overlay::None) else {
-        return;
-    };
-    let write = match composer.to_write(now, zone) {
-        Ok(write) => write,
-        Err(error) => {
-            let mut composer = composer;
-            composer.error = Some(error);
-            composer.stage = Stage::Editing;
-            model.ui.overlay = Overlay::Compose(composer);
-            return;
-        }
-    };
-    if composer.kind == EntryKind::StatusUpdate
-        && composer.mode == Mode::New
-        && let Some(incident) = model.incidents.get(composer.incident_id)
-    {
-        let patch = incident_patch(incident, &composer);
-        if patch != IncidentPatch::default() {
-            effects.push(Effect::UpdateIncident {
-                id: incident.id,
-                base_version: incident.version,
-                patch,
-            });
-        }
-    }
-    effects.push(Effect::Journal(Box::new(write)));
-    model.unsaved.push(composer);
-}
-
-/// What a status update changes on its incident: the status (an `Update`
-/// keeps it), the impact and the components.
-fn incident_patch(incident: &crate::model::Incident, composer: &Composer) -> IncidentPatch {
-    let status = match composer.status {
-        UpdateStatus::Investigating => Some(IncidentStatus::Investigating),
-        UpdateStatus::Identified => Some(IncidentStatus::Identified),
-        UpdateStatus::Monitoring => Some(IncidentStatus::Monitoring),
-        UpdateStatus::Resolved => Some(IncidentStatus::Resolved),
-        UpdateStatus::Update => None,
-    };
-    IncidentPatch {
-        status: status.filter(|s| *s != incident.status),
-        impact: (composer.impact != incident.impact).then_some(composer.impact),
-        components: (composer.components != incident.components)
-            .then(|| composer.components.clone()),
-        ..IncidentPatch::default()
-    }
-}
-
-/// The journal has `write_id` on disk (or the API has it): the draft is safe.
-pub(super) fn saved(model: &mut Model, write_id: &str) {
-    model.unsaved.retain(|c| c.write_id != write_id);
-}
-
-/// A draft could not be saved: open it again with the error so nothing
-/// typed is lost. Returns false when no such draft is held.
-pub(super) fn not_saved(model: &mut Model, write_id: Option<&str>, error: &str) -> bool {
-    let at = match write_id {
-        Some(id) => model.unsaved.iter().position(|c| c.write_id == id),
-        None => (!model.unsaved.is_empty()).then_some(0),
-    };
-    let Some(at) = at else {
-        return false;
-    };
-    let mut composer = model.unsaved.remove(at);
-    composer.error = Some(format!("not saved: {error}"));
-    composer.stage = Stage::Editing;
-    if model.ui.overlay.is_none() {
-        model.ui.overlay = Overlay::Compose(composer);
-    } else {
-        // Something else is open; the draft opens when it closes.
-        model.unsaved.insert(at, composer);
-        model.toast(format!("not saved: {error}"), true);
-    }
-    true
-}
-
-/// Open a draft that failed while another overlay was open, once the
-/// screen is free.
-pub(super) fn reopen_failed(model: &mut Model) {
-    if !model.ui.overlay.is_none() {
-        return;
-    }
-    if let Some(at) = model.unsaved.iter().position(|c| c.error.is_some()) {
-        let composer = model.unsaved.remove(at);
-        model.ui.overlay = Overlay::Compose(composer);
     }
 }

@@ -191,16 +191,6 @@ pub fn open_edit_incident(model: &mut Model) {
     }));
 }
 
-fn step<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
-    let at = all.iter().position(|x| *x == now).unwrap_or(0);
-    let n = all.len();
-    all[if forward {
-        (at + 1) % n
-    } else {
-        (at + n - 1) % n
-    }]
-}
-
 pub fn incident_form_key(
     model: &mut Model,
     chord: KeyChord,
@@ -250,9 +240,13 @@ pub fn incident_form_key(
         Key::Left | Key::Right | Key::Char(' ') | Key::Char('h') | Key::Char('l') => {
             let forward = !matches!(chord.key, Key::Left | Key::Char('h'));
             match form.field {
-                FormField::Severity => form.severity = step(&SEVERITIES, form.severity, forward),
-                FormField::Status => form.status = step(&INCIDENT_STATUSES, form.status, forward),
-                FormField::Impact => form.impact = step(&IMPACTS, form.impact, forward),
+                FormField::Severity => {
+                    form.severity = compose::cycle(&SEVERITIES, form.severity, forward)
+                }
+                FormField::Status => {
+                    form.status = compose::cycle(&INCIDENT_STATUSES, form.status, forward)
+                }
+                FormField::Impact => form.impact = compose::cycle(&IMPACTS, form.impact, forward),
                 FormField::Title | FormField::Components => {}
             }
         }

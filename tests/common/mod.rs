@@ -423,6 +423,28 @@ pub fn serve_args(fleet: &Path, db: &Path, tokens: &Path, extra: &[&str]) -> Vec
     args
 }
 
+/// `serve_args` listening on the port of `url` (a restart on the same
+/// address, so clients that knew the old one find the new one).
+pub fn serve_args_at(
+    url: &str,
+    fleet: &Path,
+    db: &Path,
+    tokens: &Path,
+    extra: &[&str],
+) -> Vec<String> {
+    let port = url.rsplit(':').next().expect("a URL with a port");
+    serve_args(fleet, db, tokens, extra)
+        .into_iter()
+        .map(|a| {
+            if a == "127.0.0.1:0" {
+                format!("127.0.0.1:{port}")
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
 /// `warroom` with its data and config dirs inside `dir`, so no test touches
 /// the real ones.
 pub fn warroom_command(dir: &Path, args: &[String]) -> tokio::process::Command {

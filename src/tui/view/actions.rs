@@ -7,6 +7,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Padding, Paragraph};
 
+mod lines;
+
+use lines::Lines;
+
 use super::centered;
 use super::text::{clock, minutes, seconds};
 use crate::model::{Action, ActionState, HealthState, Plan, StepProgress, StepState};
@@ -505,103 +509,5 @@ fn refusal_lines(out: &mut Lines, refusal: &Refusal) {
     // The API's sentence names the action, scope or time involved.
     if refusal.error.status.is_some_and(|s| s != 403) {
         out.wrapped("", &refusal.error.message, theme.ui(UiStyle::Text));
-    }
-}
-
-/// Lines of at most `width` characters; everything passes `sanitize`.
-struct Lines<'t> {
-    theme: &'t Theme,
-    width: usize,
-    lines: Vec<Line<'static>>,
-}
-
-impl<'t> Lines<'t> {
-    fn new(theme: &'t Theme, width: usize) -> Lines<'t> {
-        Lines {
-            theme,
-            width,
-            lines: Vec::new(),
-        }
-    }
-
-    fn line(&mut self, spans: Vec<Span<'static>>) {
-        self.lines.push(Line::from(spans));
-    }
-
-    fn text(&mut self, text: String, style: Style) {
-        self.lines.push(Line::from(Span::styled(
-            sanitize(&text).into_owned(),
-            style,
-        )));
-    }
-
-    fn heading(&mut self, text: String) {
-        self.lines.push(Line::default());
-        let style = self.theme.ui(UiStyle::Header);
-        self.text(text, style);
-    }
-
-    /// `text` wrapped at word boundaries, the first row after `prefix`, the
-    /// others indented as far.
-    fn wrapped(&mut self, prefix: &str, text: &str, style: Style) {
-        let indent = prefix.chars().count();
-        let rows = wrap(&sanitize(text), self.width.saturating_sub(indent));
-        for (i, row) in rows.into_iter().enumerate() {
-            let lead = if i == 0 {
-                prefix.to_string()
-            } else {
-                " ".repeat(indent)
-            };
-            self.lines.push(Line::from(vec![
-                Span::styled(lead, self.theme.ui(UiStyle::Muted)),
-                Span::styled(row, style),
-            ]));
-        }
-    }
-}
-
-/// Greedy word wrap at `width` characters; words longer than a row are cut.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut rows = Vec::new();
-    let mut row = String::new();
-    let mut len = 0;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let word_len = word.chars().count();
-        if len > 0 && len + 1 + word_len > width {
-            rows.push(std::mem::take(&mut row));
-            len = 0;
-        }
-        if len > 0 {
-            row.push(' ');
-            len += 1;
-        }
-        for c in word.chars() {
-            if len == width {
-                rows.push(std::mem::take(&mut row));
-                len = 0;
-            }
-            row.push(c);
-            len += 1;
-        }
-    }
-    if !row.is_empty() || rows.is_empty() {
-        rows.push(row);
-    }
-    rows
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn wrap_breaks_at_words_and_cuts_long_ones() {
-        assert_eq!(
-            wrap("one two three four", 10),
-            vec!["one two", "three four"]
-        );
-        assert_eq!(wrap("abcdefghijklmno", 10), vec!["abcdefghij", "klmno"]);
-        assert_eq!(wrap("", 10), vec![String::new()]);
     }
 }

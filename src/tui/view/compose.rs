@@ -177,7 +177,7 @@ fn field_lines<'a>(
     match field {
         Field::Status => vec![head(choice(composer.status.as_str()), "")],
         Field::Impact => vec![head(choice(composer.impact.as_str()), "")],
-        Field::Marker => vec![head(choice(marker_name(composer.marker)), "")],
+        Field::Marker => vec![head(choice(composer.marker.as_str()), "")],
         Field::Visibility => {
             let name = match composer.visibility {
                 Visibility::Public => "public (on the status page)",
@@ -246,15 +246,6 @@ fn field_lines<'a>(
             lines
         }
         Field::Body => Vec::new(),
-    }
-}
-
-fn marker_name(marker: crate::model::Marker) -> &'static str {
-    match marker {
-        crate::model::Marker::Detected => "detected",
-        crate::model::Marker::Acknowledged => "acknowledged",
-        crate::model::Marker::Mitigated => "mitigated",
-        crate::model::Marker::Resolved => "resolved",
     }
 }
 

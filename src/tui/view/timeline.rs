@@ -91,12 +91,7 @@ fn entry_line<'a>(model: &Model, theme: &Theme, entry: &TimelineEntry) -> Line<'
         (EntryKind::StatusUpdate, Some(status)) => status.as_str().to_string(),
         (EntryKind::Marker, _) => entry
             .marker
-            .map_or("marker", |m| match m {
-                crate::model::Marker::Detected => "detected",
-                crate::model::Marker::Acknowledged => "acknowledged",
-                crate::model::Marker::Mitigated => "mitigated",
-                crate::model::Marker::Resolved => "resolved",
-            })
+            .map_or("marker", crate::model::Marker::as_str)
             .to_string(),
         (kind, _) => kind.as_str().replace('_', " "),
     };
