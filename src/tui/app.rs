@@ -7,9 +7,9 @@ use std::time::Duration;
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
 
+use super::model::Model;
 use super::msg::{Effect, Msg};
 use super::session::Session;
-use super::state::Model;
 use super::terminal::{self, Term};
 use super::theme::Theme;
 use super::view;

@@ -12,8 +12,10 @@
 //! sev1 = "30m"
 //! sev2 = "60m"
 //! sev3 = "off"
-//! [keys]
+//! [keys]                           # the panes' keys
 //! "ctrl-r" = "refresh"
+//! [keys.modal]                     # one table per context: list, editor, form,
+//! "y" = "execute"                  # modal, confirm, conflict, palette
 //! ```
 //!
 //! Every key is optional; command-line flags win over the file. A file with
@@ -24,6 +26,8 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use toml::{Table, Value};
 
+use super::keymap::Override;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     pub api: Vec<String>,
@@ -32,11 +36,11 @@ pub struct Config {
     pub time_zone: Option<Tz>,
     pub notify: Option<bool>,
     pub mouse: Option<bool>,
-    /// `[keys]` as (key name, action name) pairs; checked by `Keymap`.
-    pub keys: Vec<(String, String)>,
+    /// `[keys]` and `[keys.<context>]` bindings, as written; checked by `Keymap`.
+    pub keys: Vec<Override>,
     pub journal_dir: Option<PathBuf>,
     /// `[updates]`: the public update cadence per severity.
-    pub update_every: super::state::UpdateCadence,
+    pub update_every: super::settings::UpdateCadence,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -176,14 +180,32 @@ impl Config {
                             "must be a table: [keys] then \"ctrl-r\" = \"refresh\"".into(),
                         ));
                     };
-                    for (name, action) in keys {
-                        let action = string(action).ok_or_else(|| {
-                            bad(
-                                &format!("keys.\"{name}\""),
-                                "must be an action name (a string)".into(),
-                            )
-                        })?;
-                        config.keys.push((name.clone(), action));
+                    for (name, value) in keys {
+                        match value {
+                            // `[keys.modal]`: the bindings of one context.
+                            Value::Table(inner) => {
+                                for (key_name, action) in inner {
+                                    let action = string(action).ok_or_else(|| {
+                                        bad(
+                                            &format!("keys.{name}.\"{key_name}\""),
+                                            "must be an action name (a string)".into(),
+                                        )
+                                    })?;
+                                    config
+                                        .keys
+                                        .push(Override::new(Some(name), key_name, &action));
+                                }
+                            }
+                            other => {
+                                let action = string(other).ok_or_else(|| {
+                                    bad(
+                                        &format!("keys.\"{name}\""),
+                                        "must be an action name (a string)".into(),
+                                    )
+                                })?;
+                                config.keys.push(Override::new(None, name, &action));
+                            }
+                        }
                     }
                 }
                 _ => return Err(bad(key, format!("unknown key (known: {KNOWN_KEYS})"))),
@@ -291,8 +313,8 @@ x = "quit"
         assert_eq!(
             config.keys,
             vec![
-                ("ctrl-r".to_string(), "refresh".to_string()),
-                ("x".to_string(), "quit".to_string())
+                Override::new(None, "ctrl-r", "refresh"),
+                Override::new(None, "x", "quit"),
             ]
         );
     }

@@ -1,7 +1,11 @@
-//! Keys are data: [`Action`] is what a key can do, [`Keymap`] says which key
-//! does what. The defaults can be overridden in the config's `[keys]` table
-//! (`"ctrl-r" = "refresh"`); help and the command palette are built from the
-//! live keymap and the actions' doc lines.
+//! Keys are data. [`Action`] is what a key can do; [`Context`] is where the
+//! key is pressed (the panes, a list, the editor, a form, the plan modal, a
+//! confirmation, a conflict, the palette); [`Keymap`] says which key does
+//! what in each context. The defaults can be overridden in the config:
+//! `[keys]` for the panes (`"ctrl-r" = "refresh"`) and `[keys.<context>]`
+//! for the others (`[keys.modal] "y" = "execute"`). Help, the footer, the
+//! modal's hints and the toasts that name a key are all built from the live
+//! keymap, so rebinding a key changes every place that names it.
 
 use std::collections::HashMap;
 
@@ -38,9 +42,9 @@ macro_rules! actions {
 }
 
 actions! {
-    /// Quit the console.
+    /// Quit the console (asks first when something is not saved).
     Quit = "quit",
-    /// Show every key (this screen).
+    /// Show the keys of the screen in front of you.
     Help = "help",
     /// Open the command palette: type to find any action.
     Palette = "palette",
@@ -68,10 +72,14 @@ actions! {
     Top = "top",
     /// Jump to the last row.
     Bottom = "bottom",
+    /// Open the selected row in full (a timeline entry, an alert).
+    Open = "open",
     /// Filter the sites: words match id, name or server; is:down, on:app-04.
     Filter = "filter",
     /// Cycle the sites' sort order (name, health, downtime, server, id).
     Sort = "sort",
+    /// Fold or unfold the healthy switches in the servers pane.
+    ToggleHealthy = "toggle_healthy",
     /// Close the open overlay, or clear the sites filter.
     Close = "close",
     /// Refetch everything from the API now.
@@ -124,6 +132,42 @@ actions! {
     ShowAction = "show_action",
     /// Show or hide the scenario's upcoming faults (game-day view).
     ToggleUpcoming = "toggle_upcoming",
+    /// Save what was written (a status update shows its preview first).
+    Save = "save",
+    /// Send the form.
+    Submit = "submit",
+    /// Close without saving (twice when something was typed).
+    Cancel = "cancel",
+    /// Move to the next field.
+    NextField = "next_field",
+    /// Move to the previous field.
+    PrevField = "prev_field",
+    /// Next choice of the field (status, impact, severity, …).
+    ChoiceNext = "choice_next",
+    /// Previous choice of the field.
+    ChoicePrev = "choice_prev",
+    /// Execute the plan shown (or go on: retry, type the target, close when done).
+    Execute = "execute",
+    /// Make the plan again.
+    Replan = "replan",
+    /// Run the action's follow-up (recycle, restart) when it offers one.
+    FollowUp = "follow_up",
+    /// Acknowledge the cooldown and execute anyway.
+    AcknowledgeCooldown = "acknowledge_cooldown",
+    /// Take the plan's first offer (promote the offered spare).
+    TakeOffer = "take_offer",
+    /// Yes: do it.
+    Yes = "yes",
+    /// No: leave it.
+    No = "no",
+    /// Keep my version, saved over theirs.
+    KeepMine = "keep_mine",
+    /// Take their version; mine is dropped.
+    TakeTheirs = "take_theirs",
+    /// Merge both versions by hand in the editor.
+    Merge = "merge",
+    /// Run the chosen command.
+    Run = "run",
     /// Does nothing: bind a key to this to unbind it.
     Unbound = "unbound",
 }
@@ -133,293 +177,478 @@ impl Action {
         Action::ALL.iter().copied().find(|a| a.name() == name)
     }
 
-    /// Actions a user can run (everything but `unbound`).
+    /// The contexts an action can be bound in (`unbound` in all).
+    pub fn contexts(self) -> &'static [Context] {
+        use Action::*;
+        match self {
+            Down | Up | PageDown | PageUp | Top | Bottom => &[Context::List],
+            Save => &[Context::Editor],
+            Submit => &[Context::Form],
+            Cancel => &[Context::Editor, Context::Form, Context::Conflict],
+            NextField | PrevField | ChoiceNext | ChoicePrev => &[Context::Editor, Context::Form],
+            Execute | Replan | FollowUp | AcknowledgeCooldown | TakeOffer => &[Context::Modal],
+            Yes | No => &[Context::Confirm],
+            KeepMine | TakeTheirs | Merge => &[Context::Conflict],
+            Run => &[Context::Palette],
+            Close => &[Context::Global, Context::Modal, Context::Palette],
+            Help => &[
+                Context::Global,
+                Context::Editor,
+                Context::Form,
+                Context::Modal,
+                Context::Confirm,
+                Context::Conflict,
+            ],
+            Quit => &[Context::Global],
+            AbortAction | ShowAction => &[Context::Global, Context::Modal],
+            Unbound => Context::ALL,
+            _ => &[Context::Global],
+        }
+    }
+
+    /// Actions the palette offers: the panes' commands.
     pub fn runnable() -> impl Iterator<Item = Action> {
-        Action::ALL
-            .iter()
-            .copied()
-            .filter(|a| *a != Action::Unbound)
+        Action::ALL.iter().copied().filter(|a| {
+            *a != Action::Unbound
+                && a.contexts()
+                    .iter()
+                    .any(|c| matches!(c, Context::Global | Context::List))
+        })
     }
 }
 
+/// Where a key is pressed: each context has its own bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    /// The panes, with no overlay open.
+    Global,
+    /// Moving in a list: the panes, help, the switcher, the plan modal's body.
+    List,
+    /// The timeline entry editor.
+    Editor,
+    /// The incident form and the incident switcher.
+    Form,
+    /// The plan modal.
+    Modal,
+    /// A yes/no question.
+    Confirm,
+    /// An edit that met a newer version.
+    Conflict,
+    /// The command palette.
+    Palette,
+}
+
+impl Context {
+    pub const ALL: &'static [Context] = &[
+        Context::Global,
+        Context::List,
+        Context::Editor,
+        Context::Form,
+        Context::Modal,
+        Context::Confirm,
+        Context::Conflict,
+        Context::Palette,
+    ];
+
+    /// The config table: `[keys]` for global, `[keys.<name>]` for the others.
+    pub fn name(self) -> &'static str {
+        match self {
+            Context::Global => "global",
+            Context::List => "list",
+            Context::Editor => "editor",
+            Context::Form => "form",
+            Context::Modal => "modal",
+            Context::Confirm => "confirm",
+            Context::Conflict => "conflict",
+            Context::Palette => "palette",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Context> {
+        Context::ALL.iter().copied().find(|c| c.name() == name)
+    }
+
+    /// The contexts looked up in order when a key is pressed here: a
+    /// binding of the context itself wins over the list's navigation.
+    pub fn chain(self) -> &'static [Context] {
+        match self {
+            Context::Global => &[Context::Global, Context::List],
+            Context::Modal => &[Context::Modal, Context::List],
+            Context::Form => &[Context::Form, Context::List],
+            Context::List => &[Context::List],
+            Context::Editor => &[Context::Editor],
+            Context::Confirm => &[Context::Confirm],
+            Context::Conflict => &[Context::Conflict],
+            Context::Palette => &[Context::Palette],
+        }
+    }
+
+    /// Whether the context has text fields, where a plain character types
+    /// itself instead of running a binding.
+    pub fn types_text(self) -> bool {
+        matches!(self, Context::Editor | Context::Form | Context::Palette)
+    }
+}
+
+use Action as A;
+use Context as C;
+use KeyChord as K;
+
 /// The default bindings, before the config's overrides.
-const DEFAULTS: &[(KeyChord, Action)] = &[
-    (KeyChord::char('q'), Action::Quit),
-    (KeyChord::ctrl('c'), Action::Quit),
-    (KeyChord::char('?'), Action::Help),
-    (KeyChord::plain(Key::F(1)), Action::Help),
-    (KeyChord::char(':'), Action::Palette),
-    (KeyChord::ctrl('p'), Action::Palette),
-    (KeyChord::plain(Key::Tab), Action::NextPane),
-    (KeyChord::plain(Key::BackTab), Action::PrevPane),
-    (KeyChord::char('1'), Action::FocusServers),
-    (KeyChord::char('2'), Action::FocusSites),
-    (KeyChord::char('3'), Action::FocusAlerts),
-    (KeyChord::char('4'), Action::FocusTimeline),
-    (KeyChord::char('j'), Action::Down),
-    (KeyChord::plain(Key::Down), Action::Down),
-    (KeyChord::char('k'), Action::Up),
-    (KeyChord::plain(Key::Up), Action::Up),
-    (KeyChord::ctrl('d'), Action::PageDown),
-    (KeyChord::plain(Key::PageDown), Action::PageDown),
-    (KeyChord::ctrl('u'), Action::PageUp),
-    (KeyChord::plain(Key::PageUp), Action::PageUp),
-    (KeyChord::char('g'), Action::Top),
-    (KeyChord::plain(Key::Home), Action::Top),
-    (KeyChord::char('G'), Action::Bottom),
-    (KeyChord::plain(Key::End), Action::Bottom),
-    (KeyChord::char('/'), Action::Filter),
-    (KeyChord::char('s'), Action::Sort),
-    (KeyChord::plain(Key::Esc), Action::Close),
-    (KeyChord::char('r'), Action::Refresh),
-    (KeyChord::char('M'), Action::ToggleMouse),
-    (KeyChord::char('N'), Action::ToggleNotify),
-    (KeyChord::char('X'), Action::ExportPostmortem),
-    (KeyChord::char('i'), Action::NewIncident),
-    (KeyChord::char('T'), Action::EditIncident),
-    (KeyChord::char('I'), Action::SwitchIncident),
-    (KeyChord::char('n'), Action::Note),
-    (KeyChord::char('u'), Action::StatusUpdate),
-    (KeyChord::char('m'), Action::Marker),
-    (KeyChord::char('e'), Action::EditEntry),
-    (KeyChord::plain(Key::Enter), Action::EditEntry),
-    (KeyChord::char('d'), Action::DeleteEntry),
-    (KeyChord::plain(Key::Delete), Action::DeleteEntry),
-    (KeyChord::char('*'), Action::Star),
-    (KeyChord::char('v'), Action::ToggleVisibility),
-    (KeyChord::char('E'), Action::Evacuate),
-    (KeyChord::char('P'), Action::PromoteSpare),
-    (KeyChord::char('C'), Action::CacheFailover),
-    (KeyChord::char('W'), Action::RecycleWeb),
-    (KeyChord::char('D'), Action::DbFailover),
-    (KeyChord::char('R'), Action::RestartSites),
-    (KeyChord::char('B'), Action::Failback),
-    (KeyChord::char('A'), Action::AbortAction),
-    (KeyChord::char('U'), Action::UndoAction),
-    (KeyChord::char('a'), Action::ShowAction),
-    (KeyChord::char('f'), Action::ToggleUpcoming),
+const DEFAULTS: &[(Context, KeyChord, Action)] = &[
+    (C::Global, K::char('q'), A::Quit),
+    (C::Global, K::ctrl('c'), A::Quit),
+    (C::Global, K::char('?'), A::Help),
+    (C::Global, K::plain(Key::F(1)), A::Help),
+    (C::Global, K::char(':'), A::Palette),
+    (C::Global, K::ctrl('p'), A::Palette),
+    (C::Global, K::plain(Key::Tab), A::NextPane),
+    (C::Global, K::plain(Key::BackTab), A::PrevPane),
+    (C::Global, K::char('1'), A::FocusServers),
+    (C::Global, K::char('2'), A::FocusSites),
+    (C::Global, K::char('3'), A::FocusAlerts),
+    (C::Global, K::char('4'), A::FocusTimeline),
+    (C::Global, K::plain(Key::Enter), A::Open),
+    (C::Global, K::char('o'), A::Open),
+    (C::Global, K::char('/'), A::Filter),
+    (C::Global, K::char('s'), A::Sort),
+    (C::Global, K::char('z'), A::ToggleHealthy),
+    (C::Global, K::plain(Key::Esc), A::Close),
+    (C::Global, K::char('r'), A::Refresh),
+    (C::Global, K::char('M'), A::ToggleMouse),
+    (C::Global, K::char('N'), A::ToggleNotify),
+    (C::Global, K::char('X'), A::ExportPostmortem),
+    (C::Global, K::char('i'), A::NewIncident),
+    (C::Global, K::char('T'), A::EditIncident),
+    (C::Global, K::char('I'), A::SwitchIncident),
+    (C::Global, K::char('n'), A::Note),
+    (C::Global, K::char('u'), A::StatusUpdate),
+    (C::Global, K::char('m'), A::Marker),
+    (C::Global, K::char('e'), A::EditEntry),
+    (C::Global, K::char('d'), A::DeleteEntry),
+    (C::Global, K::plain(Key::Delete), A::DeleteEntry),
+    (C::Global, K::char('*'), A::Star),
+    (C::Global, K::char('v'), A::ToggleVisibility),
+    (C::Global, K::char('E'), A::Evacuate),
+    (C::Global, K::char('P'), A::PromoteSpare),
+    (C::Global, K::char('C'), A::CacheFailover),
+    (C::Global, K::char('W'), A::RecycleWeb),
+    (C::Global, K::char('D'), A::DbFailover),
+    (C::Global, K::char('R'), A::RestartSites),
+    (C::Global, K::char('B'), A::Failback),
+    (C::Global, K::char('A'), A::AbortAction),
+    (C::Global, K::char('U'), A::UndoAction),
+    (C::Global, K::char('a'), A::ShowAction),
+    (C::Global, K::char('f'), A::ToggleUpcoming),
+    (C::List, K::char('j'), A::Down),
+    (C::List, K::plain(Key::Down), A::Down),
+    (C::List, K::char('k'), A::Up),
+    (C::List, K::plain(Key::Up), A::Up),
+    (C::List, K::ctrl('d'), A::PageDown),
+    (C::List, K::plain(Key::PageDown), A::PageDown),
+    (C::List, K::ctrl('u'), A::PageUp),
+    (C::List, K::plain(Key::PageUp), A::PageUp),
+    (C::List, K::char('g'), A::Top),
+    (C::List, K::plain(Key::Home), A::Top),
+    (C::List, K::char('G'), A::Bottom),
+    (C::List, K::plain(Key::End), A::Bottom),
+    (C::Editor, K::ctrl('s'), A::Save),
+    (C::Editor, K::plain(Key::Esc), A::Cancel),
+    (C::Editor, K::plain(Key::Tab), A::NextField),
+    (C::Editor, K::plain(Key::BackTab), A::PrevField),
+    (C::Editor, K::plain(Key::Right), A::ChoiceNext),
+    (C::Editor, K::char('l'), A::ChoiceNext),
+    (C::Editor, K::char(' '), A::ChoiceNext),
+    (C::Editor, K::plain(Key::Left), A::ChoicePrev),
+    (C::Editor, K::char('h'), A::ChoicePrev),
+    (C::Editor, K::plain(Key::F(1)), A::Help),
+    (C::Form, K::plain(Key::Enter), A::Submit),
+    (C::Form, K::ctrl('s'), A::Submit),
+    (C::Form, K::plain(Key::Esc), A::Cancel),
+    (C::Form, K::plain(Key::Tab), A::NextField),
+    (C::Form, K::plain(Key::BackTab), A::PrevField),
+    (C::Form, K::plain(Key::Right), A::ChoiceNext),
+    (C::Form, K::char('l'), A::ChoiceNext),
+    (C::Form, K::char(' '), A::ChoiceNext),
+    (C::Form, K::plain(Key::Left), A::ChoicePrev),
+    (C::Form, K::char('h'), A::ChoicePrev),
+    (C::Form, K::plain(Key::F(1)), A::Help),
+    (C::Modal, K::plain(Key::Enter), A::Execute),
+    (C::Modal, K::char('r'), A::Replan),
+    (C::Modal, K::char('f'), A::FollowUp),
+    (C::Modal, K::char('c'), A::AcknowledgeCooldown),
+    (C::Modal, K::char('o'), A::TakeOffer),
+    (C::Modal, K::plain(Key::Esc), A::Close),
+    (C::Modal, K::char('A'), A::AbortAction),
+    (C::Modal, K::char('?'), A::Help),
+    (C::Modal, K::plain(Key::F(1)), A::Help),
+    (C::Confirm, K::char('y'), A::Yes),
+    (C::Confirm, K::char('Y'), A::Yes),
+    (C::Confirm, K::char('n'), A::No),
+    (C::Confirm, K::char('N'), A::No),
+    (C::Confirm, K::plain(Key::Esc), A::No),
+    (C::Confirm, K::char('q'), A::No),
+    (C::Confirm, K::char('?'), A::Help),
+    (C::Conflict, K::char('k'), A::KeepMine),
+    (C::Conflict, K::char('t'), A::TakeTheirs),
+    (C::Conflict, K::char('m'), A::Merge),
+    (C::Conflict, K::plain(Key::Esc), A::TakeTheirs),
+    (C::Conflict, K::char('?'), A::Help),
+    (C::Palette, K::plain(Key::Enter), A::Run),
+    (C::Palette, K::plain(Key::Esc), A::Close),
 ];
 
-/// Actions that must keep at least one key, or the console could not be left
-/// or explained.
-const ESSENTIAL: &[Action] = &[Action::Quit, Action::Help];
+/// Actions that must keep at least one key in their context, or the
+/// console (or an overlay) could not be left or explained.
+const ESSENTIAL: &[(Context, Action)] = &[
+    (C::Global, A::Quit),
+    (C::Global, A::Help),
+    (C::Editor, A::Save),
+    (C::Editor, A::Cancel),
+    (C::Form, A::Submit),
+    (C::Form, A::Cancel),
+    (C::Modal, A::Close),
+    (C::Modal, A::Execute),
+    (C::Confirm, A::Yes),
+    (C::Confirm, A::No),
+    (C::Palette, A::Run),
+    (C::Palette, A::Close),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeymapError {
     #[error(
-        "keys: '{0}' is not a key name (examples: \"q\", \"G\", \"ctrl-r\", \"shift-tab\", \"f5\", \"space\")"
+        "{table}: '{key}' is not a key name (examples: \"q\", \"G\", \"ctrl-r\", \"shift-tab\", \"f5\", \"space\")"
     )]
-    UnknownKey(String),
-    #[error("keys.\"{key}\": unknown action '{action}'; actions are: {known}")]
+    UnknownKey { table: String, key: String },
+    #[error("{table}.\"{key}\": unknown action '{action}'; actions here are: {known}")]
     UnknownAction {
+        table: String,
         key: String,
         action: String,
         known: String,
     },
+    #[error("keys.{0}: no such context; contexts are: {1}")]
+    UnknownContext(String, String),
     #[error(
-        "keys: '{first}' and '{second}' are the same key, bound to two actions ({first_action} and {second_action})"
+        "{table}: '{first}' and '{second}' are the same key, bound to two actions ({first_action} and {second_action})"
     )]
     Clash {
+        table: String,
         first: String,
         second: String,
         first_action: &'static str,
         second_action: &'static str,
     },
-    #[error("keys: no key is left for '{0}'; bind one")]
-    Unreachable(&'static str),
+    #[error("{table}: no key is left for '{action}'; bind one")]
+    Unreachable { table: String, action: &'static str },
 }
 
-/// Which key does what. Built once at start; lookups are O(1).
+/// One binding from the config: the context's name (`None` for `[keys]`),
+/// the key's name and the action's name, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub context: Option<String>,
+    pub key: String,
+    pub action: String,
+}
+
+impl Override {
+    pub fn new(context: Option<&str>, key: &str, action: &str) -> Override {
+        Override {
+            context: context.map(str::to_string),
+            key: key.to_string(),
+            action: action.to_string(),
+        }
+    }
+}
+
+/// Which key does what, per context. Built once at start; lookups are O(1).
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    bindings: HashMap<KeyChord, Action>,
-    /// Keys per action, sorted, for help and the palette.
-    by_action: Vec<(Action, Vec<KeyChord>)>,
+    bindings: HashMap<(Context, KeyChord), Action>,
+    /// Keys per (context, action), sorted, for help, hints and the palette.
+    by_action: HashMap<(Context, Action), Vec<KeyChord>>,
 }
 
 impl Default for Keymap {
     fn default() -> Self {
-        Keymap::build(DEFAULTS.iter().copied().collect())
+        Keymap::build(DEFAULTS.iter().map(|(c, k, a)| ((*c, *k), *a)).collect())
+    }
+}
+
+fn table_name(context: Context) -> String {
+    match context {
+        Context::Global => "keys".into(),
+        other => format!("keys.{}", other.name()),
     }
 }
 
 impl Keymap {
-    /// The defaults with `overrides` (key name, action name, as in the
-    /// config's `[keys]`) applied. Refuses unknown key or action names, two
-    /// spellings of one key bound to different actions, and a map that
-    /// leaves `quit` or `help` without a key.
-    pub fn with_overrides(overrides: &[(String, String)]) -> Result<Keymap, KeymapError> {
-        let mut bindings: HashMap<KeyChord, Action> = DEFAULTS.iter().copied().collect();
-        let mut from_config: HashMap<KeyChord, (&str, Action)> = HashMap::new();
-        for (key_name, action_name) in overrides {
-            let chord = KeyChord::parse(key_name)
-                .ok_or_else(|| KeymapError::UnknownKey(key_name.clone()))?;
-            let action =
-                Action::from_name(action_name).ok_or_else(|| KeymapError::UnknownAction {
-                    key: key_name.clone(),
-                    action: action_name.clone(),
+    /// The defaults with the config's `overrides` applied. Refuses unknown
+    /// contexts, keys and actions (and an action bound outside the contexts
+    /// it works in), two spellings of one key bound to different actions in
+    /// one context, and a map that leaves an essential action without a key.
+    pub fn with_overrides(overrides: &[Override]) -> Result<Keymap, KeymapError> {
+        let mut bindings: HashMap<(Context, KeyChord), Action> =
+            DEFAULTS.iter().map(|(c, k, a)| ((*c, *k), *a)).collect();
+        let mut from_config: HashMap<(Context, KeyChord), (&str, Action)> = HashMap::new();
+        for o in overrides {
+            let named = match &o.context {
+                None => None,
+                Some(name) => Some(Context::from_name(name).ok_or_else(|| {
+                    KeymapError::UnknownContext(
+                        name.clone(),
+                        Context::ALL
+                            .iter()
+                            .map(|c| c.name())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                })?),
+            };
+            let table = named.map_or_else(|| "keys".to_string(), table_name);
+            let chord = KeyChord::parse(&o.key).ok_or_else(|| KeymapError::UnknownKey {
+                table: table.clone(),
+                key: o.key.clone(),
+            })?;
+            let action = Action::from_name(&o.action);
+            // `[keys]` takes the panes' actions: global ones and list moves.
+            let context = match (named, action) {
+                (Some(c), _) => c,
+                (None, Some(a)) if a.contexts() == [Context::List] => Context::List,
+                (None, _) => Context::Global,
+            };
+            let action = action
+                .filter(|a| a.contexts().contains(&context))
+                .ok_or_else(|| KeymapError::UnknownAction {
+                    table: table.clone(),
+                    key: o.key.clone(),
+                    action: o.action.clone(),
                     known: Action::ALL
                         .iter()
+                        .filter(|a| **a != Action::Unbound && a.contexts().contains(&context))
                         .map(|a| a.name())
                         .collect::<Vec<_>>()
                         .join(", "),
                 })?;
-            if let Some((first, first_action)) = from_config.get(&chord)
+            if let Some((first, first_action)) = from_config.get(&(context, chord))
                 && *first_action != action
             {
                 return Err(KeymapError::Clash {
+                    table,
                     first: (*first).to_string(),
-                    second: key_name.clone(),
+                    second: o.key.clone(),
                     first_action: first_action.name(),
                     second_action: action.name(),
                 });
             }
-            from_config.insert(chord, (key_name.as_str(), action));
-            bindings.insert(chord, action);
+            from_config.insert((context, chord), (o.key.as_str(), action));
+            bindings.insert((context, chord), action);
         }
         bindings.retain(|_, action| *action != Action::Unbound);
         let keymap = Keymap::build(bindings);
-        for essential in ESSENTIAL {
-            if keymap.keys_for(*essential).is_empty() {
-                return Err(KeymapError::Unreachable(essential.name()));
+        for (context, essential) in ESSENTIAL {
+            if keymap.keys_for(*context, *essential).is_empty() {
+                return Err(KeymapError::Unreachable {
+                    table: table_name(*context),
+                    action: essential.name(),
+                });
             }
         }
         Ok(keymap)
     }
 
-    fn build(bindings: HashMap<KeyChord, Action>) -> Keymap {
-        let by_action = Action::runnable()
-            .map(|action| {
-                let mut keys: Vec<KeyChord> = bindings
-                    .iter()
-                    .filter(|(_, a)| **a == action)
-                    .map(|(k, _)| *k)
-                    .collect();
-                keys.sort_by_key(|k| {
-                    (
-                        k.ctrl || k.alt || k.shift,
-                        !matches!(k.key, Key::Char(_)),
-                        *k,
-                    )
-                });
-                (action, keys)
-            })
-            .collect();
+    fn build(bindings: HashMap<(Context, KeyChord), Action>) -> Keymap {
+        let mut by_action: HashMap<(Context, Action), Vec<KeyChord>> = HashMap::new();
+        for ((context, chord), action) in &bindings {
+            by_action
+                .entry((*context, *action))
+                .or_default()
+                .push(*chord);
+        }
+        for keys in by_action.values_mut() {
+            keys.sort_by_key(|k| {
+                (
+                    k.ctrl || k.alt || k.shift,
+                    !matches!(k.key, Key::Char(_)),
+                    *k,
+                )
+            });
+        }
         Keymap {
             bindings,
             by_action,
         }
     }
 
-    pub fn action(&self, chord: &KeyChord) -> Option<Action> {
-        self.bindings.get(chord).copied()
+    /// What `chord` does in `context`, looking through the context's chain
+    /// (a modal's own keys first, then the list's moves).
+    pub fn action(&self, context: Context, chord: &KeyChord) -> Option<Action> {
+        context
+            .chain()
+            .iter()
+            .find_map(|c| self.bindings.get(&(*c, *chord)).copied())
     }
 
-    /// The keys bound to `action`, plain letters first.
-    pub fn keys_for(&self, action: Action) -> &[KeyChord] {
-        self.by_action
+    /// Like [`Keymap::action`], for a context with text fields: a plain
+    /// character (or space) types itself and runs nothing there.
+    pub fn action_typing(&self, context: Context, chord: &KeyChord) -> Option<Action> {
+        let typed = matches!(chord.key, Key::Char(_)) && !chord.ctrl && !chord.alt;
+        if typed {
+            return None;
+        }
+        self.action(context, chord)
+    }
+
+    /// The keys bound to `action` in `context` (or its chain), plain letters first.
+    pub fn keys_for(&self, context: Context, action: Action) -> &[KeyChord] {
+        context
+            .chain()
             .iter()
-            .find(|(a, _)| *a == action)
-            .map(|(_, keys)| keys.as_slice())
+            .find_map(|c| self.by_action.get(&(*c, action)))
+            .map(Vec::as_slice)
             .unwrap_or(&[])
     }
 
-    /// The first key of `action`, as help text (`?`), or `:` + name when it has none.
-    pub fn hint(&self, action: Action) -> String {
-        match self.keys_for(action).first() {
+    /// The first key of `action` in `context`, as help text (`?`), or `:`
+    /// + name when it has none.
+    pub fn hint(&self, context: Context, action: Action) -> String {
+        match self.keys_for(context, action).first() {
             Some(key) => key.to_string(),
             None => format!(":{}", action.name()),
         }
     }
 
-    /// Every runnable action with its keys, in help order.
-    pub fn entries(&self) -> impl Iterator<Item = (Action, &[KeyChord])> {
-        self.by_action.iter().map(|(a, k)| (*a, k.as_slice()))
+    /// The keys of `action` in `context` for a hint line: all of them
+    /// joined with `/` (`Esc/q`), or `None` when it has none.
+    pub fn hints(&self, context: Context, action: Action) -> Option<String> {
+        let keys = self.keys_for(context, action);
+        (!keys.is_empty()).then(|| {
+            keys.iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+    }
+
+    /// Every action with keys in `context`'s chain, with its keys, in help
+    /// order (a context's own actions before the list's).
+    pub fn entries(&self, context: Context) -> Vec<(Action, &[KeyChord])> {
+        let mut out: Vec<(Action, &[KeyChord])> = Vec::new();
+        for c in context.chain() {
+            for action in Action::ALL {
+                if out.iter().any(|(a, _)| a == action) {
+                    continue;
+                }
+                if let Some(keys) = self.by_action.get(&(*c, *action)) {
+                    out.push((*action, keys.as_slice()));
+                }
+            }
+        }
+        out
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn over(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, a)| (k.to_string(), a.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn names_are_the_serde_names() {
-        for action in Action::ALL {
-            let json = serde_json::to_string(action).expect("serialize");
-            assert_eq!(json, format!("\"{}\"", action.name()));
-            assert!(!action.describe().is_empty());
-        }
-    }
-
-    #[test]
-    fn defaults_bind_the_documented_keys() {
-        let keymap = Keymap::default();
-        assert_eq!(keymap.action(&KeyChord::char('q')), Some(Action::Quit));
-        assert_eq!(
-            keymap.action(&KeyChord::plain(Key::BackTab)),
-            Some(Action::PrevPane)
-        );
-        assert_eq!(keymap.action(&KeyChord::char('G')), Some(Action::Bottom));
-        assert_eq!(keymap.keys_for(Action::Down)[0], KeyChord::char('j'));
-    }
-
-    #[test]
-    fn overrides_add_and_replace_bindings() {
-        let keymap = Keymap::with_overrides(&over(&[
-            ("ctrl-r", "refresh"),
-            ("j", "top"),
-            ("m", "unbound"),
-        ]))
-        .expect("valid");
-        assert_eq!(keymap.action(&KeyChord::ctrl('r')), Some(Action::Refresh));
-        assert_eq!(keymap.action(&KeyChord::char('r')), Some(Action::Refresh));
-        assert_eq!(keymap.action(&KeyChord::char('j')), Some(Action::Top));
-        assert_eq!(keymap.action(&KeyChord::char('m')), None);
-        assert!(!keymap.keys_for(Action::Down).contains(&KeyChord::char('j')));
-    }
-
-    #[test]
-    fn a_clash_names_both_spellings_of_the_key() {
-        let err = Keymap::with_overrides(&over(&[("shift-tab", "next_pane"), ("backtab", "quit")]))
-            .expect_err("clash");
-        let text = err.to_string();
-        assert!(
-            text.contains("'shift-tab'") && text.contains("'backtab'"),
-            "{text}"
-        );
-        assert!(
-            text.contains("next_pane") && text.contains("quit"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn unknown_names_are_refused_with_the_key() {
-        let err =
-            Keymap::with_overrides(&over(&[("ctrl-r", "refesh")])).expect_err("unknown action");
-        assert!(
-            err.to_string()
-                .contains("keys.\"ctrl-r\": unknown action 'refesh'"),
-            "{err}"
-        );
-        let err = Keymap::with_overrides(&over(&[("hyper-x", "quit")])).expect_err("unknown key");
-        assert!(
-            err.to_string().contains("'hyper-x' is not a key name"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn quit_cannot_be_left_without_a_key() {
-        let err = Keymap::with_overrides(&over(&[("q", "unbound"), ("ctrl-c", "unbound")]))
-            .expect_err("no quit");
-        assert_eq!(err, KeymapError::Unreachable("quit"));
-    }
-}
+mod tests;

@@ -5,8 +5,8 @@
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use super::effects::EffectRunner;
+use super::model::Model;
 use super::msg::{Effect, Msg};
-use super::state::Model;
 use super::update::update;
 use crate::client::{Client, Journal, StreamSettings};
 

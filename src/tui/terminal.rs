@@ -15,7 +15,7 @@ use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use super::sanitize::notification_text;
+use super::logic::sanitize::notification_text;
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 

@@ -1,19 +1,27 @@
-//! `update(&mut Model, Msg) -> Vec<Effect>`: the only place the model
-//! changes. No I/O: effects say what to fetch or write, and the event loop
-//! runs them.
+//! `update(&mut Model, Msg) -> Vec<Effect>`: the root, the only place the
+//! model changes. It routes keys to the overlay on top (or the panes),
+//! applies events and answers to the API mirror, offers write answers to
+//! the overlay they belong to, and applies what components return. No
+//! I/O: effects say what to fetch or write, and the event loop runs them.
 
 use chrono::TimeDelta;
+use crossterm::event::{KeyEvent, KeyEventKind};
 
+use super::component::{Change, Next, Outcome};
+use super::keymap::{Action, Context};
+use super::keys::KeyChord;
+use super::model::Model;
 use super::msg::{Effect, Loaded, Msg, Request};
-use super::state::{LinkState, Model, SimClock};
-use super::{input, writes};
+use super::overlay::{Confirm, OnYes, Overlay};
+use super::{commands, panes, replies};
 use crate::client::StreamItem;
 use crate::model::{Alert, Event, EventPayload};
 
-/// How often the topology (for latency) and the simulator clock are re-read.
-pub const REFRESH_EVERY: TimeDelta = TimeDelta::seconds(3);
-/// How often alerts and incidents are re-read (events keep them current between).
-pub const SLOW_REFRESH_EVERY: TimeDelta = TimeDelta::seconds(15);
+/// How often the journal's pending writes are offered again while the API
+/// seems away.
+pub const REPLAY_EVERY: TimeDelta = TimeDelta::seconds(3);
+/// How often the simulator's clock is read again (its speed can change).
+pub const SIM_EVERY: TimeDelta = TimeDelta::seconds(15);
 
 /// Apply one message. Marks the model dirty when something visible changed
 /// (see `Model::take_dirty`) and returns the work to do.
@@ -30,31 +38,33 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => tick(model, now, &mut effects),
         Msg::Key(key) => {
-            input::key(model, key, &mut effects);
+            self::key(model, key, &mut effects);
             model.settle();
         }
         Msg::Mouse(mouse) => {
-            input::mouse(model, mouse);
+            panes::mouse(model, mouse);
             model.settle();
         }
         Msg::Resize(width, height) => {
             model.screen = (width, height);
-            input::fit_lists(model);
+            panes::fit_lists(model);
             model.mark_dirty();
         }
         Msg::Terminate => model.quit = true,
         Msg::Stream(item) => stream(model, item, &mut effects),
         Msg::Loaded(loaded) => {
-            model.link.last_data_at = Some(model.now);
-            if model.link.error.is_some() && model.link.state == LinkState::Live {
-                model.link.error = None;
+            model.data.link.last_data_at = Some(model.now);
+            if model.data.link.error.is_some()
+                && model.data.link.state == super::data::LinkState::Live
+            {
+                model.data.link.error = None;
             }
             loaded_data(model, loaded, &mut effects);
             model.mark_dirty();
         }
         Msg::Wrote(wrote) => {
-            writes::wrote(model, wrote, &mut effects);
-            input::fit_lists(model);
+            replies::wrote(model, wrote, &mut effects);
+            panes::fit_lists(model);
             model.mark_dirty();
         }
         Msg::Failed {
@@ -76,39 +86,125 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     effects
 }
 
-/// Everything the console shows, read afresh.
+fn key(model: &mut Model, event: KeyEvent, effects: &mut Vec<Effect>) {
+    if event.kind == KeyEventKind::Release {
+        return;
+    }
+    let Some(chord) = KeyChord::from_event(&event) else {
+        return;
+    };
+    model.mark_dirty();
+    if model.too_small() && !matches!(model.ui.overlay, Overlay::Confirm(_)) {
+        // Only quitting makes sense on a screen too small to show anything.
+        if model.keymap.action(Context::Global, &chord) == Some(Action::Quit) {
+            ask_to_quit(model);
+        }
+        return;
+    }
+    if !model.ui.overlay.is_none() {
+        let mut overlay = std::mem::replace(&mut model.ui.overlay, Overlay::None);
+        let outcome = overlay.key(chord, event, &model.ctx());
+        // Put it back; `apply` decides what stays.
+        model.ui.overlay = overlay;
+        apply(model, outcome, effects);
+        return;
+    }
+    if model.sites.editing {
+        return panes::filter_key(model, chord, &event);
+    }
+    if let Some(action) = model.keymap.action(Context::Global, &chord) {
+        commands::run(model, action, effects);
+    }
+}
+
+/// `q`: quit, or ask first when something typed would be lost.
+pub(super) fn ask_to_quit(model: &mut Model) {
+    let Some(what) = model.unsaved_work() else {
+        model.quit = true;
+        return;
+    };
+    let under = std::mem::replace(&mut model.ui.overlay, Overlay::None);
+    let yes = model.keymap.hint(Context::Confirm, Action::Yes);
+    let no = model.keymap.hint(Context::Confirm, Action::No);
+    let demo = if model.settings.demo.is_some() {
+        " (this demo's incident goes too: it lives in memory)"
+    } else {
+        ""
+    };
+    model.ui.overlay = Overlay::Confirm(Confirm {
+        question: format!("Quit and lose {what}{demo}? {yes} = quit, {no} = go back to it"),
+        then: OnYes::Quit,
+        done: "quitting".into(),
+        under: (!under.is_none()).then(|| Box::new(under)),
+    });
+}
+
+/// Apply what a component answered: its effects, its message, what
+/// becomes of it, and the changes only the root may make.
+pub(super) fn apply(model: &mut Model, outcome: Outcome<Overlay>, effects: &mut Vec<Effect>) {
+    effects.extend(outcome.effects);
+    if let Some(note) = outcome.note {
+        model.show_note(note);
+    }
+    match outcome.next {
+        Next::Keep => {}
+        Next::Close => model.ui.overlay = Overlay::None,
+        Next::Replace(next) => model.ui.overlay = next,
+        Next::Hold => match std::mem::replace(&mut model.ui.overlay, Overlay::None) {
+            Overlay::Plan(modal) => model.parked = Some(modal),
+            Overlay::Compose(composer) => model.unsaved.push(composer),
+            other => model.ui.overlay = other,
+        },
+    }
+    for change in outcome.changes {
+        match change {
+            Change::FollowIncident(id) => {
+                model.data.incidents.select(id);
+                model.ui.timeline = Default::default();
+                follow_incident(model, effects);
+            }
+            Change::RememberPlan(plan) => model.data.actions.remember(*plan),
+            Change::Aborting(id) => model.aborting = Some(id),
+            Change::Run(Action::Quit) => ask_to_quit(model),
+            Change::Run(action) => commands::run(model, action, effects),
+            Change::Quit => model.quit = true,
+        }
+    }
+    replies::show_waiting(model);
+    model.mark_dirty();
+}
+
+/// Everything the console shows, read afresh: at start, after a reconnect
+/// or a gap in the stream, and on `r`. Between, events keep it current.
 pub(super) fn fetch_all(model: &mut Model) -> Vec<Effect> {
-    model.next_refresh = model.now + REFRESH_EVERY;
-    model.next_slow_refresh = model.now + SLOW_REFRESH_EVERY;
     let mut effects = vec![
         Effect::Fetch(Request::Topology),
         Effect::Fetch(Request::Alerts),
         Effect::Fetch(Request::Incidents),
         Effect::Fetch(Request::Actions),
     ];
-    if !model.sim_absent {
+    if !model.data.sim_absent {
         effects.push(Effect::Fetch(Request::Sim));
     }
-    if let Some(id) = model.incidents.timeline.incident_id {
+    if let Some(id) = model.data.incidents.timeline.incident_id {
         effects.push(Effect::Fetch(Request::Timeline(id)));
     }
     effects
 }
 
 fn tick(model: &mut Model, now: chrono::DateTime<chrono::Utc>, effects: &mut Vec<Effect>) {
+    let before = model.now;
     model.now = now;
-    if now >= model.next_slow_refresh {
-        effects.extend(fetch_all(model));
-    } else if now >= model.next_refresh {
-        model.next_refresh = now + REFRESH_EVERY;
-        effects.push(Effect::Fetch(Request::Topology));
-        if !model.sim_absent {
-            effects.push(Effect::Fetch(Request::Sim));
-        }
-        if !model.pending.is_empty() {
-            // The API may be back: try the journal's writes again.
-            effects.push(Effect::Replay);
-        }
+    let crossed = |every: TimeDelta| {
+        let n = every.num_seconds().max(1);
+        before.timestamp().div_euclid(n) != now.timestamp().div_euclid(n)
+    };
+    if crossed(SIM_EVERY) && !model.data.sim_absent && model.data.sim.is_some() {
+        effects.push(Effect::Fetch(Request::Sim));
+    }
+    if crossed(REPLAY_EVERY) && !model.data.pending.is_empty() {
+        // The API may be back: try the journal's writes again.
+        effects.push(Effect::Replay);
     }
     if model.ui.toast.as_ref().is_some_and(|t| now >= t.until) {
         model.ui.toast = None;
@@ -121,41 +217,51 @@ fn tick(model: &mut Model, now: chrono::DateTime<chrono::Utc>, effects: &mut Vec
 }
 
 fn stream(model: &mut Model, item: StreamItem, effects: &mut Vec<Effect>) {
+    use super::data::LinkState;
     match item {
         StreamItem::Connected { url, resumed } => {
+            let link = &mut model.data.link;
             let other_replica =
-                model.link.url.as_deref().is_some_and(|u| u != url) && model.fleet.loaded;
-            model.link.state = LinkState::Live;
-            model.link.url = Some(url);
-            model.link.error = None;
-            model.link.down_since = None;
-            model.link.retry_at = None;
-            if !model.pending.is_empty() {
+                link.url.as_deref().is_some_and(|u| u != url) && model.data.fleet.loaded;
+            link.state = LinkState::Live;
+            link.url = Some(url);
+            link.error = None;
+            link.down_since = None;
+            link.retry_at = None;
+            if !model.data.pending.is_empty() {
                 effects.push(Effect::Replay);
             }
             if !resumed || other_replica {
                 // Events may have been missed, or versions belong to another
                 // orchestrator: take the next snapshots whatever their version.
-                model.force_snapshot = true;
+                model.data.force_snapshot = true;
                 effects.extend(fetch_all(model));
             }
             model.mark_dirty();
         }
         StreamItem::Event(event) => {
-            model.link.last_data_at = Some(model.now);
-            model.link.last_seq = Some(event.seq);
-            if model.link.state != LinkState::Live {
-                model.link.state = LinkState::Live;
+            let link = &mut model.data.link;
+            let gap = link.last_seq.is_some_and(|last| event.seq > last + 1);
+            link.last_data_at = Some(model.now);
+            link.last_seq = Some(event.seq);
+            if link.state != LinkState::Live {
+                link.state = LinkState::Live;
             }
             apply_event(model, *event, effects);
+            if gap {
+                // Something was missed: read everything once more.
+                model.data.force_snapshot = true;
+                effects.extend(fetch_all(model));
+            }
         }
         StreamItem::Disconnected { error, retry_in } => {
-            if model.link.state != LinkState::Down {
-                model.link.down_since = Some(model.now);
+            let link = &mut model.data.link;
+            if link.state != LinkState::Down {
+                link.down_since = Some(model.now);
             }
-            model.link.state = LinkState::Down;
-            model.link.error = Some(error);
-            model.link.retry_at =
+            link.state = LinkState::Down;
+            link.error = Some(error);
+            link.retry_at =
                 Some(model.now + TimeDelta::from_std(retry_in).unwrap_or(TimeDelta::zero()));
             model.mark_dirty();
         }
@@ -164,27 +270,28 @@ fn stream(model: &mut Model, item: StreamItem, effects: &mut Vec<Effect>) {
 
 /// Apply one event from the stream.
 pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
+    let data = &mut model.data;
     match event.payload {
         EventPayload::Health(health) => {
-            if model.fleet.has_version(health.version) && !model.force_snapshot {
+            if data.fleet.has_version(health.version) && !data.force_snapshot {
                 return;
             }
-            let applied = model.fleet.apply_health(&health);
+            let applied = data.fleet.apply_health(&health);
             model.sites.note(applied);
             if applied.changed {
                 model.mark_dirty();
             }
         }
         EventPayload::Topology(topology) => {
-            if model.fleet.has_version(topology.version) && !model.force_snapshot {
+            if data.fleet.has_version(topology.version) && !data.force_snapshot {
                 return;
             }
-            let applied = model.fleet.apply_topology(&topology);
+            let applied = data.fleet.apply_topology(&topology);
             model.sites.note(applied);
             model.mark_dirty();
         }
         EventPayload::Alert(alert) => {
-            let (changed, news) = model.alerts.apply(alert);
+            let (changed, news) = data.alerts.apply(alert);
             if let Some(alert) = news {
                 notify(model, &alert, effects);
             }
@@ -193,18 +300,25 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
             }
         }
         EventPayload::Incident(incident) => {
-            if model.incidents.apply(incident) {
+            if data.incidents.apply(incident) {
                 follow_incident(model, effects);
                 model.mark_dirty();
             }
         }
         EventPayload::Timeline(entry) => {
-            if model.incidents.timeline.apply(entry) {
+            let follow = model
+                .ui
+                .timeline
+                .at_bottom(data.incidents.timeline.entries.len());
+            if data.incidents.timeline.apply(entry) {
+                if follow {
+                    panes::follow_newest_entry(model);
+                }
                 model.mark_dirty();
             }
         }
         EventPayload::Action(action) => {
-            if model.actions.apply(*action) {
+            if data.actions.apply(*action) {
                 model.mark_dirty();
             }
         }
@@ -212,42 +326,43 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
 }
 
 fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
+    let data = &mut model.data;
     match loaded {
         Loaded::Topology(topology) => {
-            if model.force_snapshot
-                || !model.fleet.loaded
-                || topology.version >= model.fleet.topology.version
+            if data.force_snapshot
+                || !data.fleet.loaded
+                || topology.version >= data.fleet.topology.version
             {
-                model.force_snapshot = false;
-                model.fleet.replace(*topology);
+                data.force_snapshot = false;
+                data.fleet.replace(*topology);
                 model.sites.mark_stale();
-                input::fit_lists(model);
+                panes::fit_lists(model);
             } else {
-                model.fleet.sample_latency(&topology);
+                data.fleet.sample_latency(&topology);
             }
         }
         Loaded::Alerts(alerts) => {
-            let (_, news) = model.alerts.replace(alerts);
+            let (_, news) = data.alerts.replace(alerts);
             for alert in news {
                 notify(model, &alert, effects);
             }
         }
         Loaded::Incidents(incidents) => {
-            model.incidents.replace(incidents);
+            data.incidents.replace(incidents);
             follow_incident(model, effects);
         }
         Loaded::Timeline(timeline) => {
-            model
-                .incidents
+            data.incidents
                 .timeline
                 .replace(timeline.incident_id, timeline.entries);
+            panes::follow_newest_entry(model);
         }
         Loaded::Actions(list) => {
-            model.actions.replace(list);
+            data.actions.replace(list);
         }
-        Loaded::Role(role) => model.role = Some(role),
+        Loaded::Role(role) => data.role = Some(role),
         Loaded::Sim(status) => {
-            model.sim = Some(SimClock {
+            data.sim = Some(super::data::SimClock {
                 status: *status,
                 read_at: model.now,
             });
@@ -256,13 +371,13 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
 }
 
 pub(super) fn follow_incident(model: &mut Model, effects: &mut Vec<Effect>) {
-    if let Some(id) = model.incidents.timeline_due() {
-        model.incidents.follow_current();
+    let incidents = &mut model.data.incidents;
+    if let Some(id) = incidents.timeline_due() {
+        incidents.follow_current();
         model.ui.timeline = Default::default();
         effects.push(Effect::Fetch(Request::Timeline(id)));
-    } else if model.incidents.current().is_none() && model.incidents.timeline.incident_id.is_some()
-    {
-        model.incidents.follow_current();
+    } else if incidents.current().is_none() && incidents.timeline.incident_id.is_some() {
+        incidents.follow_current();
     }
 }
 
@@ -276,14 +391,13 @@ fn notify(model: &Model, alert: &Alert, effects: &mut Vec<Effect>) {
 
 fn failed(model: &mut Model, request: Request, error: String, unreachable: bool) {
     if request == Request::Sim && !unreachable && error.contains("no_simulator") {
-        model.sim_absent = true;
+        model.data.sim_absent = true;
         return;
     }
     let text = format!("loading {} failed: {error}", request.describe());
-    tracing::warn!(%text);
     if unreachable {
         // The banner tells it; the stream decides whether the link is down.
-        model.link.error = Some(error);
+        model.data.link.error = Some(error);
     } else {
         model.toast(text, true);
     }

@@ -14,13 +14,13 @@ use lines::Lines;
 use super::centered;
 use super::text::{clock, minutes, seconds};
 use crate::model::{Action, ActionState, HealthState, Plan, StepProgress, StepState};
-use crate::tui::actions::{
-    Origin, PlanModal, Refusal, Remedy, Stage, action_label, follow_up_text, plan_label, progress,
-    request_label,
-};
+use crate::tui::data::{follow_up_text, progress};
 use crate::tui::keymap::Action as KeyAction;
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::Model;
+use crate::tui::keymap::Context;
+use crate::tui::logic::labels::{action_label, plan_label, request_label};
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::Model;
+use crate::tui::overlay::{Origin, PlanModal, PlanStage as Stage, Refusal, Remedy};
 use crate::tui::theme::{Theme, UiStyle};
 
 /// The modal's widest text column.
@@ -83,8 +83,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, modal: 
 pub fn status_line(model: &Model, theme: &Theme) -> Option<Line<'static>> {
     let key = theme.ui(UiStyle::Key);
     let text = theme.ui(UiStyle::Text);
-    if let Some(action) = model.actions.running() {
-        let p = progress(action, model.actions.plan_for(action));
+    if let Some(action) = model.data.actions.running() {
+        let p = progress(action, model.data.actions.plan_for(action));
         let mut spans = vec![
             Span::styled("▶ ", theme.ui(UiStyle::Prompt)),
             Span::styled(sanitize(&action_label(action)).into_owned(), text),
@@ -101,7 +101,7 @@ pub fn status_line(model: &Model, theme: &Theme) -> Option<Line<'static>> {
         }
         return Some(Line::from(spans));
     }
-    let action = model.actions.needing_follow_up()?;
+    let action = model.data.actions.needing_follow_up()?;
     let follow_up = action.follow_up.as_ref()?;
     Some(Line::from(vec![
         Span::styled("⚠ ", theme.health(HealthState::Degraded)),
@@ -111,7 +111,10 @@ pub fn status_line(model: &Model, theme: &Theme) -> Option<Line<'static>> {
             theme.health(HealthState::Degraded),
         ),
         Span::styled(" · ", text),
-        Span::styled(model.keymap.hint(KeyAction::ShowAction), key),
+        Span::styled(
+            model.keymap.hint(Context::Global, KeyAction::ShowAction),
+            key,
+        ),
         Span::styled(", then ", theme.ui(UiStyle::Muted)),
         Span::styled("f", key),
         Span::styled(
@@ -125,6 +128,7 @@ fn title(model: &Model, modal: &PlanModal) -> String {
     let what = match (&modal.stage, &modal.plan, &modal.origin) {
         (Stage::Following { action_id }, _, _) => {
             let label = model
+                .data
                 .actions
                 .get(action_id)
                 .map_or_else(|| action_id.clone(), action_label);
@@ -156,7 +160,7 @@ fn body(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<Li
                 out.wrapped("", &refusal.error.message, theme.ui(UiStyle::Text));
             }
         }
-        (Stage::Following { action_id }, plan) => match model.actions.get(action_id) {
+        (Stage::Following { action_id }, plan) => match model.data.actions.get(action_id) {
             Some(action) => action_body(&mut out, model, action, plan.as_ref()),
             None => out.text(
                 format!("waiting for news of action {action_id}…"),
@@ -351,7 +355,7 @@ fn step_lines(out: &mut Lines, step: &StepProgress) {
 
 fn result_text(
     action: &Action,
-    p: &crate::tui::actions::Progress,
+    p: &crate::tui::data::Progress,
     took: chrono::TimeDelta,
 ) -> Option<String> {
     let first_error = || {
@@ -474,21 +478,32 @@ fn footer(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<
                 keys.push(("r".into(), "plan again"));
             }
             if refusal.error.status == Some(423) {
-                keys.push((model.keymap.hint(KeyAction::AbortAction), "abort the other"));
+                keys.push((
+                    model.keymap.hint(Context::Modal, KeyAction::AbortAction),
+                    "abort the other",
+                ));
             }
         }
-        Stage::Following { action_id } => match model.actions.get(action_id).map(|a| a.state) {
-            Some(ActionState::Running) => {
-                keys.push((model.keymap.hint(KeyAction::AbortAction), "abort"));
-                keys.push(("Esc".into(), "hide (it continues)"));
+        Stage::Following { action_id } => {
+            match model.data.actions.get(action_id).map(|a| a.state) {
+                Some(ActionState::Running) => {
+                    keys.push((
+                        model.keymap.hint(Context::Modal, KeyAction::AbortAction),
+                        "abort",
+                    ));
+                    keys.push(("Esc".into(), "hide (it continues)"));
+                }
+                Some(ActionState::NeedsFollowUp) => keys.push(("f".into(), "plan the follow-up")),
+                Some(_) => keys.push((
+                    model.keymap.hint(Context::Global, KeyAction::UndoAction),
+                    "undo (after Esc)",
+                )),
+                None => {}
             }
-            Some(ActionState::NeedsFollowUp) => keys.push(("f".into(), "plan the follow-up")),
-            Some(_) => keys.push((model.keymap.hint(KeyAction::UndoAction), "undo (after Esc)")),
-            None => {}
-        },
+        }
     }
     // While something is in flight Esc hides instead (said above).
-    if !modal.is_live(model) && !modal.confirming() {
+    if !modal.is_live(&model.data) && !modal.confirming() {
         keys.push(("Esc".into(), "close"));
     }
     let mut spans = Vec::new();

@@ -9,13 +9,13 @@ use super::layout::inner;
 use super::text::clock;
 use super::{draw_rows, pane_block, row_style};
 use crate::model::AlertSeverity;
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::{Model, Pane};
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::{Model, Pane};
 use crate::tui::theme::{Theme, UiStyle};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
-    let open = &model.alerts.open;
-    let critical = model.alerts.count(AlertSeverity::Critical);
+    let open = &model.data.alerts.open;
+    let critical = model.data.alerts.count(AlertSeverity::Critical);
     let mut title = vec![Span::styled(
         format!("{} ", open.len()),
         theme.ui(UiStyle::Muted),
@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         rows = upcoming(frame, rows, model, theme);
     }
     if open.is_empty() {
-        let text = if model.alerts.primed {
+        let text = if model.data.alerts.primed {
             "no open alerts"
         } else {
             "loading…"
@@ -85,7 +85,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 /// The game-day view (`f`): the scenario's next faults at the bottom of
 /// the pane, with how long until each. Returns the rows left for alerts.
 fn upcoming(frame: &mut Frame, rows: Rect, model: &Model, theme: &Theme) -> Rect {
-    let Some(sim) = &model.sim else {
+    let Some(sim) = &model.data.sim else {
         return rows;
     };
     let muted = theme.ui(UiStyle::Muted);

@@ -6,13 +6,15 @@ use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use super::text::seconds;
+use crate::tui::data::Banner;
 use crate::tui::keymap::Action;
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::{Banner, Model};
+use crate::tui::keymap::Context;
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::Model;
 use crate::tui::theme::{Theme, UiStyle};
 
 pub fn draw(frame: &mut Frame, area: Rect, banner: &Banner, model: &Model, theme: &Theme) {
-    let retry_key = model.keymap.hint(Action::Refresh);
+    let retry_key = model.keymap.hint(Context::Global, Action::Refresh);
     let (text, style) = match banner {
         Banner::Connecting { url } => (
             format!(" Connecting to {}…", sanitize(url)),

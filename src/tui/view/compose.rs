@@ -9,12 +9,12 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::centered;
 use super::text::clock;
 use crate::model::{EntryKind, Visibility};
-use crate::tui::compose::{Composer, Field, Mode, Stage};
-use crate::tui::preview;
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::Model;
+use crate::tui::logic::preview;
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::logic::when;
+use crate::tui::model::Model;
+use crate::tui::overlay::composer::{Composer, Field, Mode, Stage};
 use crate::tui::theme::{Theme, UiStyle};
-use crate::tui::when;
 
 /// Rows of the text area.
 const BODY_ROWS: u16 = 7;
@@ -252,7 +252,7 @@ fn field_lines<'a>(
 fn draw_preview(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, composer: &Composer) {
     let muted = theme.ui(UiStyle::Muted);
     let mut lines: Vec<Line> = Vec::new();
-    match model.incidents.get(composer.incident_id) {
+    match model.data.incidents.get(composer.incident_id) {
         Some(incident) => {
             let draft = preview::StatusDraft {
                 status: composer.status,
@@ -260,8 +260,8 @@ fn draw_preview(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, com
                 components: composer.components.clone(),
                 body: composer.text(),
             };
-            let last = preview::last_public_status(&model.incidents.timeline.entries);
-            let facts = preview::fleet_facts(&model.fleet);
+            let last = preview::last_public_status(&model.data.incidents.timeline.entries);
+            let facts = preview::fleet_facts(&model.data.fleet);
             let shown = preview::preview(incident, last, &draft, &facts);
             lines.push(Line::from(Span::styled(
                 if composer.visibility == Visibility::Public {

@@ -5,9 +5,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::tui::keymap::Action;
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::Model;
+use crate::tui::keymap::{Action, Context};
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::Model;
 use crate::tui::theme::{Theme, UiStyle};
 
 const HINTS: [(Action, &str); 8] = [
@@ -26,10 +26,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let muted = theme.ui(UiStyle::Muted);
     let mut spans = Vec::new();
     for (action, label) in HINTS {
-        if model.keymap.keys_for(action).is_empty() {
+        if model.keymap.keys_for(Context::Global, action).is_empty() {
             continue;
         }
-        spans.push(Span::styled(model.keymap.hint(action), key));
+        spans.push(Span::styled(
+            model.keymap.hint(Context::Global, action),
+            key,
+        ));
         let label = if action == Action::ToggleMouse {
             if model.ui.mouse {
                 "mouse:on"

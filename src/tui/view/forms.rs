@@ -8,9 +8,11 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::centered;
 use super::text::{cell, clock};
 use crate::model::IncidentState;
-use crate::tui::forms::{Confirm, ConflictView, FormField, IncidentForm, Switcher, switcher_rows};
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::Model;
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::Model;
+use crate::tui::overlay::{
+    Confirm, ConflictView, FormField, IncidentForm, Switcher, switcher_rows,
+};
 use crate::tui::theme::{Theme, UiStyle};
 
 fn modal<'a>(
@@ -137,8 +139,8 @@ pub fn draw_switcher(
     switcher: &Switcher,
 ) {
     let zone = model.settings.time_zone;
-    let current = model.incidents.current().map(|i| i.id);
-    let rows = switcher_rows(model);
+    let current = model.data.incidents.current().map(|i| i.id);
+    let rows = switcher_rows(&model.data.incidents);
     let mut lines: Vec<Line> = Vec::new();
     if rows.is_empty() {
         lines.push(Line::from(Span::styled(

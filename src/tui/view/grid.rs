@@ -10,8 +10,8 @@ use ratatui::widgets::Paragraph;
 
 use super::layout::sites_parts;
 use crate::model::HealthState;
-use crate::tui::sites::severity_rank;
-use crate::tui::state::{Model, Pane};
+use crate::tui::data::severity_rank;
+use crate::tui::model::{Model, Pane};
 use crate::tui::theme::{Theme, UiStyle};
 
 const BY_RANK: [HealthState; 5] = [
@@ -23,7 +23,7 @@ const BY_RANK: [HealthState; 5] = [
 ];
 
 pub fn draw(frame: &mut Frame, pane: Rect, model: &Model, theme: &Theme) {
-    let sites = &model.fleet.topology.sites;
+    let sites = &model.data.fleet.topology.sites;
     let parts = sites_parts(pane, sites.len());
     let area = parts.grid;
     let cells = usize::from(area.width) * usize::from(area.height);

@@ -9,8 +9,9 @@ use ratatui::widgets::Paragraph;
 
 use super::text::{clock, minutes, seconds, zone_abbreviation};
 use crate::model::{AlertSeverity, HealthState};
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::{LinkState, Model};
+use crate::tui::data::LinkState;
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::Model;
 use crate::tui::theme::{Theme, UiStyle};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
@@ -36,7 +37,7 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
         spans.push(Span::styled(" READ-ONLY ", badge));
         spans.push(Span::raw(" "));
     }
-    match model.incidents.current() {
+    match model.data.incidents.current() {
         Some(incident) => {
             spans.push(Span::styled(
                 format!(" {} ", incident.severity.as_str().to_uppercase()),
@@ -52,16 +53,16 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
                 format!(" · {} · {}", incident.status.as_str(), minutes(elapsed)),
                 theme.ui(UiStyle::Text),
             ));
-            if let Some(due) = crate::tui::preview::next_update_due(
+            if let Some(due) = crate::tui::logic::preview::next_update_due(
                 incident,
-                &model.incidents.timeline.entries,
+                &model.data.incidents.timeline.entries,
                 &model.settings.update_every,
             ) {
                 let overdue = due <= model.api_now();
                 spans.push(Span::styled(
                     format!(
                         " · {}",
-                        crate::tui::preview::countdown_text(due, model.api_now())
+                        crate::tui::logic::preview::countdown_text(due, model.api_now())
                     ),
                     if overdue {
                         theme.ui(UiStyle::Error)
@@ -70,28 +71,32 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
                     },
                 ));
             }
-            if !model.pending.is_empty() {
+            if !model.data.pending.is_empty() {
                 spans.push(Span::styled(
-                    format!(" · {} unsent", model.pending.len()),
+                    format!(" · {} unsent", model.data.pending.len()),
                     theme.ui(UiStyle::Error),
                 ));
             }
-            if model.incidents.open.len() > 1 {
+            if model.data.incidents.open.len() > 1 {
                 spans.push(Span::styled(
-                    format!(" (+{} open)", model.incidents.open.len() - 1),
+                    format!(" (+{} open)", model.data.incidents.open.len() - 1),
                     muted,
                 ));
             }
         }
-        None if model.incidents.loaded => spans.push(Span::styled("no open incident", muted)),
+        None if model.data.incidents.loaded => spans.push(Span::styled("no open incident", muted)),
         None => {}
     }
-    let service = &model.fleet.topology.service;
+    let service = &model.data.fleet.topology.service;
     if !service.is_empty() {
         spans.push(Span::styled(format!("  ─ {}", sanitize(service)), muted));
     }
     // Game days hide what is coming unless asked (`f`).
-    if let Some(next) = model.sim.as_ref().and_then(|s| s.status.next_steps.first())
+    if let Some(next) = model
+        .data
+        .sim
+        .as_ref()
+        .and_then(|s| s.status.next_steps.first())
         && wide
         && model.show_upcoming
     {
@@ -132,14 +137,14 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
     }
     spans.push(separator());
     spans.push(Span::styled("API ", muted));
-    let (state, style) = match model.link.state {
+    let (state, style) = match model.data.link.state {
         LinkState::Live if model.is_stale() => ("stale", theme.health(HealthState::Degraded)),
         LinkState::Live => ("live", theme.health(HealthState::Up)),
         LinkState::Connecting => ("connecting", theme.health(HealthState::Unknown)),
         LinkState::Down => ("down", theme.health(HealthState::Down)),
     };
     spans.push(Span::styled(state, style));
-    if wide && let Some(url) = &model.link.url {
+    if wide && let Some(url) = &model.data.link.url {
         let host = url
             .trim_start_matches("http://")
             .trim_start_matches("https://");
@@ -155,11 +160,11 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
     }
     if let Some(demo) = &model.settings.demo {
         spans.push(separator());
-        let (scenario, speed) = match &model.sim {
+        let (scenario, speed) = match &model.data.sim {
             Some(sim) => (sim.status.scenario.clone(), sim.status.speed),
             None => (demo.scenario.clone(), demo.speed),
         };
-        if model.sim.is_some() {
+        if model.data.sim.is_some() {
             spans.push(Span::styled("sim ", muted));
             spans.push(Span::styled(clock(model.api_now(), Tz::UTC), text));
         }
@@ -168,8 +173,8 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
             .unwrap_or_default();
         spans.push(Span::styled(format!("{scenario} ×{speed}"), muted));
     }
-    let critical = model.alerts.count(AlertSeverity::Critical);
-    let warning = model.alerts.count(AlertSeverity::Warning);
+    let critical = model.data.alerts.count(AlertSeverity::Critical);
+    let warning = model.data.alerts.count(AlertSeverity::Warning);
     if critical + warning > 0 {
         spans.push(separator());
         if critical > 0 {

@@ -1,4 +1,4 @@
-//! `?`: every action with its keys, built from the live keymap.
+//! `?`: the keys of the screen in front of you, built from the live keymap.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,16 +7,19 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::centered;
 use super::text::cell;
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::Model;
+use crate::tui::keymap::{Action, Context};
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::Model;
+use crate::tui::overlay::Help;
 use crate::tui::theme::{Theme, UiStyle};
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, scroll: usize) {
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, help: &Help) {
     let key_width = 22;
+    let context = help.context;
     let mut lines: Vec<Line> = model
         .keymap
-        .entries()
-        .filter(|(_, keys)| !keys.is_empty())
+        .entries(context)
+        .into_iter()
         .map(|(action, keys)| {
             let names: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
             Line::from(vec![
@@ -25,11 +28,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, scroll:
             ])
         })
         .collect();
-    let unbound: Vec<&str> = model
-        .keymap
-        .entries()
-        .filter(|(_, keys)| keys.is_empty())
-        .map(|(action, _)| action.name())
+    let unbound: Vec<&str> = Action::ALL
+        .iter()
+        .filter(|a| **a != Action::Unbound && a.contexts().contains(&context))
+        .filter(|a| model.keymap.keys_for(context, **a).is_empty())
+        .map(|a| a.name())
         .collect();
     if !unbound.is_empty() {
         lines.push(Line::default());
@@ -41,19 +44,23 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, scroll:
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
         format!(
-            "theme {} · keys are set in config.toml [keys]",
-            sanitize(&model.settings.theme_name)
+            "theme {} · these keys are set in config.toml {}",
+            sanitize(&model.settings.theme_name),
+            match context {
+                Context::Global | Context::List => "[keys]".to_string(),
+                other => format!("[keys.{}]", other.name()),
+            }
         ),
         theme.ui(UiStyle::Muted),
     )));
     let rect = centered(area, 104, lines.len() as u16 + 2);
     let visible = usize::from(rect.height.saturating_sub(2));
-    let scroll = scroll.min(lines.len().saturating_sub(visible));
+    let scroll = help.scroll.min(lines.len().saturating_sub(visible));
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
         .border_style(theme.ui(UiStyle::Focus))
         .title(Span::styled(
-            " Keys — any other key closes ",
+            format!(" Keys: {} — any other key closes ", context.name()),
             theme.ui(UiStyle::Focus),
         ));
     frame.render_widget(

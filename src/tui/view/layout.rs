@@ -4,7 +4,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::tui::state::{Model, Pane};
+use crate::tui::model::{Model, Pane};
 
 /// Terminals at least this wide get three columns.
 const WIDE: u16 = 160;
@@ -148,7 +148,7 @@ pub fn list_area(model: &Model, screen: &Screen, pane: Pane) -> Rect {
     let rect = screen.pane(pane);
     match pane {
         Pane::Servers => servers_parts(rect).1,
-        Pane::Sites => sites_parts(rect, model.fleet.topology.sites.len()).rows,
+        Pane::Sites => sites_parts(rect, model.data.fleet.topology.sites.len()).rows,
         Pane::Alerts | Pane::Timeline => inner(rect),
     }
 }

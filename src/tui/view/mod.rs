@@ -15,6 +15,7 @@ mod help;
 pub mod layout;
 mod palette;
 mod preview;
+mod reader;
 mod servers;
 mod sites;
 pub mod text;
@@ -28,14 +29,19 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType};
 
-use super::state::{Model, Overlay, Pane};
+use super::model::{Model, Pane};
+use super::overlay::Overlay;
 use super::theme::{Theme, UiStyle};
 
 /// Draw the whole screen for `model`.
 pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
     let area = frame.area();
-    if area.width < super::state::MIN_WIDTH || area.height < super::state::MIN_HEIGHT {
-        too_small::draw(frame, area, theme);
+    if area.width < super::model::MIN_WIDTH || area.height < super::model::MIN_HEIGHT {
+        let question = match &model.ui.overlay {
+            Overlay::Confirm(confirm) => Some(confirm.question.as_str()),
+            _ => None,
+        };
+        too_small::draw(frame, area, theme, question);
         return;
     }
     let banner = model.banner();
@@ -50,16 +56,31 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
     alerts::draw(frame, screen.alerts, model, theme);
     timeline::draw(frame, screen.timeline, model, theme);
     footer::draw(frame, screen.footer, model, theme);
-    match &model.ui.overlay {
+    draw_overlay(frame, area, model, theme, &model.ui.overlay);
+}
+
+fn draw_overlay(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, overlay: &Overlay) {
+    match overlay {
         Overlay::None => {}
-        Overlay::Help { scroll } => help::draw(frame, area, model, theme, *scroll),
+        Overlay::Help(help) => {
+            if let Some(under) = &help.under {
+                draw_overlay(frame, area, model, theme, under);
+            }
+            help::draw(frame, area, model, theme, help)
+        }
         Overlay::Palette(state) => palette::draw(frame, area, model, theme, state),
         Overlay::Compose(composer) => compose::draw(frame, area, model, theme, composer),
         Overlay::IncidentForm(form) => forms::draw_incident_form(frame, area, model, theme, form),
         Overlay::Switcher(switcher) => forms::draw_switcher(frame, area, model, theme, switcher),
-        Overlay::Confirm(confirm) => forms::draw_confirm(frame, area, model, theme, confirm),
+        Overlay::Confirm(confirm) => {
+            if let Some(under) = &confirm.under {
+                draw_overlay(frame, area, model, theme, under);
+            }
+            forms::draw_confirm(frame, area, model, theme, confirm)
+        }
         Overlay::Conflict(conflict) => forms::draw_conflict(frame, area, model, theme, conflict),
         Overlay::Plan(modal) => actions::draw(frame, area, model, theme, modal),
+        Overlay::Reader(reader) => reader::draw(frame, area, model, theme, reader),
     }
 }
 

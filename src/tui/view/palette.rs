@@ -6,10 +6,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::text::cell;
-use crate::tui::state::{Model, PaletteState};
+use crate::tui::keymap::Context;
+use crate::tui::model::Model;
+use crate::tui::overlay::Palette;
 use crate::tui::theme::{Theme, UiStyle};
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, state: &PaletteState) {
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, state: &Palette) {
     let height = (state.matches.len() as u16 + 4)
         .min(area.height.saturating_sub(4))
         .max(5);
@@ -32,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, state: 
     let visible = usize::from(height.saturating_sub(4));
     let first = state.selected.saturating_sub(visible.saturating_sub(1));
     for (i, action) in state.matches.iter().enumerate().skip(first).take(visible) {
-        let keys = model.keymap.keys_for(*action);
+        let keys = model.keymap.keys_for(Context::Global, *action);
         let key = keys.first().map(|k| k.to_string()).unwrap_or_default();
         let style = if i == state.selected {
             theme.ui(UiStyle::Selected)

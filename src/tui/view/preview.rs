@@ -5,8 +5,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::model::{ComponentStatus, HealthState, Impact};
-use crate::tui::preview::{ComponentChange, Preview, component_status_name};
-use crate::tui::sanitize::sanitize;
+use crate::tui::logic::preview::{ComponentChange, Preview, component_status_name};
+use crate::tui::logic::sanitize::sanitize;
 use crate::tui::theme::{Theme, UiStyle};
 
 /// The preview, one line per row: status, impact, one line per component,

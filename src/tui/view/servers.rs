@@ -11,13 +11,13 @@ use super::layout::servers_parts;
 use super::text::{cell, cell_right, sparkline};
 use super::{draw_rows, pane_block, row_style};
 use crate::model::{Admin, HealthState, Role, SwitchHealth};
-use crate::tui::sanitize::sanitize;
-use crate::tui::snapshot::ServerRow;
-use crate::tui::state::{Model, Pane};
+use crate::tui::data::ServerRow;
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::{Model, Pane};
 use crate::tui::theme::{Theme, UiStyle};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
-    let fleet = &model.fleet;
+    let fleet = &model.data.fleet;
     let stale = model.is_stale();
     let unhealthy = fleet
         .topology
@@ -76,7 +76,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 fn summary_line<'a>(model: &Model, theme: &Theme, stale: bool) -> Line<'a> {
     let muted = theme.ui(UiStyle::Muted);
     let mut spans = Vec::new();
-    let t = &model.fleet.topology;
+    let t = &model.data.fleet.topology;
     if let Some(cache) = &t.cache {
         spans.push(Span::styled("cache ", muted));
         spans.push(Span::styled(
@@ -119,7 +119,7 @@ fn switch_line<'a>(
     width: usize,
     stale: bool,
 ) -> Line<'a> {
-    let Some(switch) = index.and_then(|i| model.fleet.topology.switches.get(i)) else {
+    let Some(switch) = index.and_then(|i| model.data.fleet.topology.switches.get(i)) else {
         return Line::from(Span::styled("(no known switch)", theme.ui(UiStyle::Muted)));
     };
     let style = theme.data(theme.switch(switch.health), stale);
@@ -167,7 +167,7 @@ fn server_line<'a>(
     columns: &Columns,
     stale: bool,
 ) -> Line<'a> {
-    let Some(server) = model.fleet.topology.servers.get(index) else {
+    let Some(server) = model.data.fleet.topology.servers.get(index) else {
         return Line::default();
     };
     let state = server.health.state;
@@ -204,7 +204,7 @@ fn server_line<'a>(
     spans.push(Span::styled(cell(server.admin.as_str(), 5), admin_style));
     spans.push(Span::raw(" "));
     if columns.spark > 0 {
-        let samples = model.fleet.latency.get(index);
+        let samples = model.data.fleet.latency.get(index);
         let spark = samples.map_or_else(
             || " ".repeat(columns.spark),
             |s| sparkline(s.iter(), columns.spark),

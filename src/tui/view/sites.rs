@@ -9,8 +9,8 @@ use super::layout::sites_parts;
 use super::text::{cell, cell_right, minutes};
 use super::{draw_rows, pane_block, row_style};
 use crate::model::{HealthState, Site};
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::{Model, Pane};
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::{Model, Pane};
 use crate::tui::theme::{Theme, UiStyle};
 
 /// The order counts are listed in: what needs attention first.
@@ -24,7 +24,7 @@ const COUNT_ORDER: [(HealthState, &str, &str); 5] = [
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
-    let total = model.fleet.topology.sites.len();
+    let total = model.data.fleet.topology.sites.len();
     let muted = theme.ui(UiStyle::Muted);
     let title = vec![
         Span::styled(format!("{total} "), muted),
@@ -52,7 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         .iter()
         .enumerate()
         .filter_map(|(i, &site)| {
-            let site = model.fleet.topology.sites.get(site)?;
+            let site = model.data.fleet.topology.sites.get(site)?;
             let selected = first + i == model.sites.list.selected;
             Some(
                 site_line(model, theme, site, &columns, stale).patch_style(row_style(
@@ -65,7 +65,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         })
         .collect();
     if lines.is_empty() {
-        let text = if !model.fleet.loaded {
+        let text = if !model.data.fleet.loaded {
             "loading…"
         } else if total == 0 {
             "no sites"
@@ -82,7 +82,7 @@ fn summary_line<'a>(model: &'a Model, theme: &Theme, compact: bool) -> Line<'a> 
     let muted = theme.ui(UiStyle::Muted);
     let prompt = theme.ui(UiStyle::Prompt);
     let shown = model.sites.order().len();
-    let total = model.fleet.topology.sites.len();
+    let total = model.data.fleet.topology.sites.len();
     let filter = model.sites.filter();
     if model.sites.editing {
         return Line::from(vec![
@@ -102,7 +102,7 @@ fn summary_line<'a>(model: &'a Model, theme: &Theme, compact: bool) -> Line<'a> 
         spans.push(Span::styled(format!("{shown}/{total} · "), muted));
     }
     for (state, long, short) in COUNT_ORDER {
-        let n = model.fleet.counts.get(state);
+        let n = model.data.fleet.counts.get(state);
         if n == 0 && matches!(state, HealthState::Unknown | HealthState::Flapping) {
             continue;
         }

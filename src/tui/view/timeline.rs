@@ -11,12 +11,12 @@ use super::text::clock;
 use super::{draw_rows, pane_block, row_style};
 use crate::client::{JournalWrite, WriteOp};
 use crate::model::{EntryKind, TimelineEntry, Visibility};
-use crate::tui::sanitize::sanitize;
-use crate::tui::state::{Model, Pane};
+use crate::tui::logic::sanitize::sanitize;
+use crate::tui::model::{Model, Pane};
 use crate::tui::theme::{Theme, UiStyle};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
-    let book = &model.incidents.timeline;
+    let book = &model.data.incidents.timeline;
     let muted = theme.ui(UiStyle::Muted);
     let mut title = Vec::new();
     if let Some(id) = book.incident_id {
@@ -28,6 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     frame.render_widget(pane_block(Pane::Timeline, title, model, theme), area);
     let mut rows = inner(area);
     let pending: Vec<Line> = model
+        .data
         .pending
         .iter()
         .filter(|w| Some(w.incident_id) == book.incident_id)

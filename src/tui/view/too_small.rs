@@ -5,10 +5,19 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::tui::state::{MIN_HEIGHT, MIN_WIDTH};
+use crate::tui::model::{MIN_HEIGHT, MIN_WIDTH};
 use crate::tui::theme::{Theme, UiStyle};
 
-pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, question: Option<&str>) {
+    if let Some(question) = question {
+        // Quitting with unsaved work asks, even here.
+        let lines = vec![Line::from(Span::styled(
+            crate::tui::logic::sanitize::sanitize(question).into_owned(),
+            theme.ui(UiStyle::Prompt),
+        ))];
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+        return;
+    }
     let lines = vec![
         Line::from(Span::styled("Terminal too small", theme.ui(UiStyle::Title))),
         Line::from(Span::styled(

@@ -4,7 +4,7 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::tui::sanitize::sanitize;
+use crate::tui::logic::sanitize::sanitize;
 use crate::tui::theme::{Theme, UiStyle};
 
 /// Lines of at most `width` characters; everything passes `sanitize`.

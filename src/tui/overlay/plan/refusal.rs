@@ -1,6 +1,7 @@
 //! What a refused plan or execute means for the commander, and which key
 //! helps next.
 
+use crate::tui::keymap::{Action, Context, Keymap};
 use crate::tui::msg::WriteError;
 
 /// What the next key can do about a refusal.
@@ -29,10 +30,11 @@ pub struct Refusal {
 }
 
 /// Why the planner (or undo) gave no plan, and what to do next.
-pub(super) fn plan_refusal(error: WriteError) -> Refusal {
+pub(super) fn plan_refusal(error: WriteError, keys: &Keymap) -> Refusal {
+    let replan = keys.hint(Context::Modal, Action::Replan);
     let (headline, remedy) = match error.status {
         None => (
-            "not sent: API unreachable; press r to try again".to_string(),
+            format!("not sent: API unreachable; press {replan} to try again"),
             Remedy::Replan,
         ),
         Some(403) => (
@@ -44,7 +46,7 @@ pub(super) fn plan_refusal(error: WriteError) -> Refusal {
             Remedy::None,
         ),
         Some(_) => (
-            "no plan: the planner refused (press r to try again)".into(),
+            format!("no plan: the planner refused (press {replan} to try again)"),
             Remedy::Replan,
         ),
     };
@@ -57,38 +59,46 @@ pub(super) fn plan_refusal(error: WriteError) -> Refusal {
 
 /// Why execute was refused, and what to do next. `confirm` is the id the
 /// plan wants typed, if any.
-pub(super) fn execute_refusal(error: WriteError, confirm: Option<&str>) -> Refusal {
+pub(super) fn execute_refusal(error: WriteError, confirm: Option<&str>, keys: &Keymap) -> Refusal {
+    let replan = keys.hint(Context::Modal, Action::Replan);
+    let execute = keys.hint(Context::Modal, Action::Execute);
+    let ack = keys.hint(Context::Modal, Action::AcknowledgeCooldown);
     let code = error.code.as_deref().unwrap_or("");
     let (headline, remedy) = match (error.status, code) {
         (None, _) => (
-            "not sent: API unreachable; press Enter to retry (same Idempotency-Key: it can never run twice)".to_string(),
+            format!(
+                "not sent: API unreachable; press {execute} to retry (same Idempotency-Key: it can never run twice)"
+            ),
             Remedy::Resend,
         ),
         (Some(409), _) | (_, "topology_changed") => (
-            "the topology changed since this plan was made: press r to plan again".into(),
+            format!("the topology changed since this plan was made: press {replan} to plan again"),
             Remedy::Replan,
         ),
         (Some(410), _) | (_, "plan_expired") => (
-            "this plan expired: press r to plan again".into(),
+            format!("this plan expired: press {replan} to plan again"),
             Remedy::Replan,
         ),
         (Some(404), _) => (
-            "the API no longer knows this plan: press r to plan again".into(),
+            format!("the API no longer knows this plan: press {replan} to plan again"),
             Remedy::Replan,
         ),
         (Some(412), _) => (
             format!(
-                "confirmation required: press Enter and type {}",
+                "confirmation required: press {execute} and type {}",
                 confirm.unwrap_or("the target's id")
             ),
             Remedy::Confirm,
         ),
         (Some(423), _) => (
-            "locked: another running action holds this scope; wait for it to finish, or abort it".into(),
+            "locked: another running action holds this scope; wait for it to finish, or abort it"
+                .into(),
             Remedy::Replan,
         ),
         (Some(429), _) => (
-            "cooldown after an automatic action: press c to acknowledge it and run anyway".into(),
+            format!(
+                "cooldown after an automatic action: press {ack} to acknowledge it and run anyway"
+            ),
             Remedy::AcknowledgeCooldown,
         ),
         (Some(403), _) => (
@@ -104,7 +114,7 @@ pub(super) fn execute_refusal(error: WriteError, confirm: Option<&str>) -> Refus
             Remedy::None,
         ),
         (Some(status), _) => (
-            format!("refused ({status}): press r to plan again"),
+            format!("refused ({status}): press {replan} to plan again"),
             Remedy::Replan,
         ),
     };

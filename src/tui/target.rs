@@ -2,8 +2,8 @@
 //! selected in the focused pane.
 
 use crate::model::{PlanKind, PlanOptions, PlanRequest, Role, Server, Site, Switch};
-use crate::tui::snapshot::ServerRow;
-use crate::tui::state::{Model, Pane};
+use crate::tui::data::ServerRow;
+use crate::tui::model::{Model, Pane};
 
 /// The row selected in the focused pane, when it names something a plan can target.
 enum Selected<'a> {
@@ -14,9 +14,9 @@ enum Selected<'a> {
 }
 
 fn selected(model: &Model) -> Selected<'_> {
-    let topology = &model.fleet.topology;
+    let topology = &model.data.fleet.topology;
     let found = match model.ui.focus {
-        Pane::Servers => match model.fleet.server_rows.get(model.ui.servers.selected) {
+        Pane::Servers => match model.data.fleet.server_rows.get(model.ui.servers.selected) {
             Some(ServerRow::Server(i)) => topology.servers.get(*i).map(Selected::Server),
             Some(ServerRow::Switch(Some(i))) => topology.switches.get(*i).map(Selected::Switch),
             _ => None,
@@ -35,8 +35,8 @@ fn selected(model: &Model) -> Selected<'_> {
 /// select first. Kinds whose target is optional get none when the
 /// selection does not fit: the planner then picks (every stuck site, the
 /// first healthy standby, every web server that is up, …).
-pub(super) fn request_for(model: &Model, kind: PlanKind) -> Result<PlanRequest, String> {
-    let topology = &model.fleet.topology;
+pub fn request_for(model: &Model, kind: PlanKind) -> Result<PlanRequest, String> {
+    let topology = &model.data.fleet.topology;
     let selection = selected(model);
     let server_with = |role: Role| match selection {
         Selected::Server(s) if s.role == role => Some(s.id.clone()),

@@ -4,8 +4,8 @@ use std::cmp::Ordering;
 
 use crate::model::{HealthState, Site};
 
-use super::snapshot::{Applied, FleetSnapshot};
-use super::state::ScrollList;
+use super::fleet::{Applied, FleetSnapshot};
+use crate::tui::list::ScrollList;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SiteSort {

@@ -1,7 +1,62 @@
-//! The command palette's matching: every runnable action, ranked by a
-//! fuzzy match of the query against its name and description.
+//! The command palette (`:`): type to find any of the panes' commands,
+//! ranked by a fuzzy match of the query against its name and description;
+//! Enter runs it.
 
-use super::keymap::Action;
+use crate::tui::component::{Change, Ctx, Outcome};
+use crate::tui::keymap::{Action, Context};
+use crate::tui::keys::{Key, KeyChord};
+
+use super::Overlay;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Palette {
+    pub query: String,
+    /// Matching actions, best first.
+    pub matches: Vec<Action>,
+    pub selected: usize,
+}
+
+impl Palette {
+    pub fn open() -> Palette {
+        Palette {
+            matches: matches(""),
+            ..Palette::default()
+        }
+    }
+
+    pub fn key(&mut self, chord: KeyChord, ctx: &Ctx) -> Outcome<Overlay> {
+        match ctx.keymap.action_typing(Context::Palette, &chord) {
+            Some(Action::Close) => return Outcome::close(),
+            Some(Action::Run) => {
+                return match self.matches.get(self.selected).copied() {
+                    Some(action) => Outcome::close().change(Change::Run(action)),
+                    None => Outcome::close(),
+                };
+            }
+            _ => {}
+        }
+        match (chord.key, chord.ctrl || chord.alt) {
+            (Key::Up | Key::BackTab, _) | (Key::Char('p'), true) => {
+                self.selected = self.selected.saturating_sub(1)
+            }
+            (Key::Down | Key::Tab, _) | (Key::Char('n'), true) => {
+                self.selected = (self.selected + 1).min(self.matches.len().saturating_sub(1));
+            }
+            (Key::Backspace, _) => {
+                self.query.pop();
+                self.matches = matches(&self.query);
+                self.selected = 0;
+            }
+            (Key::Char(c), false) => {
+                self.query.push(c);
+                self.matches = matches(&self.query);
+                self.selected = 0;
+            }
+            _ => {}
+        }
+        Outcome::keep()
+    }
+}
 
 /// Actions matching `query`, best first; all of them (in help order) for an empty query.
 pub fn matches(query: &str) -> Vec<Action> {

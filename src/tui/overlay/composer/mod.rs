@@ -11,20 +11,18 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use ratatui_textarea::{TextArea, WrapMode};
 
-use super::keys::{Key, KeyChord};
-use super::msg::Effect;
-use super::state::{Model, Overlay, Pane};
-use super::when;
+mod save;
 
-mod drafts;
-
+use super::Overlay;
 use crate::client::{JournalWrite, WriteOp};
 use crate::model::{
     AffectedComponent, ComponentStatus, EntryKind, EntryPatch, Impact, Marker, NewEntry,
     TimelineEntry, UpdateStatus, Visibility,
 };
-use drafts::save;
-pub(super) use drafts::{not_saved, reopen_failed, saved};
+use crate::tui::component::{Ctx, Outcome};
+use crate::tui::keymap::{Action, Context};
+use crate::tui::keys::{Key, KeyChord};
+use crate::tui::logic::{preview, when};
 
 /// What `n`, `u` and `m` start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +123,7 @@ pub const COMPONENT_STATUSES: [ComponentStatus; 5] = [
 ];
 
 impl Composer {
-    fn new(incident_id: i64, kind: EntryKind) -> Composer {
+    fn new(incident_id: i64, kind: EntryKind, write_id: String) -> Composer {
         let mut body = TextArea::default();
         body.set_wrap_mode(WrapMode::WordOrGlyph);
         Composer {
@@ -146,7 +144,7 @@ impl Composer {
             impact: Impact::None,
             components: Vec::new(),
             component: 0,
-            write_id: uuid::Uuid::new_v4().to_string(),
+            write_id,
             error: None,
             discard_armed: false,
         }
@@ -315,7 +313,7 @@ impl Composer {
 
 /// The value after (or before) `now` in `all`, wrapping around: how
 /// Left/Right move through a choice field.
-pub(super) fn cycle<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
+pub fn cycle<T: Copy + PartialEq>(all: &[T], now: T, forward: bool) -> T {
     let at = all.iter().position(|x| *x == now).unwrap_or(0);
     let n = all.len();
     all[if forward {
@@ -335,35 +333,159 @@ fn marker_text(marker: Marker) -> &'static str {
 }
 
 /// `n`, `u`, `m`: a new entry on the followed incident.
-pub fn open_new(model: &mut Model, kind: NewKind) {
-    if let Some(reason) = model.write_block() {
-        return model.toast(reason, true);
+impl Composer {
+    pub fn open_new(kind: NewKind, ctx: &Ctx) -> Result<Composer, String> {
+        if let Some(reason) = ctx.write_block() {
+            return Err(reason.into());
+        }
+        let Some(incident) = ctx.data.incidents.current() else {
+            let declare = ctx.key(Context::Global, Action::NewIncident);
+            return Err(format!("no incident yet: press {declare} to declare one"));
+        };
+        let entry_kind = match kind {
+            NewKind::Note => EntryKind::Note,
+            NewKind::StatusUpdate => EntryKind::StatusUpdate,
+            NewKind::Marker => EntryKind::Marker,
+        };
+        let entries = &ctx.data.incidents.timeline.entries;
+        let mut composer = Composer::new(incident.id, entry_kind, ctx.ids.next());
+        match kind {
+            NewKind::StatusUpdate => {
+                composer.impact = incident.impact;
+                composer.components = incident.components.clone();
+                composer.status = next_status(preview::last_public_status(entries));
+                composer.field = Field::Body;
+            }
+            NewKind::Marker => {
+                composer.marker = next_marker(entries);
+                composer.field = Field::Marker;
+            }
+            NewKind::Note => {}
+        }
+        Ok(composer)
     }
-    let Some(incident) = model.incidents.current() else {
-        return model.toast("no incident yet: press i to declare one", true);
-    };
-    let entry_kind = match kind {
-        NewKind::Note => EntryKind::Note,
-        NewKind::StatusUpdate => EntryKind::StatusUpdate,
-        NewKind::Marker => EntryKind::Marker,
-    };
-    let mut composer = Composer::new(incident.id, entry_kind);
-    match kind {
-        NewKind::StatusUpdate => {
+
+    /// `e`: edit `entry` (one that may be changed: see [`editable`]).
+    pub fn open_edit(entry: TimelineEntry, ctx: &Ctx) -> Composer {
+        let mut composer = Composer::new(entry.incident_id, entry.kind, ctx.ids.next());
+        // An edit does not change the incident: its preview shows it as it is.
+        if let Some(incident) = ctx.data.incidents.get(entry.incident_id) {
             composer.impact = incident.impact;
             composer.components = incident.components.clone();
-            composer.status = next_status(super::preview::last_public_status(
-                &model.incidents.timeline.entries,
-            ));
-            composer.field = Field::Body;
         }
-        NewKind::Marker => {
-            composer.marker = next_marker(&model.incidents.timeline.entries);
-            composer.field = Field::Marker;
-        }
-        NewKind::Note => {}
+        composer.body = TextArea::new(entry.body.lines().map(str::to_string).collect());
+        composer.body.set_wrap_mode(WrapMode::WordOrGlyph);
+        composer
+            .body
+            .move_cursor(ratatui_textarea::CursorMove::Bottom);
+        composer.body.move_cursor(ratatui_textarea::CursorMove::End);
+        composer.status = entry.status.unwrap_or(UpdateStatus::Update);
+        composer.visibility = entry.visibility;
+        composer.marker = entry.marker.unwrap_or(Marker::Acknowledged);
+        composer.starred = entry.starred;
+        composer.mode = Mode::Edit {
+            original: Box::new(entry),
+        };
+        composer
     }
-    model.ui.overlay = Overlay::Compose(Box::new(composer));
+
+    /// Merge by hand after a conflict: edit `theirs` (the current version)
+    /// with `text` (both versions) in the editor.
+    pub fn merge(theirs: &TimelineEntry, text: &str, ctx: &Ctx) -> Composer {
+        let mut composer = Composer::open_edit(theirs.clone(), ctx);
+        composer.body = TextArea::new(text.lines().map(str::to_string).collect());
+        composer.body.set_wrap_mode(WrapMode::WordOrGlyph);
+        let save = ctx.key(Context::Editor, Action::Save);
+        composer.error = Some(format!("merge the two versions, then {save}"));
+        composer
+    }
+
+    /// A key while the editor is open.
+    pub fn key(&mut self, chord: KeyChord, event: KeyEvent, ctx: &Ctx) -> Outcome<Overlay> {
+        let typing = matches!(self.field, Field::Body | Field::Occurred);
+        let action = if typing {
+            ctx.keymap.action_typing(Context::Editor, &chord)
+        } else {
+            ctx.keymap.action(Context::Editor, &chord)
+        };
+        if action != Some(Action::Cancel) {
+            self.discard_armed = false;
+        }
+        if self.stage == Stage::Preview {
+            match (action, chord.key) {
+                (Some(Action::Save), _) | (_, Key::Enter) => return save::save(self, ctx),
+                (Some(Action::Cancel), _) | (_, Key::Backspace) => self.stage = Stage::Editing,
+                _ => {}
+            }
+            return Outcome::keep();
+        }
+        match action {
+            Some(Action::Cancel) => {
+                if self.is_modified() && !self.discard_armed {
+                    self.discard_armed = true;
+                    let esc = ctx.key(Context::Editor, Action::Cancel);
+                    self.error = Some(format!("press {esc} again to discard what you typed"));
+                } else {
+                    return Outcome::close();
+                }
+            }
+            Some(Action::Save) => {
+                if let Err(error) = self.to_write(ctx.api_now(), ctx.settings.time_zone) {
+                    self.error = Some(error);
+                } else if self.kind == EntryKind::StatusUpdate {
+                    self.error = None;
+                    self.stage = Stage::Preview;
+                } else {
+                    return save::save(self, ctx);
+                }
+            }
+            Some(Action::NextField) => self.move_field(true),
+            Some(Action::PrevField) => self.move_field(false),
+            Some(Action::Help) => {
+                let me = Overlay::Compose(Box::new(self.clone()));
+                return Outcome::replace(Overlay::Help(super::Help::new(
+                    Context::Editor,
+                    Some(me),
+                )));
+            }
+            Some(choice @ (Action::ChoiceNext | Action::ChoicePrev)) if !typing => {
+                self.cycle(choice == Action::ChoiceNext)
+            }
+            _ => self.field_key(chord, event),
+        }
+        Outcome::keep()
+    }
+
+    fn field_key(&mut self, chord: KeyChord, event: KeyEvent) {
+        match self.field {
+            Field::Body => {
+                self.body.input(event);
+            }
+            Field::Occurred => match chord.key {
+                Key::Backspace => {
+                    self.occurred.pop();
+                }
+                Key::Char('u') if chord.ctrl => self.occurred.clear(),
+                Key::Char(c) if !chord.ctrl && !chord.alt && self.occurred.len() < 40 => {
+                    self.occurred.push(c)
+                }
+                _ => {}
+            },
+            Field::Components => match chord.key {
+                Key::Up | Key::Char('k') => self.component = self.component.saturating_sub(1),
+                Key::Down | Key::Char('j') => {
+                    self.component =
+                        (self.component + 1).min(self.components.len().saturating_sub(1))
+                }
+                _ => {}
+            },
+            _ => match chord.key {
+                Key::Up | Key::Char('k') => self.cycle(false),
+                Key::Down | Key::Char('j') => self.cycle(true),
+                _ => {}
+            },
+        }
+    }
 }
 
 /// The status a new update most likely has: the last one again (an
@@ -384,214 +506,32 @@ fn next_marker(entries: &[TimelineEntry]) -> Marker {
         .unwrap_or(Marker::Resolved)
 }
 
-/// The timeline entry under the selection, when the timeline has focus.
-fn selected_entry(model: &Model) -> Option<&TimelineEntry> {
-    if model.ui.focus != Pane::Timeline {
-        return None;
-    }
-    model
-        .incidents
-        .timeline
-        .entries
-        .get(model.ui.timeline.selected)
-}
-
-/// The selected entry if it may be changed, else a toast saying why not.
-fn editable_entry(model: &mut Model) -> Option<TimelineEntry> {
-    if let Some(reason) = model.write_block() {
-        model.toast(reason, true);
-        return None;
-    }
-    let Some(entry) = selected_entry(model).cloned() else {
-        model.toast("select an entry in the timeline first (4, then j/k)", true);
-        return None;
-    };
+/// Whether `entry` may be changed by a person: entries from detectors and
+/// actions are kept as recorded.
+pub fn editable(entry: &TimelineEntry) -> Result<(), String> {
     if entry.is_immutable() {
-        model.toast(
-            format!(
-                "entries from {} are kept as recorded and cannot be changed",
-                if entry.source == crate::model::Source::Detector {
-                    "detectors"
-                } else {
-                    "actions"
-                }
-            ),
-            true,
-        );
-        return None;
+        return Err(format!(
+            "entries from {} are kept as recorded and cannot be changed",
+            if entry.source == crate::model::Source::Detector {
+                "detectors"
+            } else {
+                "actions"
+            }
+        ));
     }
-    Some(entry)
+    Ok(())
 }
 
-/// `e` / Enter: edit the selected entry.
-pub fn open_edit(model: &mut Model) {
-    if model.ui.focus != Pane::Timeline {
-        return;
-    }
-    let Some(entry) = editable_entry(model) else {
-        return;
-    };
-    let composer = edit_composer(model, entry);
-    model.ui.overlay = Overlay::Compose(Box::new(composer));
-}
-
-fn edit_composer(model: &Model, entry: TimelineEntry) -> Composer {
-    let mut composer = Composer::new(entry.incident_id, entry.kind);
-    // An edit does not change the incident: its preview shows it as it is.
-    if let Some(incident) = model.incidents.get(entry.incident_id) {
-        composer.impact = incident.impact;
-        composer.components = incident.components.clone();
-    }
-    composer.body = TextArea::new(entry.body.lines().map(str::to_string).collect());
-    composer.body.set_wrap_mode(WrapMode::WordOrGlyph);
-    composer
-        .body
-        .move_cursor(ratatui_textarea::CursorMove::Bottom);
-    composer.body.move_cursor(ratatui_textarea::CursorMove::End);
-    composer.status = entry.status.unwrap_or(UpdateStatus::Update);
-    composer.visibility = entry.visibility;
-    composer.marker = entry.marker.unwrap_or(Marker::Acknowledged);
-    composer.starred = entry.starred;
-    composer.mode = Mode::Edit {
-        original: Box::new(entry),
-    };
-    composer
-}
-
-/// Merge by hand after a conflict: edit `theirs` (the current version)
-/// with `text` (both versions) in the editor.
-pub(super) fn open_merge(model: &mut Model, theirs: &TimelineEntry, text: &str) {
-    let mut composer = edit_composer(model, theirs.clone());
-    composer.body = TextArea::new(text.lines().map(str::to_string).collect());
-    composer.body.set_wrap_mode(WrapMode::WordOrGlyph);
-    composer.error = Some("merge the two versions, then Ctrl-S".into());
-    model.ui.overlay = Overlay::Compose(Box::new(composer));
-}
-
-/// Save a one-field change of the selected entry through the journal.
-fn quick_patch(model: &mut Model, effects: &mut Vec<Effect>, patch: EntryPatch, done: &str) {
-    let Some(entry) = editable_entry(model) else {
-        return;
-    };
-    let write = JournalWrite {
-        id: uuid::Uuid::new_v4().to_string(),
+/// A one-field change of `entry` (star, visibility) as a journal write.
+pub fn patch_write(entry: &TimelineEntry, patch: EntryPatch, ctx: &Ctx) -> JournalWrite {
+    JournalWrite {
+        id: ctx.ids.next(),
         incident_id: entry.incident_id,
-        made_at: model.api_now(),
+        made_at: ctx.api_now(),
         op: WriteOp::UpdateEntry {
             entry_id: entry.id,
             base_version: entry.version,
             patch,
-        },
-    };
-    effects.push(Effect::Journal(Box::new(write)));
-    model.toast(done.to_string(), false);
-}
-
-/// `*`: star or unstar the selected entry.
-pub fn toggle_star(model: &mut Model, effects: &mut Vec<Effect>) {
-    let Some(starred) = selected_entry(model).map(|e| e.starred) else {
-        return model.toast("select an entry in the timeline first (4, then j/k)", true);
-    };
-    let patch = EntryPatch {
-        starred: Some(!starred),
-        ..EntryPatch::default()
-    };
-    let done = if starred { "unstarred" } else { "starred" };
-    quick_patch(model, effects, patch, done);
-}
-
-/// `v`: make the selected entry public or internal.
-pub fn toggle_visibility(model: &mut Model, effects: &mut Vec<Effect>) {
-    let Some(visibility) = selected_entry(model).map(|e| e.visibility) else {
-        return model.toast("select an entry in the timeline first (4, then j/k)", true);
-    };
-    let (next, done) = match visibility {
-        Visibility::Public => (Visibility::Internal, "now internal"),
-        Visibility::Internal => (Visibility::Public, "now public"),
-    };
-    let patch = EntryPatch {
-        visibility: Some(next),
-        ..EntryPatch::default()
-    };
-    quick_patch(model, effects, patch, done);
-}
-
-/// A key while the editor is open.
-pub fn key(model: &mut Model, chord: KeyChord, event: KeyEvent, effects: &mut Vec<Effect>) {
-    model.mark_dirty();
-    let now = model.api_now();
-    let zone = model.settings.time_zone;
-    let Overlay::Compose(composer) = &mut model.ui.overlay else {
-        return;
-    };
-    if chord.key != Key::Esc {
-        composer.discard_armed = false;
-    }
-    if composer.stage == Stage::Preview {
-        match chord.key {
-            Key::Enter => return save(model, effects),
-            Key::Char('s') if chord.ctrl => return save(model, effects),
-            Key::Esc | Key::Backspace => composer.stage = Stage::Editing,
-            _ => {}
-        }
-        return;
-    }
-    match chord.key {
-        Key::Esc => {
-            if composer.is_modified() && !composer.discard_armed {
-                composer.discard_armed = true;
-                composer.error = Some("press Esc again to discard what you typed".into());
-            } else {
-                model.ui.overlay = Overlay::None;
-            }
-        }
-        Key::Char('s') if chord.ctrl => {
-            if let Err(error) = composer.to_write(now, zone) {
-                composer.error = Some(error);
-            } else if composer.kind == EntryKind::StatusUpdate {
-                composer.error = None;
-                composer.stage = Stage::Preview;
-            } else {
-                save(model, effects);
-            }
-        }
-        Key::Tab => composer.move_field(true),
-        Key::BackTab => composer.move_field(false),
-        _ => field_key(composer, chord, event),
-    }
-}
-
-fn field_key(composer: &mut Composer, chord: KeyChord, event: KeyEvent) {
-    match composer.field {
-        Field::Body => {
-            composer.body.input(event);
-        }
-        Field::Occurred => match chord.key {
-            Key::Backspace => {
-                composer.occurred.pop();
-            }
-            Key::Char('u') if chord.ctrl => composer.occurred.clear(),
-            Key::Char(c) if !chord.ctrl && !chord.alt && composer.occurred.len() < 40 => {
-                composer.occurred.push(c)
-            }
-            _ => {}
-        },
-        Field::Components => match chord.key {
-            Key::Up | Key::Char('k') => composer.component = composer.component.saturating_sub(1),
-            Key::Down | Key::Char('j') => {
-                composer.component =
-                    (composer.component + 1).min(composer.components.len().saturating_sub(1))
-            }
-            Key::Left | Key::Char('h') => composer.cycle(false),
-            Key::Right | Key::Char('l') | Key::Char(' ') => composer.cycle(true),
-            _ => {}
-        },
-        _ => match chord.key {
-            Key::Left | Key::Char('h') | Key::Up | Key::Char('k') => composer.cycle(false),
-            Key::Right | Key::Char('l') | Key::Char(' ') | Key::Down | Key::Char('j') => {
-                composer.cycle(true)
-            }
-            _ => {}
         },
     }
 }

@@ -1,7 +1,6 @@
 //! The console's copy of the actions: the API's list kept current by
 //! `action` events, the plans this console executed, and progress counts.
 
-use super::PlanModal;
 use crate::model::{
     Action, ActionState, FollowUp, FollowUpKind, Plan, PlanKind, StepOp, StepProgress, StepState,
 };
@@ -16,10 +15,6 @@ pub struct ActionBoard {
     pub loaded: bool,
     /// Plans executed from this console, oldest first (at most `PLANS_KEPT`).
     plans: Vec<Plan>,
-    /// The action an abort was sent for, until its answer.
-    pub(in crate::tui) aborting: Option<String>,
-    /// The modal hidden with Esc while its action runs; `a` shows it again.
-    pub(in crate::tui) parked: Option<Box<PlanModal>>,
 }
 
 impl ActionBoard {
@@ -98,7 +93,7 @@ impl ActionBoard {
         self.plans.iter().rev().find(|p| p.id == action.plan_id)
     }
 
-    pub(super) fn remember(&mut self, plan: Plan) {
+    pub fn remember(&mut self, plan: Plan) {
         self.plans.retain(|p| p.id != plan.id);
         if self.plans.len() == PLANS_KEPT {
             self.plans.remove(0);
@@ -107,7 +102,7 @@ impl ActionBoard {
     }
 
     /// The newest finished action that has a reverse and was not undone yet.
-    pub(super) fn undoable(&self) -> Result<&Action, String> {
+    pub fn undoable(&self) -> Result<&Action, String> {
         let undone = |id: &str| self.list.iter().any(|a| a.undo_of.as_deref() == Some(id));
         let candidate = self
             .list

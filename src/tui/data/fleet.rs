@@ -70,8 +70,11 @@ pub struct FleetSnapshot {
     /// events after it apply, even when several share one version (one
     /// detection round changes a server and its sites under one version).
     base_version: u64,
-    /// Rows of the servers pane: each switch followed by its servers.
+    /// Rows of the servers pane: each switch followed by its servers,
+    /// switches with trouble first; a healthy switch is one row when folded.
     pub server_rows: Vec<ServerRow>,
+    /// Healthy switches are folded to their header row.
+    pub folded: bool,
     /// Recent latency (ms) per server, parallel to `topology.servers`; oldest first.
     pub latency: Vec<VecDeque<Option<f64>>>,
     pub counts: HealthCounts,
@@ -97,6 +100,7 @@ impl Default for FleetSnapshot {
             loaded: false,
             base_version: 0,
             server_rows: Vec::new(),
+            folded: false,
             latency: Vec::new(),
             counts: HealthCounts::default(),
             site_search: Vec::new(),
@@ -180,6 +184,12 @@ impl FleetSnapshot {
         self.rebuild_server_rows();
     }
 
+    /// Fold (or unfold) the healthy switches to one row each.
+    pub fn fold_healthy(&mut self, fold: bool) {
+        self.folded = fold;
+        self.rebuild_server_rows();
+    }
+
     fn rebuild_server_rows(&mut self) {
         let t = &self.topology;
         let mut groups: Vec<Vec<usize>> = vec![Vec::new(); t.switches.len() + 1];
@@ -191,16 +201,31 @@ impl FleetSnapshot {
                 .unwrap_or(t.switches.len());
             groups[group].push(i);
         }
+        let troubled = |group: usize, servers: &[usize]| {
+            t.switches
+                .get(group)
+                .is_some_and(|s| s.health != SwitchHealth::Ok)
+                || servers
+                    .iter()
+                    .any(|&i| t.servers[i].health.state.is_unhealthy())
+        };
+        let mut order: Vec<(bool, usize, Vec<usize>)> = groups
+            .into_iter()
+            .enumerate()
+            .filter(|(group, servers)| *group < t.switches.len() || !servers.is_empty())
+            .map(|(group, servers)| (!troubled(group, &servers), group, servers))
+            .collect();
+        // Switches with trouble first; otherwise the topology's order.
+        order.sort_by_key(|(healthy, group, _)| (*healthy, *group));
         self.server_rows.clear();
-        for (group, servers) in groups.into_iter().enumerate() {
+        for (healthy, group, servers) in order {
             let unknown_switch = group == t.switches.len();
-            if unknown_switch && servers.is_empty() {
-                continue;
-            }
             self.server_rows
                 .push(ServerRow::Switch((!unknown_switch).then_some(group)));
-            self.server_rows
-                .extend(servers.into_iter().map(ServerRow::Server));
+            if !(healthy && self.folded) {
+                self.server_rows
+                    .extend(servers.into_iter().map(ServerRow::Server));
+            }
         }
     }
 
@@ -234,7 +259,16 @@ impl FleetSnapshot {
         match event.component {
             ComponentKind::Server => {
                 if let Some(&i) = self.server_index.get(id) {
+                    let was = self.topology.servers[i].health.state.is_unhealthy();
                     self.topology.servers[i].health = event.health.clone();
+                    if was != event.health.state.is_unhealthy() {
+                        self.rebuild_server_rows();
+                    }
+                    // The console no longer polls the topology: health
+                    // events carry the latency samples the sparkline shows.
+                    if let Some(ring) = self.latency.get_mut(i) {
+                        push_sample(ring, event.health.latency_ms);
+                    }
                     applied.changed = true;
                 }
             }
@@ -259,6 +293,7 @@ impl FleetSnapshot {
             ComponentKind::Switch => {
                 if let Some(&i) = self.switch_index.get(id) {
                     let switch = &mut self.topology.switches[i];
+                    let was = switch.health;
                     switch.health = match event.health.state {
                         HealthState::Down => SwitchHealth::Down,
                         HealthState::Degraded | HealthState::Flapping => SwitchHealth::Suspect,
@@ -267,6 +302,9 @@ impl FleetSnapshot {
                     // Switch events carry the unhealthy share as error_rate.
                     switch.unhealthy_nodes =
                         (event.health.error_rate * f64::from(switch.nodes)).round() as u32;
+                    if was != switch.health {
+                        self.rebuild_server_rows();
+                    }
                     applied.changed = true;
                 }
             }
@@ -341,6 +379,8 @@ impl FleetSnapshot {
         self.topology.version = self.topology.version.max(event.version);
         if reindex {
             self.reindex();
+        } else if !event.switches.is_empty() || !event.servers.is_empty() {
+            self.rebuild_server_rows();
         }
         applied
     }

@@ -5,12 +5,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::snapshot::FleetSnapshot;
-use super::state::UpdateCadence;
 use crate::model::{
     AffectedComponent, ComponentStatus, EntryKind, HealthState, Impact, Incident, IncidentState,
     IncidentStatus, TimelineEntry, UpdateStatus, Visibility,
 };
+use crate::tui::data::FleetSnapshot;
+use crate::tui::settings::UpdateCadence;
 
 #[cfg(test)]
 mod tests;
