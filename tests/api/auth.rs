@@ -2,9 +2,10 @@
 //! valid token, 403 below the role it needs, and works for the lowest role
 //! allowed; every GET works for a viewer.
 
-mod common;
-
-use common::{Api, COMMANDER, RESPONDER, VIEWER, WRONG, expect_error, incident, note};
+use crate::support::errors::expect_error;
+use crate::support::requests::{incident, note};
+use crate::support::server::{Api, WRONG};
+use crate::support::tokens::{COMMANDER, RESPONDER, VIEWER};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -258,7 +259,7 @@ async fn every_get_works_for_a_viewer_and_needs_a_token() {
         }
     }
     // The event stream too.
-    common::RawSse::open(api.http(), &api.url, VIEWER, None, None).await;
+    crate::support::sse::RawSse::open(api.http(), &api.url, VIEWER, None, None).await;
     let response = send(&api, Method::GET, "/v1/events", Auth::None, None, None).await;
     expect_error(response, 401).await;
     api.stop().await;
@@ -298,27 +299,27 @@ async fn authorship_comes_from_the_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_reports_auth_failures_as_typed_errors() {
     let api = Api::sim(1.0).await;
-    let anonymous = common::client_for(&api.url, None);
+    let anonymous = crate::support::requests::client_for(&api.url, None);
     let err = anonymous.topology().await.unwrap_err();
-    common::assert_api_error(&err, 401, "unauthorized");
+    crate::support::errors::assert_api_error(&err, 401, "unauthorized");
     let err = api
         .client(WRONG)
         .create_incident(&incident("no"))
         .await
         .unwrap_err();
-    common::assert_api_error(&err, 401, "unauthorized");
+    crate::support::errors::assert_api_error(&err, 401, "unauthorized");
     let err = api
         .viewer()
         .create_incident(&incident("no"))
         .await
         .unwrap_err();
-    common::assert_api_error(&err, 403, "forbidden");
+    crate::support::errors::assert_api_error(&err, 403, "forbidden");
     let fault = warroom::model::SimFault {
         kind: warroom::model::FaultKind::ServerDown,
         target: "app-01".into(),
     };
     let err = api.responder().inject_fault(&fault).await.unwrap_err();
-    common::assert_api_error(&err, 403, "forbidden");
+    crate::support::errors::assert_api_error(&err, 403, "forbidden");
     assert!(err.to_string().contains("commander"), "{err}");
     assert!(api.viewer().incidents(None).await.unwrap().is_empty());
     api.stop().await;

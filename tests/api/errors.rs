@@ -2,9 +2,10 @@
 //! shape: bad JSON 400, validation 422, missing 404, conflict 409, oversize
 //! 413, missing If-Match 428, unknown enum values 422 naming the allowed ones.
 
-mod common;
-
-use common::{Api, RESPONDER, assert_api_error, expect_error, incident, note};
+use crate::support::errors::{assert_api_error, expect_error};
+use crate::support::requests::{incident, note};
+use crate::support::server::Api;
+use crate::support::tokens::RESPONDER;
 use serde_json::json;
 use warroom::model::{EntryKind, EntryPatch, IncidentPatch, NewEntry, Source};
 

@@ -2,12 +2,14 @@
 //! 423, 429, idempotency), abort, undo, follow-ups, the role matrix, the
 //! timeline and audit records, and recovery after a restart.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Api, COMMANDER, RESPONDER, VIEWER, eventually, expect_error, incident};
+use crate::support::errors::expect_error;
+use crate::support::requests::incident;
+use crate::support::server::Api;
+use crate::support::tokens::{COMMANDER, RESPONDER, VIEWER};
+use crate::support::wait::eventually;
 use serde_json::{Value, json};
 use warroom::model::{
     Action, ActionList, ActionState, Admin, EntryKind, FaultKind, FleetSpec, FollowUpKind,
@@ -51,7 +53,7 @@ impl Conn {
     fn to(base: &str) -> Conn {
         Conn {
             base: base.to_string(),
-            http: common::raw_http(),
+            http: crate::support::server::raw_http(),
         }
     }
 
@@ -580,7 +582,7 @@ async fn own_server(
     let config = ServerConfig {
         spec,
         store: store.clone(),
-        tokens: common::tokens(),
+        tokens: crate::support::server::tokens(),
         source: simulated(speed),
     };
     let server = LocalServer::start(config).await.expect("server starts");
@@ -592,7 +594,7 @@ async fn actions_land_in_the_open_incidents_timeline_and_the_audit_log() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (server, store) = own_server(&dir.path().join("w.db"), demo_with(""), 20.0).await;
     let c = Conn::to(&server.url());
-    let client = common::client_for(&server.url(), Some(COMMANDER));
+    let client = crate::support::requests::client_for(&server.url(), Some(COMMANDER));
     let open = client
         .create_incident(&incident("app-04 down"))
         .await

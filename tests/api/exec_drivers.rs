@@ -2,16 +2,16 @@
 //! webhook: an `exec` script that writes the moves, an `http` driver posting
 //! to a local server, a pre-hook veto, a post hook, and a killed command.
 
-mod common;
-
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::server::Api;
+use crate::support::tokens::{COMMANDER, VIEWER};
+use crate::support::wait::eventually;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use common::{Api, COMMANDER, VIEWER, eventually};
 use serde_json::{Value, json};
 use warroom::model::{
     Action, ActionState, FleetSpec, HealthState, Plan, StepOp, StepState, Topology,

@@ -3,15 +3,14 @@
 //! all there after a kill and a restart on the same database, and event
 //! sequence numbers carry on above the old ones.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{
-    RESPONDER, RawSse, ServeProcess, VIEWER, assert_contiguous, client_for, incident, note,
-    serve_args, spawn_serve, tokens_file_text,
-};
+use crate::support::requests::{client_for, incident, note};
+use crate::support::serve::{ServeProcess, spawn_serve};
+use crate::support::serve_args::{serve_args, tokens_file_text};
+use crate::support::sse::{RawSse, assert_contiguous};
+use crate::support::tokens::{RESPONDER, VIEWER};
 use futures::StreamExt;
 use warroom::model::{Source, TimelineEntry};
 
@@ -33,7 +32,7 @@ async fn start(dir: &Path) -> ServeProcess {
     spawn_serve(dir, &args).await
 }
 
-fn timeline_ids(frames: &[common::SseFrame]) -> Vec<i64> {
+fn timeline_ids(frames: &[crate::support::sse::SseFrame]) -> Vec<i64> {
     frames
         .iter()
         .filter(|f| f.event.as_deref() == Some("timeline"))
@@ -71,7 +70,14 @@ async fn acknowledged_writes_survive_sigkill() {
     for i in 0..100 {
         acked.push(write(client.clone(), opened.id, i).await.unwrap());
     }
-    let mut stream = RawSse::open(&common::raw_http(), &serve.url, VIEWER, None, Some(0)).await;
+    let mut stream = RawSse::open(
+        &crate::support::server::raw_http(),
+        &serve.url,
+        VIEWER,
+        None,
+        Some(0),
+    )
+    .await;
     let before = stream
         .collect_until(
             Duration::from_secs(20),
@@ -167,7 +173,14 @@ async fn acknowledged_writes_survive_sigkill() {
     );
 
     // The old events are still in the log, and new ones number on above them.
-    let mut stream = RawSse::open(&common::raw_http(), &serve.url, VIEWER, None, Some(0)).await;
+    let mut stream = RawSse::open(
+        &crate::support::server::raw_http(),
+        &serve.url,
+        VIEWER,
+        None,
+        Some(0),
+    )
+    .await;
     let fresh = client
         .create_entry(opened.id, &note("after the crash"), None)
         .await
@@ -180,7 +193,10 @@ async fn acknowledged_writes_survive_sigkill() {
             |f| timeline_ids(f).contains(&fresh.id),
         )
         .await;
-    let seqs: Vec<i64> = replay.iter().map(common::SseFrame::seq).collect();
+    let seqs: Vec<i64> = replay
+        .iter()
+        .map(crate::support::sse::SseFrame::seq)
+        .collect();
     assert_contiguous(&seqs, 1);
     let replayed = timeline_ids(&replay);
     for entry in &acked {

@@ -1,12 +1,11 @@
 //! `warroom serve` refuses bad input with a message naming the file and the
 //! field, a non-zero exit code, and never a panic.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::{serve_args, tokens_file_text, warroom_command};
+use crate::support::command::warroom_command;
+use crate::support::serve_args::{serve_args, tokens_file_text};
 
 const SMALL_FLEET: &str = r#"
 service = "small"

@@ -2,12 +2,13 @@
 //! (raw SSE) and `?since=` (the real client) with no event lost or repeated,
 //! and fleet health events flowing as a scenario plays.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{Api, RawSse, SseFrame, VIEWER, assert_contiguous, incident, note};
+use crate::support::requests::{incident, note};
+use crate::support::server::Api;
+use crate::support::sse::{RawSse, SseFrame, assert_contiguous};
+use crate::support::tokens::VIEWER;
 use futures::future::join_all;
 use warroom::client::{Client, EventStream, StreamItem, StreamSettings};
 use warroom::model::{ComponentKind, Event, EventPayload, HealthState};

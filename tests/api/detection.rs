@@ -2,11 +2,13 @@
 //! gets immutable `detection` entries, and servers failing together behind
 //! one switch make it suspect.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Api, RESPONDER, assert_api_error, eventually, expect_error, incident};
+use crate::support::errors::{assert_api_error, expect_error};
+use crate::support::requests::incident;
+use crate::support::server::Api;
+use crate::support::tokens::RESPONDER;
+use crate::support::wait::eventually;
 use serde_json::json;
 use warroom::client::Client;
 use warroom::model::{

@@ -2,12 +2,13 @@
 //! kept across a console restart and arrive exactly once, in order, when
 //! the API is back.
 
-mod common;
-
 use std::path::Path;
 use std::sync::Mutex;
 
-use common::*;
+use crate::support::requests::*;
+use crate::support::serve::*;
+use crate::support::serve_args::*;
+use crate::support::tokens::*;
 use warroom::client::journal::{self, Journal, JournalWrite, Outcome, ReplayStop, WriteOp};
 use warroom::model::{IncidentState, Source};
 

@@ -1,10 +1,9 @@
 //! The orchestrator's own endpoints: liveness, metrics and the contract.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Api, eventually};
+use crate::support::server::Api;
+use crate::support::wait::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_without_a_token() {

@@ -1,9 +1,10 @@
 //! Incident timelines: create (with `Idempotency-Key`), list, edit and delete
 //! (with `If-Match`).
 
-mod common;
-
-use common::{Api, RESPONDER, assert_api_error, expect_error, incident, note};
+use crate::support::errors::{assert_api_error, expect_error};
+use crate::support::requests::{incident, note};
+use crate::support::server::Api;
+use crate::support::tokens::RESPONDER;
 use futures::future::join_all;
 use serde_json::json;
 use warroom::client::{Client, ClientError};

@@ -1,11 +1,12 @@
 //! The fleet as the API shows it: topology, health history, alerts, and the
 //! simulator's status and faults.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Api, COMMANDER, assert_api_error, eventually, expect_error};
+use crate::support::errors::{assert_api_error, expect_error};
+use crate::support::server::Api;
+use crate::support::tokens::COMMANDER;
+use crate::support::wait::eventually;
 use warroom::model::{FaultKind, HealthState, Role, SimFault};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,7 +86,7 @@ async fn topology_lists_the_demo_fleet() {
     let raw: serde_json::Value = api
         .http()
         .get(api.at("/v1/topology"))
-        .bearer_auth(common::VIEWER)
+        .bearer_auth(crate::support::tokens::VIEWER)
         .send()
         .await
         .unwrap()
@@ -164,7 +165,7 @@ async fn health_history_of_a_server_fills_and_unknown_ids_are_404() {
     let response = api
         .http()
         .get(api.at("/v1/health/no-such-thing/history"))
-        .bearer_auth(common::VIEWER)
+        .bearer_auth(crate::support::tokens::VIEWER)
         .send()
         .await
         .unwrap();

@@ -1,14 +1,15 @@
 //! Real probes against real local servers: a healthy HTTP server, a listener
 //! that accepts and never answers, and one that fails and recovers.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Api, COMMANDER, eventually, expect_error};
+use crate::support::errors::expect_error;
+use crate::support::server::Api;
+use crate::support::tokens::COMMANDER;
+use crate::support::wait::eventually;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

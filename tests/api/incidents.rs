@@ -1,8 +1,8 @@
 //! Incidents: create, get, list (with `?state=`), and edits under `If-Match`.
 
-mod common;
-
-use common::{Api, RESPONDER, incident};
+use crate::support::requests::incident;
+use crate::support::server::Api;
+use crate::support::tokens::RESPONDER;
 use warroom::client::ClientError;
 use warroom::model::{
     AffectedComponent, ComponentStatus, Impact, Incident, IncidentPatch, IncidentState,
