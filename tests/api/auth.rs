@@ -3,8 +3,8 @@
 //! allowed; every GET works for a viewer.
 
 use crate::support::errors::expect_error;
+use crate::support::raw::{Api, WRONG};
 use crate::support::requests::{incident, note};
-use crate::support::server::{Api, WRONG};
 use crate::support::tokens::{COMMANDER, RESPONDER, VIEWER};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -299,7 +299,7 @@ async fn authorship_comes_from_the_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_reports_auth_failures_as_typed_errors() {
     let api = Api::sim(1.0).await;
-    let anonymous = crate::support::requests::client_for(&api.url, None);
+    let anonymous = crate::support::client::client_for(&api.url, None);
     let err = anonymous.topology().await.unwrap_err();
     crate::support::errors::assert_api_error(&err, 401, "unauthorized");
     let err = api

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::support::requests::{client_for, incident, note};
+use crate::support::client::client_for;
+use crate::support::requests::{incident, note};
 use crate::support::serve::{ServeProcess, spawn_serve};
 use crate::support::serve_args::{serve_args, tokens_file_text};
 use crate::support::sse::{RawSse, assert_contiguous};
@@ -71,7 +72,7 @@ async fn acknowledged_writes_survive_sigkill() {
         acked.push(write(client.clone(), opened.id, i).await.unwrap());
     }
     let mut stream = RawSse::open(
-        &crate::support::server::raw_http(),
+        &crate::support::raw::raw_http(),
         &serve.url,
         VIEWER,
         None,
@@ -174,7 +175,7 @@ async fn acknowledged_writes_survive_sigkill() {
 
     // The old events are still in the log, and new ones number on above them.
     let mut stream = RawSse::open(
-        &crate::support::server::raw_http(),
+        &crate::support::raw::raw_http(),
         &serve.url,
         VIEWER,
         None,

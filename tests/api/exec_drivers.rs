@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::server::Api;
+use crate::support::raw::Api;
 use crate::support::tokens::{COMMANDER, VIEWER};
 use crate::support::wait::eventually;
 use axum::Json;

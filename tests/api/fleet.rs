@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::errors::{assert_api_error, expect_error};
-use crate::support::server::Api;
+use crate::support::raw::Api;
 use crate::support::tokens::COMMANDER;
 use crate::support::wait::eventually;
 use warroom::model::{FaultKind, HealthState, Role, SimFault};

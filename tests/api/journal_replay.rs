@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
+use crate::support::client::*;
 use crate::support::requests::*;
 use crate::support::serve::*;
 use crate::support::serve_args::*;

@@ -4,8 +4,10 @@
 
 #[path = "../support"]
 mod support {
+    pub mod client;
     pub mod command;
     pub mod errors;
+    pub mod raw;
     pub mod requests;
     pub mod serve;
     pub mod serve_args;

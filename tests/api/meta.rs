@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::server::Api;
+use crate::support::raw::Api;
 use crate::support::wait::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::errors::expect_error;
+use crate::support::raw::Api;
 use crate::support::requests::incident;
-use crate::support::server::Api;
 use crate::support::tokens::{COMMANDER, RESPONDER, VIEWER};
 use crate::support::wait::eventually;
 use serde_json::{Value, json};
@@ -53,7 +53,7 @@ impl Conn {
     fn to(base: &str) -> Conn {
         Conn {
             base: base.to_string(),
-            http: crate::support::server::raw_http(),
+            http: crate::support::raw::raw_http(),
         }
     }
 
@@ -594,7 +594,7 @@ async fn actions_land_in_the_open_incidents_timeline_and_the_audit_log() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (server, store) = own_server(&dir.path().join("w.db"), demo_with(""), 20.0).await;
     let c = Conn::to(&server.url());
-    let client = crate::support::requests::client_for(&server.url(), Some(COMMANDER));
+    let client = crate::support::client::client_for(&server.url(), Some(COMMANDER));
     let open = client
         .create_incident(&incident("app-04 down"))
         .await

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::support::errors::expect_error;
-use crate::support::server::Api;
+use crate::support::raw::Api;
 use crate::support::tokens::COMMANDER;
 use crate::support::wait::eventually;
 use serde_json::json;

@@ -1,15 +1,6 @@
-//! The real client for a URL, and the smallest valid incident and note.
+//! The smallest valid incident and note to create.
 
-use warroom::client::{Client, ClientConfig};
 use warroom::model::{EntryKind, NewEntry, NewIncident, Severity};
-
-pub fn client_for(url: &str, token: Option<&str>) -> Client {
-    Client::new(ClientConfig::new(
-        vec![url.to_string()],
-        token.map(str::to_string),
-    ))
-    .expect("client")
-}
 
 pub fn incident(title: &str) -> NewIncident {
     NewIncident {

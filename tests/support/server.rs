@@ -1,19 +1,14 @@
 //! The real orchestrator on `127.0.0.1:0`, in-process, backed by a SQLite
-//! file in a temporary directory; the real client and a plain HTTP client
-//! for requests the real client never sends.
-
-use std::time::Duration;
+//! file in a temporary directory, and the real client for it (`raw.rs` adds
+//! a plain HTTP client for requests the real client never sends).
 
 use warroom::client::Client;
 use warroom::model::FleetSpec;
 use warroom::server::{AccessRole, LocalServer, ServerConfig, TokenEntry, Tokens, WorldSource};
 use warroom::sim::{DEMO_FLEET, Scenario};
 
-use super::requests::client_for;
+use super::client::client_for;
 use super::tokens::{COMMANDER, RESPONDER, VIEWER};
-
-/// Long enough to look like a token, but configured for nobody.
-pub const WRONG: &str = "wrong-token-0123456789abcdef";
 
 /// The three roles, one token each (names are the role names).
 pub fn tokens() -> Tokens {
@@ -41,7 +36,6 @@ pub fn tokens() -> Tokens {
 pub struct Api {
     server: LocalServer,
     pub url: String,
-    http: reqwest::Client,
     _dir: tempfile::TempDir,
 }
 
@@ -51,13 +45,7 @@ impl Api {
         Api::simulated(speed, None).await
     }
 
-    /// The demo fleet playing a builtin scenario.
-    pub async fn scenario(name: &str, speed: f64) -> Api {
-        let scenario = Scenario::load(name).expect("builtin scenario");
-        Api::simulated(speed, Some(scenario)).await
-    }
-
-    async fn simulated(speed: f64, scenario: Option<Scenario>) -> Api {
+    pub(super) async fn simulated(speed: f64, scenario: Option<Scenario>) -> Api {
         let spec = FleetSpec::parse("demo.toml", DEMO_FLEET).expect("demo fleet parses");
         Api::start(
             spec,
@@ -86,7 +74,6 @@ impl Api {
         Api {
             server,
             url,
-            http: raw_http(),
             _dir: dir,
         }
     }
@@ -108,26 +95,7 @@ impl Api {
         self.client(VIEWER)
     }
 
-    /// A plain reqwest client, for requests the real client never sends.
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
-    /// The absolute URL of `path`.
-    pub fn at(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
-    }
-
     pub async fn stop(self) {
         self.server.stop().await;
     }
-}
-
-/// No total timeout (event streams are long); each test bounds its own waits.
-pub fn raw_http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(2))
-        .build()
-        .expect("reqwest client")
 }

@@ -1,10 +1,8 @@
 //! Malformed reports and templates give line-numbered errors, never a panic.
 
-mod report_support;
-
+use crate::support::report::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use report_support::*;
 use warroom::report::{DEFAULT_TEMPLATE, ImportError, build, parse_report, render_markdown};
 
 fn error(text: &str) -> ImportError {

@@ -2,12 +2,13 @@
 //! `warroom import`, export it with `warroom export`, and get the report's
 //! status updates back byte for byte — the same bytes every time.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::support::command::*;
+
+use crate::support::server::*;
+use crate::support::tokens::*;
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,8 +2,6 @@
 //! the 2017 switch outage of DESIGN.md §1, and turning imported entries into
 //! stored ones the way the API would.
 
-#![allow(dead_code)]
-
 use chrono::{Duration, TimeZone, Utc};
 use warroom::model::{
     AffectedComponent, ComponentKind, ComponentStatus, EntryKind, HealthSample, HealthState,

@@ -1,12 +1,10 @@
 //! Scope of impact from a scripted site history whose downtimes are known.
 
-mod report_support;
-
+use crate::support::report::utc;
 use chrono::Duration;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use report_support::utc;
 use warroom::model::{ComponentKind, HealthSample, HealthState, Timestamp};
 use warroom::report::{TimeWindow, impact};
 

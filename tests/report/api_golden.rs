@@ -16,14 +16,16 @@
 //! `UPDATE_GOLDEN=1 cargo test --test report_api_golden` rewrites the golden
 //! files (the convention of `tests/report_golden.rs`).
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::command::*;
 use chrono::TimeZone;
 use chrono_tz::America::Los_Angeles;
-use common::*;
+
+use crate::support::server::*;
+use crate::support::tokens::*;
+use crate::support::wait::*;
 use warroom::client::Client;
 use warroom::model::{
     AffectedComponent, ComponentStatus, EntryKind, EntryPatch, Impact, IncidentPatch,

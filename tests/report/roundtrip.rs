@@ -1,9 +1,7 @@
 //! Import then export: for reports in the status-page layout, the exported
 //! status-update section equals the report's byte for byte.
 
-mod report_support;
-
-use report_support::*;
+use crate::support::report::*;
 use warroom::model::{EntryKind, IncidentStatus, Source, UpdateStatus, Visibility};
 use warroom::report::{
     DEFAULT_TEMPLATE, IMPORTED_POSTMORTEM_HEADER, ImportedReport, PostmortemInput, build,

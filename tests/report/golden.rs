@@ -1,10 +1,8 @@
 //! Golden export of the 2017 switch outage (DESIGN.md §1), built by hand:
 //! the Markdown and JSON drafts, byte for byte, and the same bytes twice.
 
-mod report_support;
-
+use crate::support::report::*;
 use chrono_tz::America::Los_Angeles;
-use report_support::*;
 use warroom::report::{
     DEFAULT_TEMPLATE, build, render_json, render_markdown, status_update_section,
 };
