@@ -11,17 +11,15 @@
 //! issue asks for 2 s and the design for about one. The time from Enter is
 //! printed too.
 
-mod common;
-mod tui_e2e_support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{COMMANDER, RESPONDER, serve_args, tokens_file_text};
-use tui_e2e_support::{Tmux, binary};
+use crate::support::serve_args::{serve_args, tokens_file_text};
+use crate::support::tmux::{Tmux, binary};
+use crate::support::tokens::{COMMANDER, RESPONDER};
 use warroom::client::Journal;
 
 /// How soon the other console must show a write (issue 4, "Must show").
@@ -133,7 +131,7 @@ fn two_consoles_share_an_incident_its_update_and_an_edit() {
     let second = console(&serve.url, RESPONDER);
 
     // The first console declares the incident.
-    tui_e2e_support::declare_incident(&first, TITLE);
+    crate::support::console_moves::declare_incident(&first, TITLE);
 
     // ... and posts an Investigating update with a two-line body: Enter in
     // the text area makes the new line, Ctrl-S shows the preview, Enter posts.

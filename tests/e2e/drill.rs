@@ -21,14 +21,12 @@
 //! switch reboot; a console user sees no cause for it until cache-1 is lost,
 //! so this test fails over then, and recycles the web servers right after.
 
-mod tui_e2e_support;
-
 use std::time::Duration;
 
-use tui_e2e_support::{
-    Outcome, Tmux, binary, close_modal, declare_incident, execute_plan, select_server,
-    server_shows, timeline_row,
+use crate::support::console_moves::{
+    Outcome, close_modal, declare_incident, execute_plan, select_server, server_shows, timeline_row,
 };
+use crate::support::tmux::{Tmux, binary};
 
 /// 300 sim seconds a second: the last fault (+170m) comes 34 s in.
 const SPEED: &str = "300";

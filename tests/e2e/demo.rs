@@ -3,12 +3,10 @@
 //! capture-pane. tmux must be installed (`.ci/run` installs it); without it
 //! these tests fail rather than skip.
 
-mod tui_e2e_support;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tui_e2e_support::{PROMPT, Tmux, binary};
+use crate::support::tmux::{PROMPT, Tmux, binary};
 
 #[test]
 fn demo_shows_the_fleet_answers_keys_and_restores_the_terminal() {

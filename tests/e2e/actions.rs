@@ -15,14 +15,13 @@
 //! the cache node behind sw-2 is lost at +165m (82 s of real time at 120x),
 //! which would degrade every site; the steps here take a few seconds.
 
-mod tui_e2e_support;
-
 use std::time::Duration;
 
-use tui_e2e_support::{
-    Outcome, Tmux, binary, close_modal, declare_incident, execute_plan, filter_sites,
-    select_server, server_shows, timeline_row,
+use crate::support::console_moves::{
+    Outcome, close_modal, declare_incident, execute_plan, filter_sites, select_server,
+    server_shows, timeline_row,
 };
+use crate::support::tmux::{Tmux, binary};
 
 /// Wide enough for the three-column layout with the sites' SERVER and
 /// STATE columns (the sites pane is 86 wide).
