@@ -1,0 +1,33 @@
+//! The orchestration API against a real server on `127.0.0.1:0`: the real
+//! client, raw HTTP and SSE, `warroom serve` as a child process, the
+//! executor's drivers and the offline journal's replay.
+
+#[path = "../support"]
+mod support {
+    pub mod client;
+    pub mod command;
+    pub mod errors;
+    pub mod raw;
+    pub mod requests;
+    pub mod serve;
+    pub mod serve_args;
+    pub mod server;
+    pub mod sse;
+    pub mod tokens;
+    pub mod wait;
+}
+
+mod auth;
+mod detection;
+mod durability;
+mod errors;
+mod events;
+mod exec_drivers;
+mod fleet;
+mod incidents;
+mod journal_replay;
+mod meta;
+mod plans;
+mod probes;
+mod serve_cli;
+mod timeline;

@@ -1,0 +1,17 @@
+//! End to end in a real terminal: `warroom` consoles in detached tmux
+//! servers (own sockets, own XDG dirs), driven with keys and read back with
+//! capture-pane. tmux must be installed (`.ci/run` installs it); without it
+//! these tests fail rather than skip.
+
+#[path = "../support"]
+mod support {
+    pub mod console_moves;
+    pub mod serve_args;
+    pub mod tmux;
+    pub mod tokens;
+}
+
+mod actions;
+mod demo;
+mod drill;
+mod incident;
