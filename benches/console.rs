@@ -31,7 +31,7 @@ fn flip(model: &Model, n: u64) -> Msg {
     };
     tui_support::health_event(
         n as i64,
-        model.fleet.topology.version + 1,
+        model.data.fleet.topology.version + 1,
         ComponentKind::Server,
         "app-0005",
         state,
@@ -91,7 +91,7 @@ fn frame(c: &mut Criterion) {
 
 fn health_update(c: &mut Criterion) {
     let mut model = big_model();
-    let base = model.fleet.topology.version;
+    let base = model.data.fleet.topology.version;
     let mut n = 0u64;
     let samples: Vec<Duration> = (0..20_000)
         .map(|_| {

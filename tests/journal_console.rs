@@ -101,7 +101,10 @@ async fn notes_typed_while_the_api_is_down_arrive_once_in_order_after_a_console_
     let mut session = console(&url, &journal_dir);
     session.dispatch(Msg::Start);
     pump_until(&mut session, Duration::from_secs(10), "the incident", |m| {
-        m.incidents.current().is_some_and(|i| i.id == incident.id)
+        m.data
+            .incidents
+            .current()
+            .is_some_and(|i| i.id == incident.id)
     })
     .await;
     first.child.kill().await.expect("kill serve");
@@ -120,12 +123,13 @@ async fn notes_typed_while_the_api_is_down_arrive_once_in_order_after_a_console_
         &mut session,
         Duration::from_secs(20),
         "50 pending writes",
-        |m| m.pending.len() == 50 && m.unsaved.is_empty(),
+        |m| m.data.pending.len() == 50 && m.unsaved.is_empty(),
     )
     .await;
     assert!(
         session
             .model
+            .data
             .incidents
             .timeline
             .entries
@@ -141,7 +145,7 @@ async fn notes_typed_while_the_api_is_down_arrive_once_in_order_after_a_console_
         &mut session,
         Duration::from_secs(10),
         "the journal's pending writes",
-        |m| m.pending.len() == 50,
+        |m| m.data.pending.len() == 50,
     )
     .await;
 
@@ -153,7 +157,7 @@ async fn notes_typed_while_the_api_is_down_arrive_once_in_order_after_a_console_
         &mut session,
         Duration::from_secs(30),
         "the journal to drain",
-        |m| m.pending.is_empty(),
+        |m| m.data.pending.is_empty(),
     )
     .await;
 
@@ -180,10 +184,10 @@ async fn notes_typed_while_the_api_is_down_arrive_once_in_order_after_a_console_
         &mut session,
         Duration::from_secs(10),
         "the incident again",
-        |m| m.incidents.current().is_some(),
+        |m| m.data.incidents.current().is_some(),
     )
     .await;
-    assert!(session.model.pending.is_empty());
+    assert!(session.model.data.pending.is_empty());
     let again = client.timeline(incident.id).await.expect("timeline");
     assert_eq!(
         again.entries.len(),

@@ -97,7 +97,7 @@ fn r_in_the_sites_pane_restarts_the_selected_site() {
     let site = model
         .sites
         .selected_site()
-        .map(|i| model.fleet.topology.sites[i].id.clone())
+        .map(|i| model.data.fleet.topology.sites[i].id.clone())
         .expect("a site is selected");
     let effects = press(&mut model, KeyCode::Char('R'));
     assert_eq!(
@@ -124,7 +124,7 @@ fn p_uses_the_selected_app_server() {
 #[test]
 fn a_viewer_token_cannot_plan() {
     let mut model = model();
-    model.role = Some("viewer".into());
+    model.data.role = Some("viewer".into());
     select_server(&mut model, "app-04");
     let effects = press(&mut model, KeyCode::Char('E'));
     assert!(effects.is_empty(), "{effects:?}");
@@ -165,7 +165,7 @@ fn the_modal_shows_placements_unplaceable_sites_warnings_and_offers() {
     assert!(text.contains("leaves app-05 behind it"), "{text}");
     assert!(text.contains("promote_spare app-07"), "{text}");
     assert!(text.contains("drain app-04"), "{text}");
-    assert!(text.contains("Enter execute"), "{text}");
+    assert!(text.contains("enter execute"), "{text}");
 }
 
 #[test]
@@ -308,7 +308,7 @@ fn an_unreachable_api_retries_with_the_same_key() {
     plan_made(&mut model, evacuation_plan());
     let (_, _, first_key) = execute_of(&press(&mut model, KeyCode::Enter)).expect("sent");
     refused(&mut model, None, "", "connection refused");
-    assert!(screen(&model).contains("not sent: API unreachable; press Enter to retry"));
+    assert!(screen(&model).contains("not sent: API unreachable; press enter to retry"));
     let (_, request, key) = execute_of(&press(&mut model, KeyCode::Enter)).expect("retries");
     assert_eq!(key, first_key, "a retry can never run the plan twice");
     assert_eq!(request, ExecuteRequest::default());
@@ -437,7 +437,7 @@ fn a_late_execute_answer_does_not_undo_newer_events() {
             &[Pending, Pending, Pending],
         ),
     );
-    let action = model.actions.get("act-1").expect("known");
+    let action = model.data.actions.get("act-1").expect("known");
     assert_eq!(action.steps[0].state, Succeeded);
     assert!(screen(&model).contains("step 2/3"));
 }

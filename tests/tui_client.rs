@@ -94,7 +94,7 @@ async fn a_black_holed_api_shows_the_banner_within_3_s() {
         started.elapsed(),
         session.model.banner()
     );
-    assert_eq!(session.model.link.state, LinkState::Down);
+    assert_eq!(session.model.data.link.state, LinkState::Down);
     assert!(session.model.is_stale());
 
     // The console stays responsive meanwhile: a key is handled at once.
@@ -177,31 +177,35 @@ async fn the_console_fails_over_to_the_second_replica() {
     );
     session.dispatch(Msg::Start);
     pump_until(&mut session, Duration::from_secs(10), |s, _| {
-        s.model.link.state == LinkState::Live
-            && s.model.fleet.loaded
-            && s.model.link.url.as_deref() == Some(&first_url)
+        s.model.data.link.state == LinkState::Live
+            && s.model.data.fleet.loaded
+            && s.model.data.link.url.as_deref() == Some(&first_url)
     })
     .await
     .unwrap_or_else(|_| {
         panic!(
             "never connected to the first replica: {:?}",
-            session.model.link
+            session.model.data.link
         )
     });
-    assert_eq!(session.model.fleet.topology.servers.len(), 19);
+    assert_eq!(session.model.data.fleet.topology.servers.len(), 19);
 
     first.stop().await;
     let stopped_at = chrono::Utc::now();
     pump_until(&mut session, Duration::from_secs(15), |s, _| {
-        s.model.link.state == LinkState::Live
-            && s.model.link.url.as_deref() == Some(&second_url)
-            && s.model.link.last_data_at.is_some_and(|at| at > stopped_at)
+        s.model.data.link.state == LinkState::Live
+            && s.model.data.link.url.as_deref() == Some(&second_url)
+            && s.model
+                .data
+                .link
+                .last_data_at
+                .is_some_and(|at| at > stopped_at)
     })
     .await
     .unwrap_or_else(|_| {
         panic!(
             "did not move to the second replica: {:?}",
-            session.model.link
+            session.model.data.link
         )
     });
     assert!(
@@ -254,7 +258,7 @@ async fn x_writes_the_incident_postmortem_and_shows_where() {
     session.model.settings.export_dir = dir.path().join("postmortems");
     session.dispatch(Msg::Start);
     pump_until(&mut session, Duration::from_secs(10), |s, _| {
-        s.model.incidents.current().is_some()
+        s.model.data.incidents.current().is_some()
     })
     .await
     .unwrap_or_else(|_| panic!("the open incident never arrived"));

@@ -149,6 +149,7 @@ fn select_entry(model: &mut Model, id: i64) {
     assert_eq!(model.ui.focus, Pane::Timeline);
     send(model, char_key('g'));
     let at = model
+        .data
         .incidents
         .timeline
         .entries
@@ -157,7 +158,7 @@ fn select_entry(model: &mut Model, id: i64) {
         .expect("entry in the timeline");
     press(model, KeyCode::Down, at);
     assert_eq!(
-        model.incidents.timeline.entries[model.ui.timeline.selected].id,
+        model.data.incidents.timeline.entries[model.ui.timeline.selected].id,
         id
     );
 }
@@ -281,7 +282,7 @@ fn esc_with_text_typed_asks_before_discarding() {
         "the first Esc keeps the text"
     );
     assert!(composer.discard_armed);
-    assert!(screen(&model).contains("press Esc again to discard"));
+    assert!(screen(&model).contains("press esc again to discard"));
 
     // Typing on disarms: the next Esc asks again.
     type_text(&mut model, ", and more");
@@ -391,10 +392,10 @@ fn monitoring_while_sites_are_down_is_warned_in_the_preview() {
     );
     assert_eq!(stage(&model), "Preview");
 
-    let down =
-        model.fleet.counts.get(HealthState::Down) + model.fleet.counts.get(HealthState::Flapping);
+    let down = model.data.fleet.counts.get(HealthState::Down)
+        + model.data.fleet.counts.get(HealthState::Flapping);
     assert!(down > 0, "the demo fleet has sites down");
-    let total = model.fleet.topology.sites.len();
+    let total = model.data.fleet.topology.sites.len();
     let text = screen(&model);
     for shown in [
         "Preview — incident #7",
@@ -406,7 +407,7 @@ fn monitoring_while_sites_are_down_is_warned_in_the_preview() {
         ),
         "A fix is deployed.",
         "We are watching.",
-        "Enter post",
+        "enter/ctrl-s post",
     ] {
         assert!(text.contains(shown), "missing {shown:?} in\n{text}");
     }
@@ -528,7 +529,7 @@ fn a_long_update_still_shows_how_to_post_it() {
     let text = screen(&model);
     assert!(text.contains("We moved the affected sites"), "{text}");
     assert!(
-        text.contains("Enter post"),
+        text.contains("enter/ctrl-s post"),
         "BUG (src/tui/view/compose.rs draw_preview): the preview box is sized by lines, not \
          the rows a long text wraps to, so the Enter/Esc hint is cut off:\n{text}"
     );
@@ -598,10 +599,17 @@ fn e_edits_the_selected_entry_on_its_version() {
 }
 
 #[test]
-fn enter_edits_too_and_an_unchanged_edit_saves_nothing() {
+fn enter_reads_the_entry_e_edits_and_an_unchanged_edit_saves_nothing() {
     let mut model = model();
     select_entry(&mut model, 4);
     send(&mut model, key(KeyCode::Enter));
+    assert!(
+        matches!(model.ui.overlay, Overlay::Reader(_)),
+        "Enter opens the entry in full: {:?}",
+        model.ui.overlay
+    );
+    send(&mut model, key(KeyCode::Esc));
+    send(&mut model, char_key('e'));
     assert_eq!(composer!(model).title(), "Edit note #4");
     assert!(send(&mut model, ctrl('s')).is_empty());
     assert_eq!(composer!(model).error.as_deref(), Some("nothing changed"));
@@ -663,7 +671,7 @@ fn d_asks_and_only_y_deletes() {
     let text = screen(&model);
     assert!(text.contains("audit log. y = delete, n = keep"), "{text}");
     assert!(
-        text.contains("n/Esc no"),
+        text.contains("n/q/N/esc no"),
         "BUG (src/tui/view/forms.rs modal): the box is sized by the number of lines, not \
          the rows they wrap to, so the wrapped question pushes the y/n hint out:\n{text}"
     );
@@ -779,7 +787,7 @@ fn journaled_writes_show_as_pending_until_sent() {
         }),
     );
     assert!(model.unsaved.is_empty(), "on disk: the draft is safe");
-    assert_eq!(model.pending.len(), 1);
+    assert_eq!(model.data.pending.len(), 1);
     let text = screen(&model);
     assert!(
         text.contains("⧗ pending note: cache flushed ⏎ errors dropping"),
@@ -794,8 +802,16 @@ fn journaled_writes_show_as_pending_until_sent() {
             entry: Box::new(sent_entry(9, "cache flushed\nerrors dropping")),
         }),
     );
-    assert!(model.pending.is_empty());
-    assert!(model.incidents.timeline.entries.iter().any(|e| e.id == 9));
+    assert!(model.data.pending.is_empty());
+    assert!(
+        model
+            .data
+            .incidents
+            .timeline
+            .entries
+            .iter()
+            .any(|e| e.id == 9)
+    );
     let text = screen(&model);
     assert!(!text.contains("⧗ pending"), "{text}");
     assert!(text.contains("cache flushed ⏎ errors dropping"), "{text}");
@@ -847,12 +863,18 @@ fn a_conflict_shows_both_versions() {
         "Yours:",
         "app-05 flapping too; suspect the switch sw-2 — mine",
         "k keep yours",
-        "t take theirs",
+        "t/esc take theirs",
         "m merge by hand",
     ] {
         assert!(text.contains(shown), "missing {shown:?} in\n{text}");
     }
-    let held = model.incidents.timeline.entries.iter().find(|e| e.id == 4);
+    let held = model
+        .data
+        .incidents
+        .timeline
+        .entries
+        .iter()
+        .find(|e| e.id == 4);
     assert_eq!(
         held.map(|e| e.version),
         Some(2),
@@ -1055,7 +1077,7 @@ fn i_declares_an_incident() {
         }),
     );
     assert!(model.ui.overlay.is_none());
-    assert_eq!(model.incidents.current().map(|i| i.id), Some(9));
+    assert_eq!(model.data.incidents.current().map(|i| i.id), Some(9));
     assert!(effects.contains(&Effect::Fetch(Request::Timeline(9))));
     send(&mut model, char_key('n'));
     assert_eq!(
@@ -1101,7 +1123,7 @@ fn the_switcher_follows_the_chosen_incident() {
     send(&mut model, char_key('j'));
     let effects = send(&mut model, key(KeyCode::Enter));
     assert!(model.ui.overlay.is_none());
-    assert_eq!(model.incidents.current().map(|i| i.id), Some(8));
+    assert_eq!(model.data.incidents.current().map(|i| i.id), Some(8));
     assert!(
         effects.contains(&Effect::Fetch(Request::Timeline(8))),
         "{effects:?}"

@@ -126,9 +126,12 @@ fn help_is_built_from_the_live_keymap() {
     let mut model = demo_model(120, 40);
     send(&mut model, char_key('?'));
     let screen = snapshot(&model, 120, 40);
-    assert!(screen.contains("Keys — any other key closes"), "{screen}");
     assert!(
-        screen.contains("q, ctrl-c") && screen.contains("Quit the console."),
+        screen.contains("Keys: global — any other key closes"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("q, ctrl-c") && screen.contains("Quit the console"),
         "{screen}"
     );
     assert!(

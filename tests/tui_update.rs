@@ -10,12 +10,12 @@ use warroom::model::{
     AlertKind, AlertSeverity, ComponentKind, EntryKind, HealthState, SwitchHealth,
 };
 use warroom::tui::{
-    Action, Banner, Effect, Keymap, LinkState, Loaded, Model, Msg, Overlay, Pane, Request,
-    Settings, SiteSort, update,
+    Action, Banner, Context, Effect, Keymap, LinkState, Loaded, Model, Msg, Overlay, Override,
+    Pane, Request, Settings, SiteSort, update,
 };
 
 fn site<'a>(model: &'a Model, id: &str) -> &'a warroom::model::Site {
-    model.fleet.site(id).expect("site exists")
+    model.data.fleet.site(id).expect("site exists")
 }
 
 fn shown_ids(model: &Model) -> Vec<String> {
@@ -23,7 +23,7 @@ fn shown_ids(model: &Model) -> Vec<String> {
         .sites
         .order()
         .iter()
-        .map(|&i| model.fleet.topology.sites[i].id.clone())
+        .map(|&i| model.data.fleet.topology.sites[i].id.clone())
         .collect()
 }
 
@@ -38,7 +38,7 @@ fn notifications(effects: &[Effect]) -> usize {
 fn a_health_event_changes_the_server() {
     let mut model = demo_model(120, 40);
     assert_eq!(
-        model.fleet.server("app-01").map(|s| s.health.state),
+        model.data.fleet.server("app-01").map(|s| s.health.state),
         Some(HealthState::Up)
     );
     model.take_dirty();
@@ -47,17 +47,17 @@ fn a_health_event_changes_the_server() {
         health_event(1, 200, ComponentKind::Server, "app-01", HealthState::Down),
     );
     assert_eq!(
-        model.fleet.server("app-01").map(|s| s.health.state),
+        model.data.fleet.server("app-01").map(|s| s.health.state),
         Some(HealthState::Down)
     );
     assert!(model.take_dirty(), "a visible change must be drawn");
-    assert_eq!(model.link.last_seq, Some(1));
+    assert_eq!(model.data.link.last_seq, Some(1));
 }
 
 #[test]
 fn a_site_event_changes_counts_and_downtime() {
     let mut model = demo_model(120, 40);
-    let down_before = model.fleet.counts.get(HealthState::Down);
+    let down_before = model.data.fleet.counts.get(HealthState::Down);
     assert_eq!(site(&model, "site-002").down_since, None);
     send(
         &mut model,
@@ -65,7 +65,10 @@ fn a_site_event_changes_counts_and_downtime() {
     );
     assert_eq!(site(&model, "site-002").health.state, HealthState::Down);
     assert_eq!(site(&model, "site-002").down_since, Some(fixed_now()));
-    assert_eq!(model.fleet.counts.get(HealthState::Down), down_before + 1);
+    assert_eq!(
+        model.data.fleet.counts.get(HealthState::Down),
+        down_before + 1
+    );
 
     send(
         &mut model,
@@ -76,7 +79,7 @@ fn a_site_event_changes_counts_and_downtime() {
         None,
         "an up site has no outage"
     );
-    assert_eq!(model.fleet.counts.get(HealthState::Down), down_before);
+    assert_eq!(model.data.fleet.counts.get(HealthState::Down), down_before);
 }
 
 #[test]
@@ -87,6 +90,7 @@ fn a_switch_event_makes_it_suspect() {
         health_event(1, 200, ComponentKind::Switch, "sw-3", HealthState::Degraded),
     );
     let switch = model
+        .data
         .fleet
         .topology
         .switches
@@ -99,7 +103,7 @@ fn a_switch_event_makes_it_suspect() {
 #[test]
 fn events_already_in_the_snapshot_are_skipped() {
     let mut model = demo_model(120, 40);
-    let version = model.fleet.topology.version;
+    let version = model.data.fleet.topology.version;
     send(
         &mut model,
         health_event(
@@ -111,7 +115,7 @@ fn events_already_in_the_snapshot_are_skipped() {
         ),
     );
     assert_eq!(
-        model.fleet.server("app-01").map(|s| s.health.state),
+        model.data.fleet.server("app-01").map(|s| s.health.state),
         Some(HealthState::Up)
     );
 }
@@ -120,8 +124,9 @@ fn events_already_in_the_snapshot_are_skipped() {
 fn events_of_one_detection_round_all_apply() {
     // The orchestrator gives a server's change and its sites' changes one version.
     let mut model = demo_model(120, 40);
-    let version = model.fleet.topology.version + 1;
+    let version = model.data.fleet.topology.version + 1;
     let on_app_04: Vec<String> = model
+        .data
         .fleet
         .topology
         .sites
@@ -189,7 +194,7 @@ fn filter_typing_narrows_the_sites() {
     }
     assert_eq!(model.sites.filter(), "brew");
     let shown = shown_ids(&model);
-    assert!(!shown.is_empty() && shown.len() < model.fleet.topology.sites.len());
+    assert!(!shown.is_empty() && shown.len() < model.data.fleet.topology.sites.len());
     assert!(
         shown
             .iter()
@@ -207,7 +212,10 @@ fn filter_typing_narrows_the_sites() {
     send(&mut model, char_key('/'));
     send(&mut model, key(KeyCode::Esc));
     assert_eq!(model.sites.filter(), "");
-    assert_eq!(shown_ids(&model).len(), model.fleet.topology.sites.len());
+    assert_eq!(
+        shown_ids(&model).len(),
+        model.data.fleet.topology.sites.len()
+    );
 }
 
 #[test]
@@ -251,7 +259,7 @@ fn selection_moves_and_stays_in_bounds() {
     send(&mut model, char_key('G'));
     assert_eq!(
         model.sites.list.selected,
-        model.fleet.topology.sites.len() - 1
+        model.data.fleet.topology.sites.len() - 1
     );
     assert!(
         model.sites.list.offset > 0,
@@ -260,7 +268,7 @@ fn selection_moves_and_stays_in_bounds() {
     send(&mut model, char_key('j'));
     assert_eq!(
         model.sites.list.selected,
-        model.fleet.topology.sites.len() - 1
+        model.data.fleet.topology.sites.len() - 1
     );
     send(&mut model, char_key('g'));
     assert_eq!((model.sites.list.selected, model.sites.list.offset), (0, 0));
@@ -278,7 +286,7 @@ fn disconnect_shows_the_banner_and_marks_data_stale() {
             retry_in: std::time::Duration::from_secs(4),
         }),
     );
-    assert_eq!(model.link.state, LinkState::Down);
+    assert_eq!(model.data.link.state, LinkState::Down);
     assert!(model.is_stale());
     send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(30)));
     match model.banner() {
@@ -316,13 +324,13 @@ fn reconnecting_to_another_replica_refetches_everything() {
         }),
     );
     assert!(effects.contains(&Effect::Fetch(Request::Topology)));
-    assert!(model.force_snapshot);
+    assert!(model.data.force_snapshot);
     // A snapshot from the other orchestrator is taken even with a lower version.
     let mut older = demo_topology(0);
     older.version = 3;
     older.servers[0].admin = warroom::model::Admin::Maint;
     send(&mut model, Msg::Loaded(Loaded::Topology(Box::new(older))));
-    assert_eq!(model.fleet.topology.version, 3);
+    assert_eq!(model.data.fleet.topology.version, 3);
 }
 
 #[test]
@@ -367,7 +375,7 @@ fn the_bell_rings_only_for_new_critical_alerts() {
     let mut resolved = fresh.clone();
     resolved.resolved_at = Some(fixed_now());
     send(&mut model, alert_event(5, resolved));
-    assert!(model.alerts.open.iter().all(|a| a.id != fresh.id));
+    assert!(model.data.alerts.open.iter().all(|a| a.id != fresh.id));
     assert_eq!(
         notifications(&send(&mut model, alert_event(6, fresh.clone()))),
         1,
@@ -409,7 +417,7 @@ fn the_bell_can_be_turned_off() {
 fn ticks_redraw_only_when_visible_time_text_changes() {
     let mut model = demo_model(120, 40);
     // The fixture's sim clock runs at 60x: its minute changes every real second.
-    model.sim = None;
+    model.data.sim = None;
     send(&mut model, Msg::Tick(fixed_now()));
     model.take_dirty();
     send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(1)));
@@ -419,24 +427,49 @@ fn ticks_redraw_only_when_visible_time_text_changes() {
 }
 
 #[test]
-fn ticks_ask_for_periodic_refreshes() {
+fn ticks_never_poll_the_topology_but_a_gap_in_the_stream_refetches_it() {
     let mut model = demo_model(120, 40);
-    let effects = send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(4)));
-    assert!(effects.contains(&Effect::Fetch(Request::Topology)));
-    let effects = send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(5)));
+    for seconds in [4, 20, 60, 600] {
+        let effects = send(
+            &mut model,
+            Msg::Tick(fixed_now() + TimeDelta::seconds(seconds)),
+        );
+        assert!(
+            !effects.contains(&Effect::Fetch(Request::Topology)),
+            "events keep the fleet current: no polling ({seconds} s)"
+        );
+    }
+    let version = model.data.fleet.topology.version;
+    let next = |seq: i64, version: u64| {
+        health_event(
+            seq,
+            version,
+            ComponentKind::Server,
+            "app-01",
+            HealthState::Down,
+        )
+    };
+    let effects = send(&mut model, next(1, version + 1));
+    assert!(!effects.contains(&Effect::Fetch(Request::Topology)));
+    let effects = send(&mut model, next(2, version + 2));
     assert!(
         !effects.contains(&Effect::Fetch(Request::Topology)),
-        "not again so soon"
+        "no gap"
+    );
+    let effects = send(&mut model, next(9, version + 3));
+    assert!(
+        effects.contains(&Effect::Fetch(Request::Topology)),
+        "events 3..8 were missed: the topology is read again"
     );
 }
 
 #[test]
 fn latency_samples_feed_the_sparkline() {
     let model = demo_model(120, 40);
-    let index = model.fleet.server_position("app-01").expect("app-01");
-    assert_eq!(model.fleet.latency[index].len(), 8);
-    let down = model.fleet.server_position("app-04").expect("app-04");
-    assert!(model.fleet.latency[down].iter().all(Option::is_none));
+    let index = model.data.fleet.server_position("app-01").expect("app-01");
+    assert_eq!(model.data.fleet.latency[index].len(), 8);
+    let down = model.data.fleet.server_position("app-04").expect("app-04");
+    assert!(model.data.fleet.latency[down].iter().all(Option::is_none));
 }
 
 #[test]
@@ -471,16 +504,18 @@ fn q_quits_and_mouse_toggles() {
 
 #[test]
 fn rebound_keys_are_used() {
-    let keymap =
-        Keymap::with_overrides(&[("x".into(), "quit".into()), ("q".into(), "unbound".into())])
-            .expect("valid");
+    let keymap = Keymap::with_overrides(&[
+        Override::new(None, "x", "quit"),
+        Override::new(None, "q", "unbound"),
+    ])
+    .expect("valid");
     let mut model = Model::new(Settings::default(), keymap, false, false, fixed_now());
     update(&mut model, Msg::Resize(100, 30));
     update(&mut model, char_key('q'));
     assert!(!model.quit);
     update(&mut model, char_key('x'));
     assert!(model.quit);
-    assert_eq!(model.keymap.hint(Action::Quit), "x");
+    assert_eq!(model.keymap.hint(Context::Global, Action::Quit), "x");
 }
 
 #[test]
@@ -508,7 +543,7 @@ fn the_timeline_holds_five_thousand_entries_in_order() {
             entries,
         })),
     );
-    assert_eq!(model.incidents.timeline.entries.len(), 5000);
+    assert_eq!(model.data.incidents.timeline.entries.len(), 5000);
     let late = entry(99_999, 1000, EntryKind::Note, "back-dated");
     send(
         &mut model,
@@ -518,7 +553,7 @@ fn the_timeline_holds_five_thousand_entries_in_order() {
             payload: warroom::model::EventPayload::Timeline(late),
         }))),
     );
-    let entries = &model.incidents.timeline.entries;
+    let entries = &model.data.incidents.timeline.entries;
     assert_eq!(entries.len(), 5001);
     assert_eq!(
         entries[0].id, 99_999,
@@ -540,5 +575,5 @@ fn a_new_incident_loads_its_timeline() {
         Msg::Loaded(Loaded::Incidents(vec![demo_incident()])),
     );
     assert!(effects.contains(&Effect::Fetch(Request::Timeline(7))));
-    assert_eq!(model.incidents.current().map(|i| i.id), Some(7));
+    assert_eq!(model.data.incidents.current().map(|i| i.id), Some(7));
 }

@@ -284,9 +284,18 @@ fn quick_patch(model: &mut Model, effects: &mut Vec<Effect>, patch: EntryPatch, 
 
 /// `d`: delete the selected entry, after a yes.
 fn confirm_delete(model: &mut Model) {
-    let Some(entry) = editable_entry(model) else {
-        return;
+    if let Some(reason) = model.write_block() {
+        return model.toast(reason, true);
+    }
+    let Some(entry) = selected_entry(model).cloned() else {
+        return select_an_entry(model);
     };
+    if entry.is_immutable() {
+        return model.toast(
+            "entries from detectors and actions are kept as recorded and cannot be deleted",
+            true,
+        );
+    }
     let first = entry.body.lines().next().unwrap_or("").to_string();
     let yes = model.keymap.hint(Context::Confirm, Action::Yes);
     let no = model.keymap.hint(Context::Confirm, Action::No);

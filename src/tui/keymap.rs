@@ -572,6 +572,7 @@ impl Keymap {
                 (
                     k.ctrl || k.alt || k.shift,
                     !matches!(k.key, Key::Char(_)),
+                    matches!(k.key, Key::Char(c) if c.is_uppercase()),
                     *k,
                 )
             });

@@ -110,8 +110,9 @@ pub fn type_text(model: &mut Model, text: &str) -> Vec<Effect> {
 }
 
 pub fn select_server(model: &mut Model, id: &str) {
-    let index = model.fleet.server_position(id).expect("server exists");
+    let index = model.data.fleet.server_position(id).expect("server exists");
     let row = model
+        .data
         .fleet
         .server_rows
         .iter()
@@ -123,6 +124,7 @@ pub fn select_server(model: &mut Model, id: &str) {
 
 pub fn select_switch(model: &mut Model, id: &str) {
     let index = model
+        .data
         .fleet
         .topology
         .switches
@@ -130,6 +132,7 @@ pub fn select_switch(model: &mut Model, id: &str) {
         .position(|s| s.id == id)
         .expect("switch exists");
     let row = model
+        .data
         .fleet
         .server_rows
         .iter()

@@ -414,13 +414,14 @@ fn state_style(theme: &Theme, state: ActionState) -> Style {
 fn footer(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<Line<'static>> {
     let mut out = Lines::new(theme, width);
     let mut keys: Vec<(String, &str)> = Vec::new();
+    let k = |action| model.keymap.hint(Context::Modal, action);
     let offers = modal.plan.as_ref().map_or(0, |p| p.offers.len());
     let replan = !matches!(modal.origin, Origin::Watch);
     match &modal.stage {
         Stage::Planning => {}
         Stage::NoPlan(refusal) => {
             if refusal.remedy == Remedy::Replan {
-                keys.push(("r".into(), "try again"));
+                keys.push((k(KeyAction::Replan), "try again"));
             }
         }
         Stage::Review => {
@@ -429,12 +430,12 @@ fn footer(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<
             } else {
                 "execute"
             };
-            keys.push(("Enter".into(), run));
+            keys.push((k(KeyAction::Execute), run));
             if offers > 0 {
-                keys.push(("o".into(), "take the first offer"));
+                keys.push((k(KeyAction::TakeOffer), "take the first offer"));
             }
             if replan {
-                keys.push(("r".into(), "plan again"));
+                keys.push((k(KeyAction::Replan), "plan again"));
             }
         }
         Stage::Confirm { typed, wrong } => {
@@ -455,8 +456,8 @@ fn footer(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<
             if let Some(wrong) = wrong {
                 out.wrapped("", wrong, theme.ui(UiStyle::Error));
             }
-            keys.push(("Enter".into(), "execute"));
-            keys.push(("Esc".into(), "back"));
+            keys.push((k(KeyAction::Execute), "execute"));
+            keys.push((k(KeyAction::Close), "back"));
         }
         Stage::Sending { key, .. } => {
             let short: String = key.chars().take(8).collect();
@@ -464,18 +465,20 @@ fn footer(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<
                 format!("Sending… (Idempotency-Key {short}…)"),
                 theme.ui(UiStyle::Muted),
             );
-            keys.push(("Esc".into(), "hide"));
+            keys.push((k(KeyAction::Close), "hide"));
         }
         Stage::Refused { refusal, .. } => {
             refusal_lines(&mut out, refusal);
             match refusal.remedy {
-                Remedy::Resend => keys.push(("Enter".into(), "retry (same key)")),
-                Remedy::Confirm => keys.push(("Enter".into(), "type the id")),
-                Remedy::AcknowledgeCooldown => keys.push(("c".into(), "acknowledge and run")),
+                Remedy::Resend => keys.push((k(KeyAction::Execute), "retry (same key)")),
+                Remedy::Confirm => keys.push((k(KeyAction::Execute), "type the id")),
+                Remedy::AcknowledgeCooldown => {
+                    keys.push((k(KeyAction::AcknowledgeCooldown), "acknowledge and run"))
+                }
                 Remedy::Replan | Remedy::None => {}
             }
             if refusal.remedy != Remedy::Resend && replan {
-                keys.push(("r".into(), "plan again"));
+                keys.push((k(KeyAction::Replan), "plan again"));
             }
             if refusal.error.status == Some(423) {
                 keys.push((
@@ -491,9 +494,11 @@ fn footer(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<
                         model.keymap.hint(Context::Modal, KeyAction::AbortAction),
                         "abort",
                     ));
-                    keys.push(("Esc".into(), "hide (it continues)"));
+                    keys.push((k(KeyAction::Close), "hide (it continues)"));
                 }
-                Some(ActionState::NeedsFollowUp) => keys.push(("f".into(), "plan the follow-up")),
+                Some(ActionState::NeedsFollowUp) => {
+                    keys.push((k(KeyAction::FollowUp), "plan the follow-up"))
+                }
                 Some(_) => keys.push((
                     model.keymap.hint(Context::Global, KeyAction::UndoAction),
                     "undo (after Esc)",
@@ -504,7 +509,7 @@ fn footer(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<
     }
     // While something is in flight Esc hides instead (said above).
     if !modal.is_live(&model.data) && !modal.confirming() {
-        keys.push(("Esc".into(), "close"));
+        keys.push((k(KeyAction::Close), "close"));
     }
     let mut spans = Vec::new();
     for (key, label) in keys {

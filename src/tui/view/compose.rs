@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::centered;
 use super::text::clock;
 use crate::model::{EntryKind, Visibility};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::logic::preview;
 use crate::tui::logic::sanitize::sanitize;
 use crate::tui::logic::when;
@@ -56,24 +57,24 @@ fn draw_editor(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, comp
             theme.ui(UiStyle::Error),
         )));
     }
-    below.push(Line::from(vec![
-        Span::styled("Tab", theme.ui(UiStyle::Key)),
-        Span::styled(" next field · ", muted),
-        Span::styled("←/→", theme.ui(UiStyle::Key)),
-        Span::styled(" change · ", muted),
-        Span::styled("Ctrl-S", theme.ui(UiStyle::Key)),
-        Span::styled(
-            if composer.kind == EntryKind::StatusUpdate {
-                " preview"
-            } else {
-                " save"
-            },
-            muted,
-        ),
-        Span::styled(" · ", muted),
-        Span::styled("Esc", theme.ui(UiStyle::Key)),
-        Span::styled(" cancel", muted),
-    ]));
+    below.push(super::forms::hint(
+        theme,
+        &model.keymap,
+        Context::Editor,
+        &[
+            (Action::NextField, "next field"),
+            (Action::ChoiceNext, "change"),
+            (
+                Action::Save,
+                if composer.kind == EntryKind::StatusUpdate {
+                    "preview"
+                } else {
+                    "save"
+                },
+            ),
+            (Action::Cancel, "cancel"),
+        ],
+    ));
     let height = above.len() as u16 + 1 + BODY_ROWS + below.len() as u16 + 2;
     let rect = centered(area, 96, height);
     frame.render_widget(Clear, rect);
@@ -278,10 +279,12 @@ fn draw_preview(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, com
             muted,
         ))),
     }
+    let save = model.keymap.hint(Context::Editor, Action::Save);
+    let back = model.keymap.hint(Context::Editor, Action::Cancel);
     let keys = Line::from(vec![
-        Span::styled(" Enter", theme.ui(UiStyle::Key)),
+        Span::styled(format!(" enter/{save}"), theme.ui(UiStyle::Key)),
         Span::styled(" post · ", muted),
-        Span::styled("Esc", theme.ui(UiStyle::Key)),
+        Span::styled(back, theme.ui(UiStyle::Key)),
         Span::styled(" back to editing ", muted),
     ]);
     let inner_width = 96u16.min(area.width).saturating_sub(2);

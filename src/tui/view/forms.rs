@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::centered;
 use super::text::{cell, clock};
 use crate::model::IncidentState;
+use crate::tui::keymap::{Action, Context, Keymap};
 use crate::tui::logic::sanitize::sanitize;
 use crate::tui::model::Model;
 use crate::tui::overlay::{
@@ -43,13 +44,23 @@ fn modal<'a>(
     );
 }
 
-fn hint<'a>(theme: &Theme, parts: &[(&'a str, &'a str)]) -> Line<'a> {
+/// A hint line from the live keymap: each action's keys in `context`
+/// (all of them, `n/esc`), then what it does. Actions with no key are left out.
+pub(super) fn hint<'a>(
+    theme: &Theme,
+    keymap: &Keymap,
+    context: Context,
+    parts: &[(Action, &'a str)],
+) -> Line<'a> {
     let mut spans = Vec::new();
-    for (i, (key, what)) in parts.iter().enumerate() {
-        if i > 0 {
+    for (action, what) in parts {
+        let Some(keys) = keymap.hints(context, *action) else {
+            continue;
+        };
+        if !spans.is_empty() {
             spans.push(Span::styled(" · ", theme.ui(UiStyle::Muted)));
         }
-        spans.push(Span::styled(*key, theme.ui(UiStyle::Key)));
+        spans.push(Span::styled(keys, theme.ui(UiStyle::Key)));
         spans.push(Span::styled(format!(" {what}"), theme.ui(UiStyle::Muted)));
     }
     Line::from(spans)
@@ -58,7 +69,7 @@ fn hint<'a>(theme: &Theme, parts: &[(&'a str, &'a str)]) -> Line<'a> {
 pub fn draw_incident_form(
     frame: &mut Frame,
     area: Rect,
-    _model: &Model,
+    model: &Model,
     theme: &Theme,
     form: &IncidentForm,
 ) {
@@ -117,11 +128,13 @@ pub fn draw_incident_form(
     lines.push(Line::default());
     lines.push(hint(
         theme,
+        &model.keymap,
+        Context::Form,
         &[
-            ("Tab", "next field"),
-            ("←/→", "change"),
-            ("Enter", "save"),
-            ("Esc", "cancel"),
+            (Action::NextField, "next field"),
+            (Action::ChoiceNext, "change"),
+            (Action::Submit, "save"),
+            (Action::Cancel, "cancel"),
         ],
     ));
     let title = match &form.editing {
@@ -180,7 +193,13 @@ pub fn draw_switcher(
     lines.push(Line::default());
     lines.push(hint(
         theme,
-        &[("j/k", "choose"), ("Enter", "follow"), ("Esc", "close")],
+        &model.keymap,
+        Context::Form,
+        &[
+            (Action::Down, "choose"),
+            (Action::Submit, "follow"),
+            (Action::Cancel, "close"),
+        ],
     ));
     modal(
         frame,
@@ -195,7 +214,7 @@ pub fn draw_switcher(
 pub fn draw_confirm(
     frame: &mut Frame,
     area: Rect,
-    _model: &Model,
+    model: &Model,
     theme: &Theme,
     confirm: &Confirm,
 ) {
@@ -205,7 +224,12 @@ pub fn draw_confirm(
             theme.ui(UiStyle::Text),
         )),
         Line::default(),
-        hint(theme, &[("y", "yes"), ("n/Esc", "no")]),
+        hint(
+            theme,
+            &model.keymap,
+            Context::Confirm,
+            &[(Action::Yes, "yes"), (Action::No, "no")],
+        ),
     ];
     modal(frame, area, theme, " Confirm ".into(), lines, 72);
 }
@@ -213,7 +237,7 @@ pub fn draw_confirm(
 pub fn draw_conflict(
     frame: &mut Frame,
     area: Rect,
-    _model: &Model,
+    model: &Model,
     theme: &Theme,
     view: &ConflictView,
 ) {
@@ -256,10 +280,13 @@ pub fn draw_conflict(
         }
     }
     lines.push(Line::default());
-    let mut keys = vec![("k", "keep yours"), ("t", "take theirs")];
+    let mut keys = vec![
+        (Action::KeepMine, "keep yours"),
+        (Action::TakeTheirs, "take theirs"),
+    ];
     if !view.is_delete() {
-        keys.push(("m", "merge by hand"));
+        keys.push((Action::Merge, "merge by hand"));
     }
-    lines.push(hint(theme, &keys));
+    lines.push(hint(theme, &model.keymap, Context::Conflict, &keys));
     modal(frame, area, theme, " Conflict ".into(), lines, 90);
 }
