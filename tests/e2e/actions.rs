@@ -43,7 +43,7 @@ fn evacuating_app_04_brings_its_sites_up_on_failover_servers() {
     select_server(&tmux, "app-04");
     tmux.keys(&["E"]);
     let plan = tmux.wait_for("the evacuation plan", Duration::from_secs(30), |s| {
-        s.contains("Plan · evacuate_server app-04") && s.contains("Enter execute")
+        s.contains("Plan · evacuate_server app-04") && s.contains("enter execute")
     });
     assert!(
         plan.contains("Placements (17)") && plan.contains("app-04 → fo-"),

@@ -26,11 +26,11 @@ fn demo_shows_the_fleet_answers_keys_and_restores_the_terminal() {
 
     tmux.keys(&["?"]);
     tmux.wait_for("help", Duration::from_secs(5), |s| {
-        s.contains("Keys — any other key closes") && s.contains("Quit the console.")
+        s.contains("Keys: global — any other key closes") && s.contains("Quit the console")
     });
     tmux.keys(&["Escape"]);
     tmux.wait_for("help to close", Duration::from_secs(5), |s| {
-        !s.contains("Keys — any other key closes")
+        !s.contains("any other key closes")
     });
 
     tmux.keys(&["/"]);

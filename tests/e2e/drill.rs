@@ -46,7 +46,7 @@ fn evacuate(tmux: &Tmux, server: &str) -> Vec<String> {
         select_server(tmux, server);
         tmux.keys(&["E"]);
         let plan = tmux.wait_for(&format!("the plan {label}"), Duration::from_secs(30), |s| {
-            (s.contains(&title) && s.contains("Enter execute")) || s.contains("no plan:")
+            (s.contains(&title) && s.contains("enter execute")) || s.contains("no plan:")
         });
         assert!(!plan.contains("no plan:"), "{plan}");
         if !plan.contains("cannot be placed") {

@@ -79,7 +79,7 @@ pub fn timeline_row(screen: &str, head: &str, body: &str) -> bool {
 pub fn declare_incident(tmux: &Tmux, title: &str) {
     tmux.keys(&["i"]);
     tmux.wait_for("the incident form", Duration::from_secs(10), |s| {
-        s.contains("title") && s.contains("severity") && s.contains("Enter save")
+        s.contains("title") && s.contains("severity") && s.contains("enter/ctrl-s save")
     });
     tmux.type_text(title);
     tmux.keys(&["Enter"]);
@@ -88,7 +88,7 @@ pub fn declare_incident(tmux: &Tmux, title: &str) {
         Duration::from_secs(20),
         |s| {
             let header: String = s.lines().take(2).collect::<Vec<_>>().join("\n");
-            header.contains(title) && header.contains("SEV2") && !s.contains("Enter save")
+            header.contains(title) && header.contains("SEV2") && !s.contains("enter/ctrl-s save")
         },
     );
 }
@@ -113,7 +113,7 @@ pub fn execute_plan(tmux: &Tmux, label: &str) -> (Outcome, String) {
         let screen = tmux.wait_for(
             &format!("the plan {label} to be shown"),
             Duration::from_secs(30),
-            |s| (s.contains(&plan_title) && s.contains("Enter execute")) || s.contains("no plan:"),
+            |s| (s.contains(&plan_title) && s.contains("enter execute")) || s.contains("no plan:"),
         );
         assert!(
             !screen.contains("no plan:"),
