@@ -30,11 +30,11 @@ use follow::{ApiClock, Follower, SITE_SUMMARY_DELAY, Snapshot};
 pub struct TailArgs {
     /// Print the events after this sequence number first (resume where an
     /// earlier `warroom tail` stopped; it says where on Ctrl-C).
-    #[arg(long, value_name = "SEQ")]
+    #[arg(long, value_name = "SEQ", value_parser = clap::value_parser!(i64).range(0..))]
     pub since: Option<i64>,
     /// Follow this incident only (default: every open incident, and any
     /// declared while tail runs).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     pub incident: Option<i64>,
 }
 
