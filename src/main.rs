@@ -76,6 +76,8 @@ enum Command {
     Import { file: PathBuf },
     /// Replay a scenario headless with scripted responses and print a scorecard.
     Drill(cli::DrillArgs),
+    /// Plain mode: alerts, timeline entries, incident changes and action progress as plain lines.
+    Tail(cli::TailArgs),
 }
 
 fn main() -> ExitCode {
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
             .map_err(Into::into)
             .and_then(|c| cli::import(c, &file)),
         Some(Command::Drill(args)) => cli::drill(args),
+        Some(Command::Tail(args)) => cli::tail(args, console),
         None => cli::console(console),
     };
     match result {

@@ -4,11 +4,13 @@ mod console;
 mod drill;
 mod report;
 mod serve;
+mod tail;
 
 pub use console::{ConsoleOptions, DemoOptions, console, demo};
 pub use drill::{DrillArgs, drill, run_drill};
 pub use report::{ExportArgs, api_client, export, import};
 pub use serve::{ServeArgs, serve};
+pub use tail::{TailArgs, tail};
 
 /// An error with the exit code it should end the process with.
 #[derive(Debug)]
