@@ -138,5 +138,36 @@ async fn openapi_lists_every_endpoint_of_the_contract() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    // Error codes are one documented enum, every code the server sends.
+    assert_eq!(
+        schemas["ApiError"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+    let codes: Vec<&str> = schemas["ErrorCode"]["enum"]
+        .as_array()
+        .expect("ErrorCode is an enum")
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    let expected: Vec<&str> = warroom::model::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(codes, expected);
+    for code in ["version_conflict", "forbidden", "no_simulator", "cooldown"] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    assert!(!codes.contains(&"unknown"), "{codes:?}");
+    // whoami answers a typed name and role.
+    assert!(paths.contains_key("/v1/whoami"), "no /v1/whoami");
+    assert_eq!(
+        schemas["Whoami"]["properties"]["role"]["$ref"],
+        "#/components/schemas/AccessRole"
+    );
+    let roles = &schemas["AccessRole"]["enum"];
+    assert_eq!(
+        roles,
+        &serde_json::json!(["viewer", "responder", "commander"])
+    );
     api.stop().await;
 }

@@ -944,7 +944,10 @@ fn read_only_and_viewers_cannot_write() {
         match how {
             "read-only" => model.settings.read_only = true,
             _ => {
-                send(&mut model, Msg::Loaded(Loaded::Role("viewer".into())));
+                send(
+                    &mut model,
+                    Msg::Loaded(Loaded::Role(warroom::model::AccessRole::Viewer)),
+                );
             }
         }
         let reason = if how == "read-only" {
@@ -983,7 +986,10 @@ fn read_only_and_viewers_cannot_write() {
 #[test]
 fn a_responder_may_write() {
     let mut model = model();
-    send(&mut model, Msg::Loaded(Loaded::Role("responder".into())));
+    send(
+        &mut model,
+        Msg::Loaded(Loaded::Role(warroom::model::AccessRole::Responder)),
+    );
     send(&mut model, char_key('n'));
     assert_eq!(composer!(model).title(), "New note");
 }

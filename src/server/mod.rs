@@ -21,7 +21,8 @@ use axum::routing::{get, patch, post};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
-pub use auth::{AccessRole, Caller, TokenEntry, Tokens, default_token_path, generated_token};
+pub use crate::model::AccessRole;
+pub use auth::{Caller, TokenEntry, Tokens, default_token_path, generated_token};
 pub use clock::Clock;
 pub use hub::Hub;
 pub use openapi::ApiDoc;

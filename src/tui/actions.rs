@@ -266,7 +266,7 @@ pub fn wrote_action(
             }
         }
         Err(error) => {
-            let abort_failed = error.code.as_deref() == Some("not_running")
+            let abort_failed = error.code == Some(crate::model::ErrorCode::NotRunning)
                 || (sending_modal(model, None).is_none() && model.actions.aborting.is_some());
             if abort_failed {
                 model.actions.aborting = None;

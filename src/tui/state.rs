@@ -292,7 +292,7 @@ pub struct Model {
     /// Edits that met a newer version, waiting for the screen to be free.
     pub conflicts: Vec<ConflictView>,
     /// What the API lets this token do; `None` until it said.
-    pub role: Option<String>,
+    pub role: Option<crate::model::AccessRole>,
     /// Show the scenario's upcoming faults (game-day view).
     pub show_upcoming: bool,
     pub sim: Option<SimClock>,
@@ -487,7 +487,7 @@ impl Model {
     pub fn write_block(&self) -> Option<&'static str> {
         if self.settings.read_only {
             Some("read-only mode: the console changes nothing")
-        } else if self.role.as_deref() == Some("viewer") {
+        } else if self.role == Some(crate::model::AccessRole::Viewer) {
             Some("this token is a viewer's: it can look but not change anything")
         } else {
             None
@@ -497,8 +497,10 @@ impl Model {
     /// Why this console may not run failover actions, if it may not
     /// (they need a commander's token).
     pub fn action_block(&self) -> Option<&'static str> {
-        self.write_block().or(match self.role.as_deref() {
-            Some("responder") => Some("failover actions need a commander's token"),
+        self.write_block().or(match self.role {
+            Some(crate::model::AccessRole::Responder) => {
+                Some("failover actions need a commander's token")
+            }
             _ => None,
         })
     }

@@ -1,6 +1,7 @@
 //! What a refused plan or execute means for the commander, and which key
 //! helps next.
 
+use crate::model::ErrorCode;
 use crate::tui::msg::WriteError;
 
 /// What the next key can do about a refusal.
@@ -58,17 +59,16 @@ pub(super) fn plan_refusal(error: WriteError) -> Refusal {
 /// Why execute was refused, and what to do next. `confirm` is the id the
 /// plan wants typed, if any.
 pub(super) fn execute_refusal(error: WriteError, confirm: Option<&str>) -> Refusal {
-    let code = error.code.as_deref().unwrap_or("");
-    let (headline, remedy) = match (error.status, code) {
+    let (headline, remedy) = match (error.status, error.code) {
         (None, _) => (
             "not sent: API unreachable; press Enter to retry (same Idempotency-Key: it can never run twice)".to_string(),
             Remedy::Resend,
         ),
-        (Some(409), _) | (_, "topology_changed") => (
+        (Some(409), _) | (_, Some(ErrorCode::TopologyChanged)) => (
             "the topology changed since this plan was made: press r to plan again".into(),
             Remedy::Replan,
         ),
-        (Some(410), _) | (_, "plan_expired") => (
+        (Some(410), _) | (_, Some(ErrorCode::PlanExpired)) => (
             "this plan expired: press r to plan again".into(),
             Remedy::Replan,
         ),
@@ -99,7 +99,7 @@ pub(super) fn execute_refusal(error: WriteError, confirm: Option<&str>) -> Refus
             "the API refused the token: check --token or WARROOM_TOKEN".into(),
             Remedy::None,
         ),
-        (_, "no_driver") => (
+        (_, Some(ErrorCode::NoDriver)) => (
             "the orchestrator has no executor driver configured for this fleet".into(),
             Remedy::None,
         ),
