@@ -124,7 +124,7 @@ fn p_uses_the_selected_app_server() {
 #[test]
 fn a_viewer_token_cannot_plan() {
     let mut model = model();
-    model.data.role = Some("viewer".into());
+    model.data.role = Some(warroom::model::AccessRole::Viewer);
     select_server(&mut model, "app-04");
     let effects = press(&mut model, KeyCode::Char('E'));
     assert!(effects.is_empty(), "{effects:?}");
@@ -352,7 +352,7 @@ fn a_planner_refusal_shows_its_reason() {
     press(&mut model, KeyCode::Char('E'));
     let error = WriteError {
         status: Some(422),
-        code: Some("nothing_to_do".into()),
+        code: Some(warroom::model::ErrorCode::NothingToDo),
         message: "nothing to do: app-04 hosts no sites and is already drained".into(),
     };
     update(&mut model, Msg::Wrote(Wrote::Plan(Err(error))));

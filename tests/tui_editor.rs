@@ -966,7 +966,10 @@ fn read_only_and_viewers_cannot_write() {
         match how {
             "read-only" => model.settings.read_only = true,
             _ => {
-                send(&mut model, Msg::Loaded(Loaded::Role("viewer".into())));
+                send(
+                    &mut model,
+                    Msg::Loaded(Loaded::Role(warroom::model::AccessRole::Viewer)),
+                );
             }
         }
         let reason = if how == "read-only" {
@@ -1005,7 +1008,10 @@ fn read_only_and_viewers_cannot_write() {
 #[test]
 fn a_responder_may_write() {
     let mut model = model();
-    send(&mut model, Msg::Loaded(Loaded::Role("responder".into())));
+    send(
+        &mut model,
+        Msg::Loaded(Loaded::Role(warroom::model::AccessRole::Responder)),
+    );
     send(&mut model, char_key('n'));
     assert_eq!(composer!(model).title(), "New note");
 }

@@ -577,3 +577,52 @@ fn a_new_incident_loads_its_timeline() {
     assert!(effects.contains(&Effect::Fetch(Request::Timeline(7))));
     assert_eq!(model.data.incidents.current().map(|i| i.id), Some(7));
 }
+
+/// A real fleet has no simulator: the console stops asking for it, and
+/// tells nobody, when the API says so by its code. Any other refusal of
+/// the simulator's status is shown, whatever its message says.
+#[test]
+fn only_the_no_simulator_code_stops_the_simulator_requests() {
+    use warroom::model::ErrorCode;
+    let asks_for_sim = |effects: &[Effect]| effects.contains(&Effect::Fetch(Request::Sim));
+
+    let mut model = demo_model(120, 40);
+    send(
+        &mut model,
+        Msg::Failed {
+            request: Request::Sim,
+            error: "internal error while reading no_simulator state (500 internal)".into(),
+            code: Some(ErrorCode::Internal),
+            unreachable: false,
+        },
+    );
+    assert!(!model.data.sim_absent);
+    let toast = model.ui.toast.as_ref().expect("the failure is shown");
+    assert!(
+        toast.error && toast.text.contains("500 internal"),
+        "{}",
+        toast.text
+    );
+    let effects = send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(600)));
+    assert!(asks_for_sim(&effects), "{effects:?}");
+
+    let mut model = demo_model(120, 40);
+    send(
+        &mut model,
+        Msg::Failed {
+            request: Request::Sim,
+            error: "this orchestrator watches a real fleet; no simulator runs (404 no_simulator)"
+                .into(),
+            code: Some(ErrorCode::NoSimulator),
+            unreachable: false,
+        },
+    );
+    assert!(model.data.sim_absent);
+    assert!(model.ui.toast.is_none(), "{:?}", model.ui.toast);
+    let effects = send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(600)));
+    assert!(
+        effects.contains(&Effect::Fetch(Request::Topology)),
+        "{effects:?}"
+    );
+    assert!(!asks_for_sim(&effects), "{effects:?}");
+}

@@ -1,14 +1,17 @@
 use reqwest::StatusCode;
 
-use crate::model::ApiErrorBody;
+use crate::model::{ApiErrorBody, ErrorCode};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
-    /// The API answered with an error.
-    #[error("{message} ({status} {code})")]
+    /// The API answered with an error. `code` is `None` when the answer
+    /// was not the API's error shape (e.g. a proxy's error page), and
+    /// [`ErrorCode::Unknown`] when a newer server sent a code this build
+    /// does not know.
+    #[error("{message} ({status}{})", code_suffix(*.code))]
     Api {
         status: u16,
-        code: String,
+        code: Option<ErrorCode>,
         message: String,
     },
     /// 409: the object changed; `current` is the version on the server now.
@@ -41,10 +44,11 @@ impl ClientError {
         }
     }
 
-    pub fn code(&self) -> Option<&str> {
+    /// The API's error code, when the API answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            ClientError::Api { code, .. } => Some(code),
-            ClientError::Conflict { .. } => Some("version_conflict"),
+            ClientError::Api { code, .. } => *code,
+            ClientError::Conflict { .. } => Some(ErrorCode::VersionConflict),
             _ => None,
         }
     }
@@ -66,9 +70,9 @@ impl ClientError {
         let body: Option<ApiErrorBody> =
             parsed.clone().and_then(|v| serde_json::from_value(v).ok());
         let (code, message) = match body {
-            Some(b) => (b.error.code, b.error.message),
+            Some(b) => (Some(b.error.code), b.error.message),
             None => (
-                "http_error".to_string(),
+                None,
                 format!(
                     "the API answered {}",
                     status.canonical_reason().unwrap_or("with an error")
@@ -86,6 +90,10 @@ impl ClientError {
             message,
         }
     }
+}
+
+fn code_suffix(code: Option<ErrorCode>) -> String {
+    code.map(|c| format!(" {c}")).unwrap_or_default()
 }
 
 trait WithoutUrl {

@@ -22,7 +22,7 @@ pub use journal::{Journal, JournalWrite, WriteOp};
 use crate::model::{
     Action, ActionList, AlertList, EntryPatch, ExecuteRequest, HealthHistory, Incident,
     IncidentList, IncidentPatch, IncidentState, NewEntry, NewIncident, Plan, PlanRequest, SimFault,
-    SimStatus, Timeline, TimelineEntry, Topology,
+    SimStatus, Timeline, TimelineEntry, Topology, Whoami,
 };
 
 /// How the client reaches the API.
@@ -252,8 +252,8 @@ impl Client {
         self.get("/v1/openapi.json").await
     }
 
-    /// The token's name and role (`{"name", "role"}`).
-    pub async fn whoami(&self) -> Result<serde_json::Value, ClientError> {
+    /// The token's name and role.
+    pub async fn whoami(&self) -> Result<Whoami, ClientError> {
         self.get("/v1/whoami").await
     }
 

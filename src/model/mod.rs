@@ -4,6 +4,7 @@
 //! I/O. Field names are snake_case and timestamps are RFC 3339 UTC, as the API
 //! contract (DESIGN.md §3) says.
 
+mod access;
 mod action;
 mod alert;
 mod error;
@@ -17,8 +18,9 @@ mod sim;
 mod timeline;
 mod topology;
 
+pub use access::{AccessRole, Whoami};
 pub use alert::{Alert, AlertKind, AlertList, AlertSeverity};
-pub use error::{ApiError, ApiErrorBody};
+pub use error::{ApiError, ApiErrorBody, ErrorCode, UnknownErrorCode};
 pub use event::{Event, EventKind, EventPayload, HealthEvent, TopologyEvent};
 pub use health::{ComponentKind, Health, HealthHistory, HealthSample, HealthState, SwitchHealth};
 pub use incident::{

@@ -11,24 +11,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::Failure;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccessRole {
-    Viewer,
-    Responder,
-    Commander,
-}
-
-impl AccessRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessRole::Viewer => "viewer",
-            AccessRole::Responder => "responder",
-            AccessRole::Commander => "commander",
-        }
-    }
-}
+use crate::model::{AccessRole, ErrorCode};
 
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -184,7 +167,7 @@ impl Caller {
         } else {
             Err(Failure::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 format!(
                     "this needs the {} role; token '{}' has {}",
                     role.as_str(),
@@ -203,7 +186,7 @@ impl FromRequestParts<AppState> for Caller {
         let unauthorized = |message: &str| {
             Failure::new(
                 StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 message.to_string(),
             )
         };

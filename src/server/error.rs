@@ -8,20 +8,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::model::{ApiError, ApiErrorBody};
+use crate::model::{ApiError, ApiErrorBody, ErrorCode};
 use crate::store::{Conflicting, StoreError};
 
 #[derive(Debug)]
 pub struct Failure {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// For 409: the current version of the object, so the client can merge.
     pub current: Option<serde_json::Value>,
 }
 
 impl Failure {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Failure {
             status,
             code,
@@ -30,23 +30,27 @@ impl Failure {
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", message)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidBody,
+            message,
+        )
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
         tracing::error!(%err, "{context}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "the orchestrator hit an internal error; it is logged on the server",
         )
     }
@@ -62,7 +66,7 @@ struct ConflictBody {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let error = ApiError {
-            code: self.code.to_string(),
+            code: self.code,
             message: self.message,
         };
         match self.current {
@@ -83,7 +87,7 @@ impl From<StoreError> for Failure {
                 };
                 let mut failure = Failure::new(
                     StatusCode::CONFLICT,
-                    "version_conflict",
+                    ErrorCode::VersionConflict,
                     format!(
                         "the {what} was changed by someone else; fetch it, merge, and retry with its current version"
                     ),
@@ -93,12 +97,12 @@ impl From<StoreError> for Failure {
             }
             StoreError::Immutable => Failure::new(
                 StatusCode::CONFLICT,
-                "immutable_entry",
+                ErrorCode::ImmutableEntry,
                 "entries written by detectors and actions cannot be edited or deleted",
             ),
             StoreError::IdempotencyMismatch => Failure::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                ErrorCode::IdempotencyKeyReused,
                 "this Idempotency-Key was already used for a different entry",
             ),
             other => Failure::internal("store", other),
@@ -113,7 +117,7 @@ impl From<JsonRejection> for Failure {
                 Failure::invalid(clean_serde_message(&e.body_text()))
             }
             JsonRejection::JsonSyntaxError(e) => Failure::bad_request(
-                "bad_json",
+                ErrorCode::BadJson,
                 format!(
                     "the body is not valid JSON: {}",
                     clean_serde_message(&e.body_text())
@@ -121,11 +125,11 @@ impl From<JsonRejection> for Failure {
             ),
             JsonRejection::MissingJsonContentType(_) => Failure::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "send the body as JSON with `Content-Type: application/json`",
             ),
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-            other => Failure::bad_request("bad_body", other.body_text()),
+            other => Failure::bad_request(ErrorCode::BadBody, other.body_text()),
         }
     }
 }
@@ -133,7 +137,7 @@ impl From<JsonRejection> for Failure {
 pub fn too_large() -> Failure {
     Failure::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "body_too_large",
+        ErrorCode::BodyTooLarge,
         format!(
             "request bodies are limited to {} KiB",
             super::BODY_LIMIT / 1024

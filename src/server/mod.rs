@@ -20,8 +20,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 
-pub use auth::{AccessRole, Caller, TokenEntry, Tokens, default_token_path, generated_token};
+pub use crate::model::AccessRole;
+pub use auth::{Caller, TokenEntry, Tokens, default_token_path, generated_token};
 pub use clock::Clock;
 pub use hub::Hub;
 pub use openapi::ApiDoc;
@@ -35,6 +38,21 @@ use crate::store::Store;
 
 /// Request bodies larger than this get 413.
 pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Response bodies smaller than this are sent as they are: compressing an
+/// error or a single incident saves less than it costs.
+pub const COMPRESS_ABOVE: u16 = 1024;
+
+/// gzip or zstd, as the client accepts, for bodies of [`COMPRESS_ABOVE`]
+/// bytes or more. Never the event stream: a compressor buffers, and a
+/// buffered event arrives late (tower-http's default predicate agrees;
+/// this one says so here).
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .no_br()
+        .no_deflate()
+        .compress_when(SizeAbove::new(COMPRESS_ABOVE).and(NotForContentType::SSE))
+}
 
 /// Everything a handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -227,6 +245,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(compression())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             meta::count_requests,

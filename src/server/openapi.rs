@@ -43,7 +43,8 @@ use crate::model;
         routes::actions::undo,
     ),
     components(schemas(
-        model::ApiErrorBody, model::ApiError, model::Topology, model::Switch, model::Server,
+        model::ApiErrorBody, model::ApiError, model::ErrorCode, model::Whoami, model::AccessRole,
+        model::Topology, model::Switch, model::Server,
         model::Site, model::Cache, model::Database, model::Health, model::HealthState,
         model::SwitchHealth, model::Role, model::Admin, model::HealthHistory, model::HealthSample,
         model::ComponentKind, model::Alert, model::AlertKind, model::AlertSeverity, model::AlertList,

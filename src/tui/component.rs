@@ -12,7 +12,7 @@ use super::ids::IdSource;
 use super::keymap::{Action, Context, Keymap};
 use super::msg::Effect;
 use super::settings::Settings;
-use crate::model::Plan;
+use crate::model::{AccessRole, Plan};
 
 /// What a component may read.
 pub struct Ctx<'a> {
@@ -53,7 +53,7 @@ impl Ctx<'_> {
 pub fn write_block(settings: &Settings, data: &Mirror) -> Option<&'static str> {
     if settings.read_only {
         Some("read-only mode: the console changes nothing")
-    } else if data.role.as_deref() == Some("viewer") {
+    } else if data.role == Some(AccessRole::Viewer) {
         Some("this token is a viewer's: it can look but not change anything")
     } else {
         None
@@ -61,8 +61,8 @@ pub fn write_block(settings: &Settings, data: &Mirror) -> Option<&'static str> {
 }
 
 pub fn action_block(settings: &Settings, data: &Mirror) -> Option<&'static str> {
-    write_block(settings, data).or(match data.role.as_deref() {
-        Some("responder") => Some("failover actions need a commander's token"),
+    write_block(settings, data).or(match data.role {
+        Some(AccessRole::Responder) => Some("failover actions need a commander's token"),
         _ => None,
     })
 }

@@ -293,11 +293,13 @@ impl EffectRunner {
                 Ok(Err(error)) => Msg::Failed {
                     request,
                     unreachable: error.is_unreachable(),
+                    code: error.code(),
                     error: error.to_string(),
                 },
                 Err(_) => Msg::Failed {
                     request,
                     error: format!("no answer within {} s", deadline.as_secs()),
+                    code: None,
                     unreachable: true,
                 },
             };
@@ -373,11 +375,7 @@ async fn load(client: &Client, request: Request) -> Result<Loaded, ClientError> 
         Request::Timeline(id) => Loaded::Timeline(client.timeline(id).await?),
         Request::Sim => Loaded::Sim(Box::new(client.sim_status().await?)),
         Request::Actions => Loaded::Actions(client.actions(None).await?),
-        Request::Role => {
-            let who = client.whoami().await?;
-            let role = who.get("role").and_then(|r| r.as_str()).unwrap_or("viewer");
-            Loaded::Role(role.to_string())
-        }
+        Request::Role => Loaded::Role(client.whoami().await?.role),
     })
 }
 
@@ -404,7 +402,7 @@ fn no_answer() -> WriteError {
 fn refused(error: ClientError) -> WriteError {
     WriteError {
         status: error.status(),
-        code: error.code().map(str::to_string),
+        code: error.code(),
         message: error.to_string(),
     }
 }

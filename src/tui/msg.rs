@@ -35,6 +35,8 @@ pub enum Msg {
     Failed {
         request: Request,
         error: String,
+        /// The API's error code, when it answered with one.
+        code: Option<crate::model::ErrorCode>,
         unreachable: bool,
     },
 }
@@ -48,8 +50,8 @@ pub enum Loaded {
     Timeline(Timeline),
     Sim(Box<SimStatus>),
     Actions(Vec<Action>),
-    /// The token's role (`viewer`, `responder`, `commander`).
-    Role(String),
+    /// The token's role.
+    Role(crate::model::AccessRole),
 }
 
 /// What became of a write. Errors are the API's message, ready to show.
@@ -91,7 +93,7 @@ pub enum Wrote {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteError {
     pub status: Option<u16>,
-    pub code: Option<String>,
+    pub code: Option<crate::model::ErrorCode>,
     pub message: String,
 }
 

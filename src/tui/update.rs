@@ -70,8 +70,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Failed {
             request,
             error,
+            code,
             unreachable,
-        } => failed(model, request, error, unreachable),
+        } => failed(model, request, error, code, unreachable),
         Msg::Exported {
             incident_id,
             result,
@@ -389,8 +390,14 @@ fn notify(model: &Model, alert: &Alert, effects: &mut Vec<Effect>) {
     }
 }
 
-fn failed(model: &mut Model, request: Request, error: String, unreachable: bool) {
-    if request == Request::Sim && !unreachable && error.contains("no_simulator") {
+fn failed(
+    model: &mut Model,
+    request: Request,
+    error: String,
+    code: Option<crate::model::ErrorCode>,
+    unreachable: bool,
+) {
+    if request == Request::Sim && code == Some(crate::model::ErrorCode::NoSimulator) {
         model.data.sim_absent = true;
         return;
     }

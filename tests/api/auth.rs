@@ -324,3 +324,29 @@ async fn the_client_reports_auth_failures_as_typed_errors() {
     assert!(api.viewer().incidents(None).await.unwrap().is_empty());
     api.stop().await;
 }
+
+/// `GET /v1/whoami` names the token and its role, typed by the client, so
+/// the console can tell what it may do before it tries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_names_each_token_and_its_role() {
+    use warroom::model::{AccessRole, ErrorCode, Whoami};
+    let api = Api::sim(1.0).await;
+    for (client, name, role) in [
+        (api.viewer(), "viewer", AccessRole::Viewer),
+        (api.responder(), "responder", AccessRole::Responder),
+        (api.commander(), "commander", AccessRole::Commander),
+    ] {
+        let who = client.whoami().await.unwrap();
+        assert_eq!(
+            who,
+            Whoami {
+                name: name.into(),
+                role
+            }
+        );
+    }
+    let err = api.client(WRONG).whoami().await.unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err:?}");
+    assert_eq!(err.code(), Some(ErrorCode::Unauthorized), "{err:?}");
+    api.stop().await;
+}

@@ -205,7 +205,11 @@ pub fn note(body: &str) -> NewEntry {
 /// Asserts a client error is the API's answer with this status and code.
 pub fn assert_api_error(err: &ClientError, status: u16, code: &str) {
     assert_eq!(err.status(), Some(status), "unexpected error: {err:?}");
-    assert_eq!(err.code(), Some(code), "unexpected error: {err:?}");
+    assert_eq!(
+        err.code().map(warroom::model::ErrorCode::as_str),
+        Some(code),
+        "unexpected error: {err:?}"
+    );
 }
 
 /// Checks a raw response is an error with `status` in the shape

@@ -5,7 +5,11 @@ use warroom::client::ClientError;
 /// Asserts a client error is the API's answer with this status and code.
 pub fn assert_api_error(err: &ClientError, status: u16, code: &str) {
     assert_eq!(err.status(), Some(status), "unexpected error: {err:?}");
-    assert_eq!(err.code(), Some(code), "unexpected error: {err:?}");
+    assert_eq!(
+        err.code().map(|c| c.as_str()),
+        Some(code),
+        "unexpected error: {err:?}"
+    );
 }
 
 /// Checks a raw response is an error with `status` in the shape

@@ -86,7 +86,10 @@ pub fn model_with(settings: Settings) -> Model {
         &mut model,
         Msg::Loaded(Loaded::Topology(Box::new(topology()))),
     );
-    update(&mut model, Msg::Loaded(Loaded::Role("commander".into())));
+    update(
+        &mut model,
+        Msg::Loaded(Loaded::Role(warroom::model::AccessRole::Commander)),
+    );
     model.settle();
     model
 }
@@ -337,7 +340,7 @@ pub fn plan_made(model: &mut Model, plan: Plan) -> Vec<Effect> {
 pub fn refused(model: &mut Model, status: Option<u16>, code: &str, message: &str) -> Vec<Effect> {
     let error = WriteError {
         status,
-        code: (!code.is_empty()).then(|| code.to_string()),
+        code: (!code.is_empty()).then(|| code.parse().expect("a known error code")),
         message: message.into(),
     };
     update(model, Msg::Wrote(Wrote::Action(Err(error))))

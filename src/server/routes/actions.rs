@@ -11,9 +11,10 @@ use utoipa::IntoParams;
 
 use crate::exec::{ExecError, Host};
 use crate::fleet::FleetChange;
-use crate::model::{Action, ActionList, EventPayload, Plan, Timestamp};
+use crate::model::{AccessRole, Action, ActionList, ErrorCode, EventPayload, Plan, Timestamp};
+use crate::plan::PlanError;
 use crate::server::AppState;
-use crate::server::auth::{AccessRole, Caller};
+use crate::server::auth::Caller;
 use crate::server::detect::{add_entries, apply_changes};
 use crate::server::error::{ApiResult, Failure};
 use crate::store::{EntryRecord, StoreError};
@@ -107,8 +108,40 @@ impl From<ExecError> for Failure {
         };
         match err {
             ExecError::Store(store) => Failure::from(store),
-            other => Failure::new(status, other.code(), other.to_string()),
+            other => Failure::new(status, exec_code(&other), other.to_string()),
         }
+    }
+}
+
+/// The API's code for an executor refusal. An exhaustive match, so a new
+/// refusal cannot reach the wire without a code.
+fn exec_code(err: &ExecError) -> ErrorCode {
+    match err {
+        ExecError::PlanNotFound(_) | ExecError::ActionNotFound(_) => ErrorCode::NotFound,
+        ExecError::PlanExpired { .. } => ErrorCode::PlanExpired,
+        ExecError::KeyReused { .. } => ErrorCode::IdempotencyKeyReused,
+        ExecError::TopologyChanged { .. } => ErrorCode::TopologyChanged,
+        ExecError::ConfirmationRequired { .. } => ErrorCode::ConfirmationRequired,
+        ExecError::Locked { .. } => ErrorCode::Locked,
+        ExecError::Cooldown { .. } => ErrorCode::Cooldown,
+        ExecError::NoDriver => ErrorCode::NoDriver,
+        ExecError::Plan(e) => plan_code(e),
+        ExecError::NotRunning { .. } => ErrorCode::NotRunning,
+        ExecError::StillRunning { .. } => ErrorCode::ActionRunning,
+        ExecError::Store(_) => ErrorCode::Internal,
+    }
+}
+
+fn plan_code(err: &PlanError) -> ErrorCode {
+    match err {
+        PlanError::MissingTarget { .. } => ErrorCode::MissingTarget,
+        PlanError::UnknownTarget { .. } => ErrorCode::UnknownTarget,
+        PlanError::WrongTarget { .. } => ErrorCode::WrongTarget,
+        PlanError::NothingToDo(_) => ErrorCode::NothingToDo,
+        PlanError::NoHealthyTarget(_) => ErrorCode::NoHealthyTarget,
+        PlanError::UnsafeTarget { .. } => ErrorCode::UnsafeTarget,
+        PlanError::NotConfigured(_) => ErrorCode::NotConfigured,
+        PlanError::NotReversible(_) => ErrorCode::NotReversible,
     }
 }
 
@@ -133,5 +166,84 @@ impl Host for AppState {
 
     async fn add_entries(&self, incident_id: i64, records: Vec<EntryRecord>) {
         add_entries(self, incident_id, records).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ActionState, PlanKind};
+
+    /// The executor and the planner keep their own code strings (for their
+    /// logs and tests); the wire codes must say the same.
+    #[test]
+    fn wire_codes_match_the_executors_own() {
+        let at = Timestamp::default();
+        let plan_errors = [
+            PlanError::MissingTarget {
+                kind: PlanKind::EvacuateServer,
+            },
+            PlanError::UnknownTarget {
+                target: "x".into(),
+                expected: "server",
+            },
+            PlanError::WrongTarget {
+                kind: PlanKind::EvacuateServer,
+                target: "x".into(),
+                reason: "r".into(),
+            },
+            PlanError::NothingToDo("x".into()),
+            PlanError::NoHealthyTarget("x".into()),
+            PlanError::UnsafeTarget {
+                target: "x".into(),
+                reason: "r".into(),
+            },
+            PlanError::NotConfigured("cache"),
+            PlanError::NotReversible("x".into()),
+        ];
+        let mut errors = vec![
+            ExecError::PlanNotFound("p".into()),
+            ExecError::ActionNotFound("a".into()),
+            ExecError::PlanExpired {
+                id: "p".into(),
+                expired_at: at,
+            },
+            ExecError::KeyReused {
+                plan_id: "p".into(),
+            },
+            ExecError::TopologyChanged {
+                plan_id: "p".into(),
+                planned: 1,
+                if_match: 1,
+                current: 2,
+            },
+            ExecError::ConfirmationRequired {
+                expected: "db-2".into(),
+                risk: "r".into(),
+            },
+            ExecError::Locked {
+                action_id: "a".into(),
+                what: "w".into(),
+                held: "h".into(),
+            },
+            ExecError::Cooldown {
+                action_id: "a".into(),
+                what: "w".into(),
+                held: "h".into(),
+                until: at,
+            },
+            ExecError::NoDriver,
+            ExecError::NotRunning {
+                id: "a".into(),
+                state: ActionState::Succeeded,
+            },
+            ExecError::StillRunning { id: "a".into() },
+            ExecError::Store(StoreError::Backend("disk".into())),
+        ];
+        errors.extend(plan_errors.into_iter().map(ExecError::Plan));
+        for err in &errors {
+            assert_eq!(exec_code(err).as_str(), err.code(), "{err:?}");
+            assert_eq!(err.code().parse::<ErrorCode>(), Ok(exec_code(err)));
+        }
     }
 }

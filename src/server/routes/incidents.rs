@@ -7,12 +7,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{check_text, etag, if_match};
+use crate::model::AccessRole;
 use crate::model::{
     AffectedComponent, EventPayload, Incident, IncidentList, IncidentPatch, IncidentState,
     NewIncident,
 };
 use crate::server::AppState;
-use crate::server::auth::{AccessRole, Caller};
+use crate::server::auth::Caller;
 use crate::server::detect::{add_entries, detection_record};
 use crate::server::error::{ApiResult, Failure};
 

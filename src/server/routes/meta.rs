@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
+use crate::model::{ErrorCode, Whoami};
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::openapi::ApiDoc;
@@ -29,18 +30,12 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Liveness> {
 
 /// Who the caller is: the token's name and role, so a client can tell
 /// what it may do before it tries.
-#[derive(Serialize, ToSchema)]
-pub struct Whoami {
-    pub name: String,
-    /// `viewer`, `responder` or `commander`.
-    pub role: &'static str,
-}
-
-#[utoipa::path(get, path = "/v1/whoami", tag = "meta", responses((status = 200, body = Whoami), (status = 401, body = crate::model::ApiErrorBody)))]
+#[utoipa::path(get, path = "/v1/whoami", tag = "meta", responses((status = 200, body = Whoami), (status = 401, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
 pub async fn whoami(caller: crate::server::auth::Caller) -> Json<Whoami> {
     Json(Whoami {
         name: caller.name,
-        role: caller.role.as_str(),
+        role: caller.role,
     })
 }
 
@@ -57,7 +52,7 @@ pub async fn not_found() -> Failure {
 pub async fn method_not_allowed() -> Failure {
     Failure::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "this endpoint does not take that method; see /v1/openapi.json",
     )
 }

@@ -12,13 +12,14 @@ pub mod topology;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::error::{ApiResult, Failure};
+use crate::model::ErrorCode;
 
 /// The version an edit is based on, from `If-Match` (`3` or `"3"`).
 pub fn if_match(headers: &HeaderMap) -> ApiResult<i64> {
     let value = headers.get(header::IF_MATCH).ok_or_else(|| {
         Failure::new(
             StatusCode::PRECONDITION_REQUIRED,
-            "if_match_required",
+            ErrorCode::IfMatchRequired,
             "send `If-Match: <version>` with the version your edit is based on",
         )
     })?;
@@ -29,7 +30,7 @@ pub fn if_match(headers: &HeaderMap) -> ApiResult<i64> {
         .and_then(|s| s.parse::<i64>().ok())
         .ok_or_else(|| {
             Failure::bad_request(
-                "bad_if_match",
+                ErrorCode::BadIfMatch,
                 "If-Match must be a version number, e.g. `If-Match: 3`",
             )
         })

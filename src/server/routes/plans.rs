@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::exec::Host;
-use crate::model::{Action, ExecuteRequest, Plan, PlanRequest};
+use crate::model::AccessRole;
+use crate::model::{Action, ErrorCode, ExecuteRequest, Plan, PlanRequest};
 use crate::server::AppState;
-use crate::server::auth::{AccessRole, Caller};
+use crate::server::auth::Caller;
 use crate::server::error::{ApiResult, Failure, too_large};
 
 const KEY_MAX: usize = 200;
@@ -102,7 +103,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
     let value = headers.get("idempotency-key").ok_or_else(|| {
         Failure::new(
             StatusCode::PRECONDITION_REQUIRED,
-            "idempotency_key_required",
+            ErrorCode::IdempotencyKeyRequired,
             "send an `Idempotency-Key` header (any unique text, e.g. a UUID) so that a retry never runs the plan twice",
         )
     })?;
@@ -122,7 +123,7 @@ fn topology_version(headers: &HeaderMap) -> ApiResult<u64> {
     let value = headers.get(header::IF_MATCH).ok_or_else(|| {
         Failure::new(
             StatusCode::PRECONDITION_REQUIRED,
-            "if_match_required",
+            ErrorCode::IfMatchRequired,
             "send `If-Match: <topology version>` with the plan's topology_version",
         )
     })?;
@@ -133,7 +134,7 @@ fn topology_version(headers: &HeaderMap) -> ApiResult<u64> {
         .and_then(|s| s.parse::<u64>().ok())
         .ok_or_else(|| {
             Failure::bad_request(
-                "bad_if_match",
+                ErrorCode::BadIfMatch,
                 "If-Match must be the plan's topology version, e.g. `If-Match: 42`",
             )
         })
@@ -145,7 +146,7 @@ fn execute_request(body: Result<Bytes, BytesRejection>) -> ApiResult<ExecuteRequ
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
-            Failure::bad_request("bad_body", rejection.body_text())
+            Failure::bad_request(ErrorCode::BadBody, rejection.body_text())
         }
     })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -153,6 +154,9 @@ fn execute_request(body: Result<Bytes, BytesRejection>) -> ApiResult<ExecuteRequ
     }
     serde_json::from_slice(&bytes).map_err(|err| match err.classify() {
         serde_json::error::Category::Data => Failure::invalid(err.to_string()),
-        _ => Failure::bad_request("bad_json", format!("the body is not valid JSON: {err}")),
+        _ => Failure::bad_request(
+            ErrorCode::BadJson,
+            format!("the body is not valid JSON: {err}"),
+        ),
     })
 }

@@ -3,8 +3,9 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 
-use crate::model::{SimFault, SimStatus};
-use crate::server::auth::{AccessRole, Caller};
+use crate::model::AccessRole;
+use crate::model::{ErrorCode, SimFault, SimStatus};
+use crate::server::auth::Caller;
 use crate::server::error::{ApiResult, Failure};
 use crate::server::{AppState, SimHandle};
 use crate::store::AuditRecord;
@@ -13,7 +14,7 @@ fn simulator(state: &AppState) -> ApiResult<&SimHandle> {
     state.sim.as_ref().ok_or_else(|| {
         Failure::new(
             StatusCode::NOT_FOUND,
-            "no_simulator",
+            ErrorCode::NoSimulator,
             "this orchestrator watches a real fleet; no simulator runs",
         )
     })

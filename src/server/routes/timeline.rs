@@ -5,11 +5,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{check_text, etag, if_match};
+use crate::model::AccessRole;
 use crate::model::{
     EntryKind, EntryPatch, EventPayload, NewEntry, Source, Timeline, TimelineEntry, Visibility,
 };
 use crate::server::AppState;
-use crate::server::auth::{AccessRole, Caller};
+use crate::server::auth::Caller;
 use crate::server::error::{ApiResult, Failure};
 use crate::store::EntryRecord;
 

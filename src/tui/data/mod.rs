@@ -84,7 +84,7 @@ pub struct Mirror {
     /// the API, oldest first.
     pub pending: Vec<JournalWrite>,
     /// What the API lets this token do; `None` until it said.
-    pub role: Option<String>,
+    pub role: Option<crate::model::AccessRole>,
     pub sim: Option<SimClock>,
     /// The API said it runs no simulator: stop asking.
     pub sim_absent: bool,

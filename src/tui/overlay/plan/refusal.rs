@@ -1,6 +1,7 @@
 //! What a refused plan or execute means for the commander, and which key
 //! helps next.
 
+use crate::model::ErrorCode;
 use crate::tui::keymap::{Action, Context, Keymap};
 use crate::tui::msg::WriteError;
 
@@ -63,19 +64,18 @@ pub(super) fn execute_refusal(error: WriteError, confirm: Option<&str>, keys: &K
     let replan = keys.hint(Context::Modal, Action::Replan);
     let execute = keys.hint(Context::Modal, Action::Execute);
     let ack = keys.hint(Context::Modal, Action::AcknowledgeCooldown);
-    let code = error.code.as_deref().unwrap_or("");
-    let (headline, remedy) = match (error.status, code) {
+    let (headline, remedy) = match (error.status, error.code) {
         (None, _) => (
             format!(
                 "not sent: API unreachable; press {execute} to retry (same Idempotency-Key: it can never run twice)"
             ),
             Remedy::Resend,
         ),
-        (Some(409), _) | (_, "topology_changed") => (
+        (Some(409), _) | (_, Some(ErrorCode::TopologyChanged)) => (
             format!("the topology changed since this plan was made: press {replan} to plan again"),
             Remedy::Replan,
         ),
-        (Some(410), _) | (_, "plan_expired") => (
+        (Some(410), _) | (_, Some(ErrorCode::PlanExpired)) => (
             format!("this plan expired: press {replan} to plan again"),
             Remedy::Replan,
         ),
@@ -109,7 +109,7 @@ pub(super) fn execute_refusal(error: WriteError, confirm: Option<&str>, keys: &K
             "the API refused the token: check --token or WARROOM_TOKEN".into(),
             Remedy::None,
         ),
-        (_, "no_driver") => (
+        (_, Some(ErrorCode::NoDriver)) => (
             "the orchestrator has no executor driver configured for this fleet".into(),
             Remedy::None,
         ),
