@@ -102,6 +102,15 @@ fn key(model: &mut Model, event: KeyEvent, effects: &mut Vec<Effect>) {
         }
         return;
     }
+    // A quit chord with a modifier (ctrl-c) quits from every screen, and
+    // asks first when something typed would be lost.
+    let confirming = matches!(model.ui.overlay, Overlay::Confirm(_));
+    if (chord.ctrl || chord.alt)
+        && !confirming
+        && model.keymap.action(Context::Global, &chord) == Some(Action::Quit)
+    {
+        return ask_to_quit(model);
+    }
     if !model.ui.overlay.is_none() {
         let mut overlay = std::mem::replace(&mut model.ui.overlay, Overlay::None);
         let outcome = overlay.key(chord, event, &model.ctx());
