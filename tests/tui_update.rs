@@ -620,9 +620,5 @@ fn only_the_no_simulator_code_stops_the_simulator_requests() {
     assert!(model.data.sim_absent);
     assert!(model.ui.toast.is_none(), "{:?}", model.ui.toast);
     let effects = send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(600)));
-    assert!(
-        effects.contains(&Effect::Fetch(Request::Topology)),
-        "{effects:?}"
-    );
     assert!(!asks_for_sim(&effects), "{effects:?}");
 }

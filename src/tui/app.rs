@@ -8,7 +8,7 @@ use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
 
 use super::model::Model;
-use super::msg::{Effect, Msg};
+use super::msg::{Msg, TerminalEffect};
 use super::session::Session;
 use super::terminal::{self, Term};
 use super::theme::Theme;
@@ -84,13 +84,11 @@ fn terminal_msg(event: TermEvent) -> Option<Msg> {
     }
 }
 
-fn apply_terminal_effects(terminal: &mut Term, effects: Vec<Effect>) -> anyhow::Result<()> {
+fn apply_terminal_effects(terminal: &mut Term, effects: Vec<TerminalEffect>) -> anyhow::Result<()> {
     for effect in effects {
         match effect {
-            Effect::Notify { text } => terminal::notify(terminal, &text)?,
-            Effect::SetMouse(on) => terminal::set_mouse(terminal, on)?,
-            // Network effects never reach here: the session runs them.
-            _ => {}
+            TerminalEffect::Notify(text) => terminal::notify(terminal, &text)?,
+            TerminalEffect::SetMouse(on) => terminal::set_mouse(terminal, on)?,
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::msg::{Effect, Loaded, Msg, Request, RequestKind, WriteError, Wrote};
+use super::msg::{Effect, Loaded, Msg, Request, RequestKind, TerminalEffect, WriteError, Wrote};
 use crate::client::journal::{self, Outcome};
 use crate::client::{Client, ClientConfig, ClientError, Journal, JournalWrite, StreamSettings};
 use crate::model::TimelineEntry;
@@ -37,8 +37,11 @@ pub struct EffectRunner {
     running: HashMap<RequestKind, JoinHandle<()>>,
     /// Forwards stream items; owns the stream, so aborting it stops the stream.
     stream: Option<JoinHandle<()>>,
-    /// Timeline writes: through the journal when there is one.
-    journal: Option<Arc<Mutex<Journal>>>,
+    /// Timeline writes go to the journal's writer task when there is a
+    /// journal: it appends (and fsyncs) off the UI task, one at a time, in
+    /// the order they were made.
+    journal: Option<UnboundedSender<JournalWrite>>,
+    journal_writer: Option<JoinHandle<()>>,
     /// Wakes the task that sends the journal's pending writes.
     replay: Arc<Notify>,
     replayer: Option<JoinHandle<()>>,
@@ -56,6 +59,7 @@ impl EffectRunner {
             running: HashMap::new(),
             stream: None,
             journal: None,
+            journal_writer: None,
             replay: Arc::new(Notify::new()),
             replayer: None,
             writes: Vec::new(),
@@ -76,7 +80,14 @@ impl EffectRunner {
                     self.replay.clone(),
                     self.tx.clone(),
                 )));
-                self.journal = Some(journal);
+                let (writes, queue) = tokio::sync::mpsc::unbounded_channel();
+                self.journal_writer = Some(tokio::spawn(journal_writer(
+                    journal,
+                    queue,
+                    self.replay.clone(),
+                    self.tx.clone(),
+                )));
+                self.journal = Some(writes);
                 let _ = self.tx.send(Msg::Wrote(Wrote::Journal { pending }));
                 self.replay.notify_one();
             }
@@ -93,7 +104,7 @@ impl EffectRunner {
 
     /// Run a network effect; terminal effects (`Notify`, `SetMouse`) are
     /// handed back for the event loop.
-    pub fn run(&mut self, effect: Effect) -> Option<Effect> {
+    pub fn run(&mut self, effect: Effect) -> Option<TerminalEffect> {
         match effect {
             Effect::Fetch(request) => {
                 self.fetch(request);
@@ -205,7 +216,8 @@ impl EffectRunner {
                 });
                 None
             }
-            other => Some(other),
+            Effect::Notify { text } => Some(TerminalEffect::Notify(text)),
+            Effect::SetMouse(on) => Some(TerminalEffect::SetMouse(on)),
         }
     }
 
@@ -243,21 +255,16 @@ impl EffectRunner {
     /// wake the sender. Without a journal, send directly.
     fn journal_write(&mut self, write: JournalWrite) {
         match &self.journal {
-            Some(journal) => {
-                let appended = {
-                    let mut journal = journal.lock().unwrap_or_else(|p| p.into_inner());
-                    journal.append(write).map(|()| journal.pending().to_vec())
-                };
-                match appended {
-                    Ok(pending) => {
-                        let _ = self.tx.send(Msg::Wrote(Wrote::Journal { pending }));
-                        self.replay.notify_one();
-                    }
-                    Err(error) => {
-                        let _ = self.tx.send(Msg::Wrote(Wrote::JournalFailed {
-                            error: error.to_string(),
-                        }));
-                    }
+            Some(writer) => {
+                if let Err(unsent) = writer.send(write) {
+                    // The writer is gone (the runner is ending): say so, so
+                    // the draft comes back instead of being lost.
+                    let _ = self.tx.send(Msg::Wrote(Wrote::JournalFailed {
+                        error: format!(
+                            "the journal is closed; write {} was not saved",
+                            unsent.0.id
+                        ),
+                    }));
                 }
             }
             None => {
@@ -361,6 +368,9 @@ impl Drop for EffectRunner {
         if let Some(replayer) = &self.replayer {
             replayer.abort();
         }
+        if let Some(writer) = &self.journal_writer {
+            writer.abort();
+        }
         if let Some(forward) = &self.stream {
             forward.abort();
         }
@@ -429,6 +439,40 @@ fn outcome_msg(write_id: &str, outcome: Outcome) -> Wrote {
             write: Box::new(write),
             error: error.to_string(),
         },
+    }
+}
+
+/// Append each write to the journal, in order, on the blocking pool (the
+/// append fsyncs), then report the pending writes and wake the sender. A
+/// failed append is reported, so the draft comes back to the editor.
+async fn journal_writer(
+    journal: Arc<Mutex<Journal>>,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<JournalWrite>,
+    replay: Arc<Notify>,
+    tx: UnboundedSender<Msg>,
+) {
+    while let Some(write) = queue.recv().await {
+        let journal = journal.clone();
+        let appended = tokio::task::spawn_blocking(move || {
+            let mut journal = journal.lock().unwrap_or_else(|p| p.into_inner());
+            journal.append(write).map(|()| journal.pending().to_vec())
+        })
+        .await;
+        let msg = match appended {
+            Ok(Ok(pending)) => {
+                replay.notify_one();
+                Wrote::Journal { pending }
+            }
+            Ok(Err(error)) => Wrote::JournalFailed {
+                error: error.to_string(),
+            },
+            Err(error) => Wrote::JournalFailed {
+                error: format!("the journal writer stopped: {error}"),
+            },
+        };
+        if tx.send(Msg::Wrote(msg)).is_err() {
+            return;
+        }
     }
 }
 

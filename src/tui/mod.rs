@@ -45,7 +45,7 @@ pub use keys::{Key, KeyChord};
 pub use list::ScrollList;
 pub use logic::sanitize::{notification_text, sanitize};
 pub use model::{MIN_HEIGHT, MIN_WIDTH, Model, Pane, Toast, Ui};
-pub use msg::{Effect, Loaded, Msg, Request, RequestKind, WriteError, Wrote};
+pub use msg::{Effect, Loaded, Msg, Request, RequestKind, TerminalEffect, WriteError, Wrote};
 pub use overlay::{Overlay, PlanModal};
 pub use session::Session;
 pub use settings::{DemoLabel, Settings, UpdateCadence};

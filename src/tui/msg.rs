@@ -190,3 +190,13 @@ pub enum Effect {
     Abort(String),
     Undo(String),
 }
+
+/// What only the terminal can do, handed back by the effect runner to the
+/// event loop (which writes it outside the draw).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalEffect {
+    /// Ring the bell and post an OSC 9 notification.
+    Notify(String),
+    /// Turn mouse capture on or off.
+    SetMouse(bool),
+}

@@ -6,7 +6,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use super::effects::EffectRunner;
 use super::model::Model;
-use super::msg::{Effect, Msg};
+use super::msg::{Msg, TerminalEffect};
 use super::update::update;
 use crate::client::{Client, Journal, StreamSettings};
 
@@ -38,7 +38,7 @@ impl Session {
 
     /// Apply `msg`, start the network work it asks for, and return what
     /// only a terminal can do (bell, mouse capture).
-    pub fn dispatch(&mut self, msg: Msg) -> Vec<Effect> {
+    pub fn dispatch(&mut self, msg: Msg) -> Vec<TerminalEffect> {
         update(&mut self.model, msg)
             .into_iter()
             .filter_map(|effect| self.runner.run(effect))

@@ -80,6 +80,9 @@ pub struct FleetSnapshot {
     pub counts: HealthCounts,
     /// Lower-case "id name server" per site, parallel to `topology.sites`, for the filter.
     pub site_search: Vec<String>,
+    /// The longest site id, in characters: the sites table sizes its id
+    /// column from it so ids never run into names.
+    pub site_id_width: usize,
     switch_index: HashMap<String, usize>,
     server_index: HashMap<String, usize>,
     site_index: HashMap<String, usize>,
@@ -104,6 +107,7 @@ impl Default for FleetSnapshot {
             latency: Vec::new(),
             counts: HealthCounts::default(),
             site_search: Vec::new(),
+            site_id_width: 0,
             switch_index: HashMap::new(),
             server_index: HashMap::new(),
             site_index: HashMap::new(),
@@ -175,6 +179,12 @@ impl FleetSnapshot {
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
+        self.site_id_width = t
+            .sites
+            .iter()
+            .map(|s| s.id.chars().count())
+            .max()
+            .unwrap_or(0);
         self.latency.resize_with(t.servers.len(), VecDeque::new);
         self.site_search = t.sites.iter().map(search_text).collect();
         self.counts = HealthCounts::default();

@@ -38,7 +38,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         parts.summary,
     );
 
-    let columns = Columns::for_width(usize::from(parts.rows.width));
+    let columns = Columns::for_width(
+        usize::from(parts.rows.width),
+        model.data.fleet.site_id_width,
+    );
     frame.render_widget(
         Paragraph::new(header_line(&columns, theme)),
         parts.table_header,
@@ -122,25 +125,37 @@ fn summary_line<'a>(model: &'a Model, theme: &Theme, compact: bool) -> Line<'a> 
     Line::from(spans)
 }
 
-/// Which columns fit the pane's width.
+/// Which columns fit the pane's width. Every column but the last ends in
+/// a space, so no value runs into the next whatever its length (a value
+/// too long for its column is cut with …).
 struct Columns {
+    id: usize,
     name: usize,
     server: usize,
     state: usize,
 }
 
-const ID: usize = 10;
 const DOWN: usize = 7;
+/// The id column's bounds: wide enough for "ID", never more than this.
+const ID_MIN: usize = 6;
+const ID_MAX: usize = 24;
 
 impl Columns {
-    fn for_width(width: usize) -> Columns {
-        let (server, state) = match width {
-            w if w >= 76 => (16, 9),
-            w if w >= 52 => (13, 0),
+    /// `longest_id`: the longest site id in the fleet.
+    fn for_width(width: usize, longest_id: usize) -> Columns {
+        let id = (longest_id + 1).clamp(ID_MIN, ID_MAX);
+        // What is left after the glyph, the id and the downtime.
+        let rest = width.saturating_sub(2 + id + DOWN);
+        let (server, state) = match rest {
+            r if r >= 16 + 9 + 20 => (16, 9),
+            r if r >= 13 + 16 => (13, 0),
+            // Narrow (80x24): the server column stays, the name gives way.
+            r if r >= 18 => ((r / 2).clamp(9, 13), 0),
             _ => (0, 0),
         };
-        let name = width.saturating_sub(2 + ID + server + state + DOWN).max(4);
+        let name = rest.saturating_sub(server + state).max(4);
         Columns {
+            id,
             name,
             server,
             state,
@@ -148,13 +163,20 @@ impl Columns {
     }
 }
 
+/// `text` in a column of `width` that ends in a space.
+fn column(text: &str, width: usize) -> String {
+    let mut out = cell(text, width.saturating_sub(1));
+    out.push(' ');
+    out
+}
+
 fn header_line<'a>(columns: &Columns, theme: &Theme) -> Line<'a> {
-    let mut text = format!("  {}{}", cell("ID", ID), cell("NAME", columns.name));
+    let mut text = format!("  {}{}", column("ID", columns.id), column("NAME", columns.name));
     if columns.server > 0 {
-        text.push_str(&cell("SERVER", columns.server));
+        text.push_str(&column("SERVER", columns.server));
     }
     if columns.state > 0 {
-        text.push_str(&cell("STATE", columns.state));
+        text.push_str(&column("STATE", columns.state));
     }
     text.push_str(&cell_right("DOWN", DOWN));
     Line::from(Span::styled(text, theme.ui(UiStyle::Muted)))
@@ -174,8 +196,8 @@ fn site_line<'a>(
     let mut spans = vec![
         Span::styled(theme.glyph(state).to_string(), health),
         Span::raw(" "),
-        Span::styled(cell(&sanitize(&site.id), ID), text),
-        Span::styled(cell(&sanitize(&site.name), columns.name), text),
+        Span::styled(column(&sanitize(&site.id), columns.id), text),
+        Span::styled(column(&sanitize(&site.name), columns.name), text),
     ];
     if columns.server > 0 {
         // A site away from home shows where it came from.
@@ -189,10 +211,10 @@ fn site_line<'a>(
         } else {
             theme.data(theme.ui(UiStyle::Prompt), stale)
         };
-        spans.push(Span::styled(cell(&placement, columns.server), style));
+        spans.push(Span::styled(column(&placement, columns.server), style));
     }
     if columns.state > 0 {
-        spans.push(Span::styled(cell(state.as_str(), columns.state), health));
+        spans.push(Span::styled(column(state.as_str(), columns.state), health));
     }
     let down = site
         .down_since
