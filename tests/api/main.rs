@@ -7,8 +7,9 @@ mod support {
     pub mod client;
     pub mod command;
     pub mod errors;
+    pub mod new_incident;
+    pub mod new_note;
     pub mod raw;
-    pub mod requests;
     pub mod serve;
     pub mod serve_args;
     pub mod server;
