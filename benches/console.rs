@@ -12,8 +12,14 @@ use ratatui::backend::TestBackend;
 use warroom::model::{ComponentKind, HealthState};
 use warroom::tui::{Model, Msg, Theme, update, view};
 
-#[path = "../tests/tui_support/mod.rs"]
-mod tui_support;
+#[path = "../tests/support"]
+mod tui_support {
+    mod console;
+    mod large_model;
+
+    pub use console::health_event;
+    pub use large_model::large_model;
+}
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 60;

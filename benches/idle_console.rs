@@ -42,7 +42,9 @@ fn main() {
     // targets without it. This bench needs tmux, btop and 30 s of quiet: it
     // runs only when asked for.
     if !std::env::args().any(|a| a == "--bench") {
-        println!("idle_console: measured by `cargo bench --bench idle_console`, not under cargo test");
+        println!(
+            "idle_console: measured by `cargo bench --bench idle_console`, not under cargo test"
+        );
         return;
     }
     if let Err(error) = run() {

@@ -3,8 +3,9 @@
 //! allowed; every GET works for a viewer.
 
 use crate::support::errors::expect_error;
+use crate::support::new_incident::incident;
+use crate::support::new_note::note;
 use crate::support::raw::{Api, WRONG};
-use crate::support::requests::{incident, note};
 use crate::support::tokens::{COMMANDER, RESPONDER, VIEWER};
 use reqwest::Method;
 use serde_json::{Value, json};

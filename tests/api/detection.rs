@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::support::errors::{assert_api_error, expect_error};
+use crate::support::new_incident::incident;
 use crate::support::raw::Api;
-use crate::support::requests::incident;
 use crate::support::tokens::RESPONDER;
 use crate::support::wait::eventually;
 use serde_json::json;

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::support::client::client_for;
-use crate::support::requests::{incident, note};
+use crate::support::new_incident::incident;
+use crate::support::new_note::note;
 use crate::support::serve::{ServeProcess, spawn_serve};
 use crate::support::serve_args::{serve_args, tokens_file_text};
 use crate::support::sse::{RawSse, assert_contiguous};

@@ -3,8 +3,9 @@
 //! 413, missing If-Match 428, unknown enum values 422 naming the allowed ones.
 
 use crate::support::errors::{assert_api_error, expect_error};
+use crate::support::new_incident::incident;
+use crate::support::new_note::note;
 use crate::support::raw::Api;
-use crate::support::requests::{incident, note};
 use crate::support::tokens::RESPONDER;
 use serde_json::json;
 use warroom::model::{EntryKind, EntryPatch, IncidentPatch, NewEntry, Source};

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::new_incident::incident;
+use crate::support::new_note::note;
 use crate::support::raw::Api;
-use crate::support::requests::{incident, note};
 use crate::support::sse::{RawSse, SseFrame, assert_contiguous};
 use crate::support::tokens::VIEWER;
 use futures::future::join_all;

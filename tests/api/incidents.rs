@@ -1,7 +1,7 @@
 //! Incidents: create, get, list (with `?state=`), and edits under `If-Match`.
 
+use crate::support::new_incident::incident;
 use crate::support::raw::Api;
-use crate::support::requests::incident;
 use crate::support::tokens::RESPONDER;
 use warroom::client::ClientError;
 use warroom::model::{

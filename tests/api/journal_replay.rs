@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use crate::support::client::*;
-use crate::support::requests::*;
+use crate::support::new_incident::*;
+use crate::support::new_note::*;
 use crate::support::serve::*;
 use crate::support::serve_args::*;
 use crate::support::tokens::*;

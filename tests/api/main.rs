@@ -7,8 +7,9 @@ mod support {
     pub mod client;
     pub mod command;
     pub mod errors;
+    pub mod new_incident;
+    pub mod new_note;
     pub mod raw;
-    pub mod requests;
     pub mod serve;
     pub mod serve_args;
     pub mod server;
@@ -30,4 +31,5 @@ mod meta;
 mod plans;
 mod probes;
 mod serve_cli;
+mod tail;
 mod timeline;

@@ -394,7 +394,7 @@ async fn the_event_stream_stays_live_for_clients_that_accept_compression() {
     )
     .await;
     let created = responder
-        .create_incident(&crate::support::requests::incident(
+        .create_incident(&crate::support::new_incident::incident(
             "raw stream, gzip accepted",
         ))
         .await
@@ -413,7 +413,7 @@ async fn the_event_stream_stays_live_for_clients_that_accept_compression() {
         other => panic!("expected Connected first, got {other:?}"),
     }
     let created = responder
-        .create_incident(&crate::support::requests::incident("client stream"))
+        .create_incident(&crate::support::new_incident::incident("client stream"))
         .await
         .expect("incident");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::errors::expect_error;
+use crate::support::new_incident::incident;
 use crate::support::raw::Api;
-use crate::support::requests::incident;
 use crate::support::tokens::{COMMANDER, RESPONDER, VIEWER};
 use crate::support::wait::eventually;
 use serde_json::{Value, json};

@@ -2,8 +2,9 @@
 //! (with `If-Match`).
 
 use crate::support::errors::{assert_api_error, expect_error};
+use crate::support::new_incident::incident;
+use crate::support::new_note::note;
 use crate::support::raw::Api;
-use crate::support::requests::{incident, note};
 use crate::support::tokens::RESPONDER;
 use futures::future::join_all;
 use serde_json::json;

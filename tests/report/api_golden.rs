@@ -14,7 +14,7 @@
 //! is normalized when comparing one export with another.
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test report_api_golden` rewrites the golden
-//! files (the convention of `tests/report_golden.rs`).
+//! files (the convention of `tests/report/golden.rs`).
 
 use std::path::Path;
 use std::time::Duration;

@@ -171,7 +171,11 @@ fn column(text: &str, width: usize) -> String {
 }
 
 fn header_line<'a>(columns: &Columns, theme: &Theme) -> Line<'a> {
-    let mut text = format!("  {}{}", column("ID", columns.id), column("NAME", columns.name));
+    let mut text = format!(
+        "  {}{}",
+        column("ID", columns.id),
+        column("NAME", columns.name)
+    );
     if columns.server > 0 {
         text.push_str(&column("SERVER", columns.server));
     }

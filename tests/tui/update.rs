@@ -1,10 +1,9 @@
 //! The console's `update`: a message in, the model (and effects) out.
 
-mod tui_support;
-
+use crate::support::console::*;
+use crate::support::demo_model::*;
 use chrono::TimeDelta;
 use crossterm::event::KeyCode;
-use tui_support::*;
 use warroom::client::StreamItem;
 use warroom::model::{
     AlertKind, AlertSeverity, ComponentKind, EntryKind, HealthState, SwitchHealth,

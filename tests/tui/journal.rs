@@ -3,12 +3,14 @@
 //! pending; the console is restarted; when the API is back on the same
 //! address, exactly those entries arrive, once each, in order.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::*;
+use crate::support::client::*;
+use crate::support::new_incident::*;
+use crate::support::serve::*;
+use crate::support::serve_args::*;
+use crate::support::tokens::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use warroom::client::{Client, StreamSettings};
 use warroom::model::Source;

@@ -1,12 +1,10 @@
 //! The console against real sockets: an API that accepts and never
 //! answers, and two replicas where the first one stops.
 
-mod tui_support;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tui_support::*;
+use crate::support::demo_model::*;
 use warroom::client::{Client, StreamSettings};
 use warroom::model::FleetSpec;
 use warroom::server::{AccessRole, LocalServer, ServerConfig, TokenEntry, Tokens, WorldSource};

@@ -2,11 +2,10 @@
 //! models (fixed clock, demo fleet) and compared with insta snapshots.
 //! Snapshots carry no colour; the theme mapping has its own unit tests.
 
-mod tui_support;
-
+use crate::support::console::*;
+use crate::support::demo_model::*;
 use chrono::TimeDelta;
 use crossterm::event::KeyCode;
-use tui_support::*;
 use warroom::client::StreamItem;
 use warroom::model::HealthState;
 use warroom::tui::{Loaded, Msg, Theme};

@@ -3,14 +3,17 @@
 //! line with deadlines. Both processes are killed when the test ends, by
 //! `kill_on_drop` also when it panics.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::client::client_for;
+use crate::support::command::warroom_command;
+use crate::support::new_incident::incident;
+use crate::support::serve::{ServeProcess, serve_args_at, spawn_serve};
+use crate::support::serve_args::{serve_args, tokens_file_text};
+use crate::support::tokens::{RESPONDER, VIEWER};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 use warroom::model::{EntryKind, NewEntry, UpdateStatus};
@@ -163,7 +166,7 @@ fn is_timestamp(line: &str) -> bool {
 }
 
 fn note(body: &str) -> NewEntry {
-    common::note(body)
+    crate::support::new_note::note(body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

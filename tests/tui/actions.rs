@@ -2,12 +2,9 @@
 //! modal shows them, Enter executes, refusals offer the way forward, and
 //! progress follows `action` events. Driven through `update`; no network.
 
-#[path = "tui_actions/support.rs"]
-mod support;
-
 use crossterm::event::KeyCode;
 
-use support::*;
+use crate::support::actions::*;
 use warroom::model::{
     ActionState, ExecuteRequest, FollowUp, FollowUpKind, PlanKind, PlanOptions, PlanRequest,
     StepState,
