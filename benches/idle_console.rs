@@ -36,6 +36,9 @@ const SIZE: (u16, u16) = (200, 60);
 const BYTES_PER_SECOND_TARGET: f64 = 1024.0;
 /// How long the fleet may take to be served, loaded and all up.
 const READY_DEADLINE: Duration = Duration::from_secs(180);
+/// The stream counts as quiet after this long with (almost) nothing sent.
+const SETTLE_QUIET: Duration = Duration::from_secs(12);
+const SETTLE_DEADLINE: Duration = Duration::from_secs(180);
 
 fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` runs bench
@@ -210,6 +213,29 @@ fn run() -> anyhow::Result<()> {
         bail!("warroom serve exited:\n{}", serve.stderr_text());
     }
 
+    // The orchestrator's first detection rounds turn every probe from
+    // unknown to up (a burst of health events, about 3 MB at this size):
+    // that is start-up, not idling. Wait until the stream is quiet.
+    let settle_start = Instant::now();
+    let mut quiet_since = Instant::now();
+    let mut seen = proxy.bytes_from_upstream();
+    while quiet_since.elapsed() < SETTLE_QUIET {
+        check_stop()?;
+        if settle_start.elapsed() > SETTLE_DEADLINE {
+            bail!(
+                "the API never went quiet: still sending after {} s",
+                SETTLE_DEADLINE.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let now = proxy.bytes_from_upstream();
+        if now - seen > 512 {
+            quiet_since = Instant::now();
+        }
+        seen = now;
+    }
+    let settled_after = settle_start.elapsed();
+
     // The window: nothing happens but time passing.
     let initial_bytes = proxy.bytes_from_upstream();
     let initial_connections = proxy.connections();
@@ -259,10 +285,11 @@ fn run() -> anyhow::Result<()> {
         SIZE.1
     );
     println!(
-        "initial load: {} bytes from the API over {} connection(s), fleet shown all up {:.1} s after serve started",
+        "start-up: {} bytes from the API over {} connection(s), fleet shown all up {:.1} s after serve started, the stream quiet {:.1} s later",
         initial_bytes,
         initial_connections,
-        ready_after.as_secs_f64()
+        ready_after.as_secs_f64(),
+        settled_after.as_secs_f64()
     );
     println!(
         "window: {:.1} s; {} bytes from the API ({} to it, {} connection(s) in all); busiest second {} bytes; fleet still all up at the end: {}",

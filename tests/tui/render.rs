@@ -71,6 +71,38 @@ fn a_moved_site_shows_where_it_came_from() {
 }
 
 #[test]
+fn long_site_ids_never_run_into_the_name_and_80x24_keeps_the_server() {
+    let mut model = demo_model(80, 24);
+    let mut topology = model.data.fleet.topology.clone();
+    topology.sites[0].id = "site-0000001126-with-a-long-id".into();
+    topology.sites[0].name = "Aardvark Apothecary".into();
+    send(
+        &mut model,
+        Msg::Loaded(Loaded::Topology(Box::new(topology))),
+    );
+    model.settle();
+    let screen = snapshot(&model, 80, 24);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("Aardvark"))
+        .unwrap_or_else(|| panic!("the long id is listed first by name:\n{screen}"));
+    assert!(
+        !row.contains("idAardvark") && !row.contains("…Aardvark"),
+        "the id runs into the name: {row}"
+    );
+    assert!(row.contains("… "), "a cut id ends in … and a space: {row}");
+    let header = screen
+        .lines()
+        .find(|l| l.contains("NAME"))
+        .expect("the table header");
+    assert!(
+        header.contains("SERVER"),
+        "80x24 keeps the server column: {header}"
+    );
+    assert!(row.contains("app-01"), "the site's server is shown: {row}");
+}
+
+#[test]
 fn too_small_screen_says_so() {
     let model = demo_model(60, 20);
     let screen = snapshot(&model, 60, 20);

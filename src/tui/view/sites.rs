@@ -143,7 +143,8 @@ const ID_MAX: usize = 24;
 impl Columns {
     /// `longest_id`: the longest site id in the fleet.
     fn for_width(width: usize, longest_id: usize) -> Columns {
-        let id = (longest_id + 1).clamp(ID_MIN, ID_MAX);
+        // Long ids are cut (with …) before they crowd out the other columns.
+        let id = (longest_id + 1).clamp(ID_MIN, ID_MAX.min(width / 3).max(ID_MIN));
         // What is left after the glyph, the id and the downtime.
         let rest = width.saturating_sub(2 + id + DOWN);
         let (server, state) = match rest {
