@@ -10,7 +10,7 @@ use warroom::model::{
 };
 use warroom::tui::{
     Action, Banner, Context, Effect, Keymap, LinkState, Loaded, Model, Msg, Overlay, Override,
-    Pane, Request, Settings, SiteSort, update,
+    Pane, Request, ServerRow, Settings, SiteSort, update,
 };
 
 fn site<'a>(model: &'a Model, id: &str) -> &'a warroom::model::Site {
@@ -620,4 +620,66 @@ fn only_the_no_simulator_code_stops_the_simulator_requests() {
     assert!(model.ui.toast.is_none(), "{:?}", model.ui.toast);
     let effects = send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(600)));
     assert!(!asks_for_sim(&effects), "{effects:?}");
+}
+
+/// The switches in the order the servers pane lists them, and how many rows
+/// each takes (its header plus the servers shown under it).
+fn switch_rows(model: &Model) -> Vec<(String, usize)> {
+    let topology = &model.data.fleet.topology;
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for row in &model.data.fleet.server_rows {
+        match row {
+            ServerRow::Switch(i) => {
+                out.push((i.map_or("?".into(), |i| topology.switches[i].id.clone()), 1))
+            }
+            ServerRow::Server(_) => {
+                if let Some(last) = out.last_mut() {
+                    last.1 += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn switches_with_trouble_come_first_and_healthy_ones_fold() {
+    let mut model = demo_model(120, 40);
+    let rows = switch_rows(&model);
+    assert_eq!(rows[0].0, "sw-2", "the suspect switch leads: {rows:?}");
+
+    send(&mut model, char_key('z'));
+    let folded = switch_rows(&model);
+    assert!(
+        folded[0].1 > 1,
+        "a switch with trouble stays unfolded: {folded:?}"
+    );
+    assert!(
+        folded[1..].iter().all(|(_, n)| *n == 1),
+        "healthy switches are one row each: {folded:?}"
+    );
+
+    // A server behind sw-1 fails: sw-1 joins the switches with trouble,
+    // unfolded, ahead of the healthy ones.
+    let version = model.data.fleet.topology.version + 1;
+    send(
+        &mut model,
+        health_event(
+            1,
+            version,
+            ComponentKind::Server,
+            "app-01",
+            HealthState::Down,
+        ),
+    );
+    let after = switch_rows(&model);
+    let at = after.iter().position(|(id, _)| id == "sw-1").expect("sw-1");
+    assert!(at <= 1, "sw-1 moved up: {after:?}");
+    assert!(after[at].1 > 1, "sw-1's servers are shown: {after:?}");
+
+    send(&mut model, char_key('z'));
+    assert!(
+        switch_rows(&model).iter().all(|(_, n)| *n > 1),
+        "unfolded again: every switch lists its servers"
+    );
 }

@@ -75,6 +75,9 @@ pub struct FleetSnapshot {
     pub server_rows: Vec<ServerRow>,
     /// Healthy switches are folded to their header row.
     pub folded: bool,
+    /// Unhealthy servers per switch (the last slot: servers whose switch is
+    /// unknown): the rows change only when a switch's count leaves or reaches 0.
+    group_unhealthy: Vec<u32>,
     /// Recent latency (ms) per server, parallel to `topology.servers`; oldest first.
     pub latency: Vec<VecDeque<Option<f64>>>,
     pub counts: HealthCounts,
@@ -104,6 +107,7 @@ impl Default for FleetSnapshot {
             base_version: 0,
             server_rows: Vec::new(),
             folded: false,
+            group_unhealthy: Vec::new(),
             latency: Vec::new(),
             counts: HealthCounts::default(),
             site_search: Vec::new(),
@@ -194,6 +198,28 @@ impl FleetSnapshot {
         self.rebuild_server_rows();
     }
 
+    /// Server `i` became unhealthy (or healthy again): rebuild the rows
+    /// only when its switch moves between healthy and troubled.
+    fn count_unhealthy(&mut self, i: usize, unhealthy: bool) {
+        let group = self
+            .switch_index
+            .get(&self.topology.servers[i].switch)
+            .copied()
+            .unwrap_or(self.topology.switches.len());
+        let Some(count) = self.group_unhealthy.get_mut(group) else {
+            return self.rebuild_server_rows();
+        };
+        let before = *count;
+        *count = if unhealthy {
+            before + 1
+        } else {
+            before.saturating_sub(1)
+        };
+        if (before == 0) != (*count == 0) {
+            self.rebuild_server_rows();
+        }
+    }
+
     /// Fold (or unfold) the healthy switches to one row each.
     pub fn fold_healthy(&mut self, fold: bool) {
         self.folded = fold;
@@ -211,13 +237,21 @@ impl FleetSnapshot {
                 .unwrap_or(t.switches.len());
             groups[group].push(i);
         }
-        let troubled = |group: usize, servers: &[usize]| {
+        self.group_unhealthy = groups
+            .iter()
+            .map(|servers| {
+                servers
+                    .iter()
+                    .filter(|&&i| t.servers[i].health.state.is_unhealthy())
+                    .count() as u32
+            })
+            .collect();
+        let unhealthy = &self.group_unhealthy;
+        let troubled = |group: usize, _: &[usize]| {
             t.switches
                 .get(group)
                 .is_some_and(|s| s.health != SwitchHealth::Ok)
-                || servers
-                    .iter()
-                    .any(|&i| t.servers[i].health.state.is_unhealthy())
+                || unhealthy[group] > 0
         };
         let mut order: Vec<(bool, usize, Vec<usize>)> = groups
             .into_iter()
@@ -271,8 +305,9 @@ impl FleetSnapshot {
                 if let Some(&i) = self.server_index.get(id) {
                     let was = self.topology.servers[i].health.state.is_unhealthy();
                     self.topology.servers[i].health = event.health.clone();
-                    if was != event.health.state.is_unhealthy() {
-                        self.rebuild_server_rows();
+                    let now = event.health.state.is_unhealthy();
+                    if was != now {
+                        self.count_unhealthy(i, now);
                     }
                     // The console no longer polls the topology: health
                     // events carry the latency samples the sparkline shows.
