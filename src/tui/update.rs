@@ -302,6 +302,7 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
         }
         EventPayload::Alert(alert) => {
             let (changed, news) = data.alerts.apply(alert);
+            data.group_alerts();
             if let Some(alert) = news {
                 notify(model, &alert, effects);
             }
@@ -345,6 +346,7 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
             {
                 data.force_snapshot = false;
                 data.fleet.replace(*topology);
+                data.group_alerts();
                 model.sites.mark_stale();
                 panes::fit_lists(model);
             } else {
@@ -353,6 +355,7 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
         }
         Loaded::Alerts(alerts) => {
             let (_, news) = data.alerts.replace(alerts);
+            data.group_alerts();
             for alert in news {
                 notify(model, &alert, effects);
             }

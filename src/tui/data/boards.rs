@@ -1,12 +1,16 @@
 //! Alerts, open incidents and the selected incident's timeline, as the
 //! console holds them between snapshots.
 
-use crate::model::{Alert, AlertSeverity, Incident, IncidentState, TimelineEntry};
+use crate::model::{Alert, AlertKind, AlertSeverity, Incident, IncidentState, TimelineEntry};
 
 /// The alerts open now, most severe first, newest first within a severity.
 #[derive(Debug, Clone, Default)]
 pub struct AlertBoard {
+    /// Most severe first; a suspect switch's alert is followed by the
+    /// alerts of the servers behind it (see [`AlertBoard::group`]).
     pub open: Vec<Alert>,
+    /// Parallel to `open`: the alert is listed under its switch's.
+    pub under_switch: Vec<bool>,
     /// The first snapshot arrived: alerts seen after it are news.
     pub primed: bool,
 }
@@ -69,6 +73,50 @@ impl AlertBoard {
 
     fn sort(&mut self) {
         self.open.sort_by(order);
+    }
+
+    /// List the alerts of the servers behind a suspect switch right after
+    /// the switch's alert, so the commander sees one problem, not N.
+    /// `switch_of` says which switch a server is behind.
+    pub fn group(&mut self, switch_of: impl Fn(&str) -> Option<String>) {
+        let suspect: Vec<String> = self
+            .open
+            .iter()
+            .filter(|a| a.kind == AlertKind::SwitchSuspect)
+            .map(|a| a.target.clone())
+            .collect();
+        let switches: Vec<Option<String>> = self
+            .open
+            .iter()
+            .map(|a| match a.kind {
+                AlertKind::SwitchSuspect => None,
+                _ => switch_of(&a.target).filter(|s| suspect.contains(s)),
+            })
+            .collect();
+        if switches.iter().all(Option::is_none) {
+            self.under_switch = vec![false; self.open.len()];
+            return;
+        }
+        let mut order: Vec<(usize, bool)> = Vec::with_capacity(self.open.len());
+        for (i, alert) in self.open.iter().enumerate() {
+            if switches[i].is_some() {
+                continue;
+            }
+            order.push((i, false));
+            if alert.kind == AlertKind::SwitchSuspect {
+                order.extend(
+                    (0..self.open.len())
+                        .filter(|&j| switches[j].as_deref() == Some(alert.target.as_str()))
+                        .map(|j| (j, true)),
+                );
+            }
+        }
+        let mut old: Vec<Option<Alert>> = std::mem::take(&mut self.open).into_iter().map(Some).collect();
+        self.under_switch = order.iter().map(|(_, under)| *under).collect();
+        self.open = order
+            .into_iter()
+            .filter_map(|(i, _)| old[i].take())
+            .collect();
     }
 
     pub fn count(&self, severity: AlertSeverity) -> usize {

@@ -131,6 +131,13 @@ impl Mirror {
         }
     }
 
+    /// Group the alerts of servers behind a suspect switch under it.
+    pub fn group_alerts(&mut self) {
+        let fleet = &self.fleet;
+        self.alerts
+            .group(|id| fleet.server(id).map(|server| server.switch.clone()));
+    }
+
     /// How old the newest data on screen is at `now`.
     pub fn data_age(&self, now: DateTime<Utc>) -> Option<TimeDelta> {
         self.link

@@ -60,7 +60,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 AlertSeverity::Info => "INFO",
             };
             let style = theme.data(theme.alert(alert.severity), stale);
+            let under = model
+                .data
+                .alerts
+                .under_switch
+                .get(first + i)
+                .copied()
+                .unwrap_or(false);
             Line::from(vec![
+                Span::styled(if under { "  └ " } else { "" }, theme.ui(UiStyle::Muted)),
                 Span::styled(label, style),
                 Span::styled(
                     format!(" {} ", clock(alert.opened_at, zone)),
