@@ -116,3 +116,6 @@ impl Overlay {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
