@@ -415,6 +415,20 @@ const ESSENTIAL: &[(Context, Action)] = &[
     (C::Palette, A::Close),
 ];
 
+/// Actions used from text fields (the editor, the forms, the palette, the
+/// plan modal's id box), where a plain character types itself: each needs
+/// at least one key that is not a character (enter, esc, ctrl-s, …).
+const FROM_TEXT: &[(Context, Action)] = &[
+    (C::Editor, A::Save),
+    (C::Editor, A::Cancel),
+    (C::Form, A::Submit),
+    (C::Form, A::Cancel),
+    (C::Modal, A::Execute),
+    (C::Modal, A::Close),
+    (C::Palette, A::Run),
+    (C::Palette, A::Close),
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeymapError {
     #[error(
@@ -442,6 +456,10 @@ pub enum KeymapError {
     },
     #[error("{table}: no key is left for '{action}'; bind one")]
     Unreachable { table: String, action: &'static str },
+    #[error(
+        "{table}: '{action}' is used while typing, where letters type themselves: keep a key that is not a character for it (enter, esc, tab, ctrl-s, f2, …)"
+    )]
+    NeedsNonCharacter { table: String, action: &'static str },
 }
 
 /// One binding from the config: the context's name (`None` for `[keys]`),
@@ -553,6 +571,15 @@ impl Keymap {
                 return Err(KeymapError::Unreachable {
                     table: table_name(*context),
                     action: essential.name(),
+                });
+            }
+        }
+        for (context, action) in FROM_TEXT {
+            let typed = |k: &KeyChord| matches!(k.key, Key::Char(_)) && !k.ctrl && !k.alt;
+            if keymap.keys_for(*context, *action).iter().all(typed) {
+                return Err(KeymapError::NeedsNonCharacter {
+                    table: table_name(*context),
+                    action: action.name(),
                 });
             }
         }

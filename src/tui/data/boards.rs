@@ -111,7 +111,10 @@ impl AlertBoard {
                 );
             }
         }
-        let mut old: Vec<Option<Alert>> = std::mem::take(&mut self.open).into_iter().map(Some).collect();
+        let mut old: Vec<Option<Alert>> = std::mem::take(&mut self.open)
+            .into_iter()
+            .map(Some)
+            .collect();
         self.under_switch = order.iter().map(|(_, under)| *under).collect();
         self.open = order
             .into_iter()

@@ -283,10 +283,17 @@ impl IncidentForm {
     /// The answer to the form's write: close on success, keep the form
     /// with the reason on a refusal. `None` when the answer is not ours.
     pub fn on_reply(&mut self, wrote: &Wrote) -> Option<Outcome<Overlay>> {
-        let Wrote::Incident { result, .. } = wrote else {
+        let Wrote::Incident { created, result } = wrote else {
             return None;
         };
-        if !self.sending {
+        // A declare form waits for a creation; an edit for a change of its
+        // incident (not, say, a status update's change sent just before).
+        let ours = match (&self.editing, result) {
+            (None, _) => *created,
+            (Some(incident), Ok(answer)) => !created && answer.id == incident.id,
+            (Some(_), Err(_)) => !created,
+        };
+        if !self.sending || !ours {
             return None;
         }
         self.sending = false;

@@ -196,6 +196,7 @@ impl Composer {
                 self.text() != original.body
                     || !self.occurred.is_empty()
                     || original.status.is_some_and(|s| s != self.status)
+                    || original.marker.is_some_and(|m| m != self.marker)
                     || self.visibility != original.visibility
             }
         }

@@ -124,7 +124,6 @@ fn a_merge_saves_on_their_version() {
 }
 
 #[test]
-#[ignore = "BUG: is_modified ignores a changed marker, so Esc (and quit) drop an edited marker without asking"]
 fn esc_after_changing_a_marker_asks_first() {
     let world = World::new();
     let ctx = world.ctx();

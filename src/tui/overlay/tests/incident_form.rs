@@ -273,7 +273,6 @@ fn an_answer_when_not_sending_is_not_taken() {
 }
 
 #[test]
-#[ignore = "BUG: a declare form takes any incident answer (created: false from a status update's patch) as its own and closes"]
 fn a_declare_form_does_not_take_the_answer_to_another_change() {
     let world = World::new();
     let ctx = world.ctx();
