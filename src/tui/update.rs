@@ -127,22 +127,34 @@ fn key(model: &mut Model, event: KeyEvent, effects: &mut Vec<Effect>) {
     }
 }
 
-/// `q`: quit, or ask first when something typed would be lost.
+/// `q`: quit, or ask first when something typed would be lost, or when
+/// a demo's incident (which lives in the demo's memory) would go with it.
 pub(super) fn ask_to_quit(model: &mut Model) {
-    let Some(what) = model.unsaved_work() else {
-        model.quit = true;
-        return;
+    let export = model.keymap.hint(Context::Global, Action::ExportPostmortem);
+    let demo_incident = model
+        .settings
+        .demo
+        .as_ref()
+        .and(model.data.incidents.current())
+        .map(|incident| incident.id);
+    let loss = match (model.unsaved_work(), demo_incident) {
+        (Some(what), None) => format!("Quit and lose {what}?"),
+        (Some(what), Some(id)) => format!(
+            "Quit and lose {what}? The demo's incident #{id} lives in memory and goes too ({export} first writes its postmortem to a file)."
+        ),
+        (None, Some(id)) => format!(
+            "Quit the demo? Its incident #{id} lives in memory and goes with it ({export} first writes its postmortem to a file)."
+        ),
+        (None, None) => {
+            model.quit = true;
+            return;
+        }
     };
     let under = std::mem::replace(&mut model.ui.overlay, Overlay::None);
     let yes = model.keymap.hint(Context::Confirm, Action::Yes);
     let no = model.keymap.hint(Context::Confirm, Action::No);
-    let demo = if model.settings.demo.is_some() {
-        " (this demo's incident goes too: it lives in memory)"
-    } else {
-        ""
-    };
     model.ui.overlay = Overlay::Confirm(Confirm {
-        question: format!("Quit and lose {what}{demo}? {yes} = quit, {no} = go back to it"),
+        question: format!("{loss} {yes} = quit, {no} = stay"),
         then: OnYes::Quit,
         done: "quitting".into(),
         under: (!under.is_none()).then(|| Box::new(under)),

@@ -498,6 +498,19 @@ fn q_quits_and_mouse_toggles() {
     assert_eq!(effects, vec![Effect::SetMouse(false)]);
     assert!(!model.ui.mouse);
     send(&mut model, char_key('q'));
+    // The demo's incident lives in memory: quitting says so first.
+    let Overlay::Confirm(confirm) = &model.ui.overlay else {
+        panic!("quitting the demo asks first: {:?}", model.ui.overlay);
+    };
+    assert!(
+        confirm.question.contains("lives in memory") && confirm.question.contains("X first writes"),
+        "{}",
+        confirm.question
+    );
+    send(&mut model, char_key('n'));
+    assert!(!model.quit && model.ui.overlay.is_none(), "n stays");
+    send(&mut model, char_key('q'));
+    send(&mut model, char_key('y'));
     assert!(model.quit);
 }
 
@@ -526,6 +539,13 @@ fn a_too_small_terminal_still_quits() {
         "nothing opens on a too-small screen"
     );
     send(&mut model, char_key('q'));
+    assert!(!model.quit, "the demo's incident: asked first, even here");
+    assert!(
+        screen_text(&render(&model, &warroom::tui::Theme::default(), 60, 20))
+            .contains("Quit the demo?"),
+        "the question shows on the small screen"
+    );
+    send(&mut model, char_key('y'));
     assert!(model.quit);
 }
 
