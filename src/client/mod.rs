@@ -21,8 +21,8 @@ pub use journal::{Journal, JournalWrite, WriteOp};
 
 use crate::model::{
     Action, ActionList, AlertList, EntryPatch, ExecuteRequest, HealthHistory, Incident,
-    IncidentList, IncidentPatch, IncidentState, NewEntry, NewIncident, Plan, PlanRequest, SimFault,
-    SimStatus, Timeline, TimelineEntry, Topology, Whoami,
+    IncidentList, IncidentPatch, IncidentState, LatencyReport, NewEntry, NewIncident, Plan,
+    PlanRequest, SimFault, SimStatus, Timeline, TimelineEntry, Topology, Whoami,
 };
 
 /// How the client reaches the API.
@@ -259,6 +259,13 @@ impl Client {
 
     pub async fn topology(&self) -> Result<Topology, ClientError> {
         self.get("/v1/topology").await
+    }
+
+    /// The latency of `servers` now (the console's sparklines).
+    pub async fn latency(&self, servers: &[String]) -> Result<LatencyReport, ClientError> {
+        let ids: Vec<String> = servers.iter().map(|s| encode(s)).collect();
+        self.get(&format!("/v1/latency?servers={}", ids.join(",")))
+            .await
     }
 
     pub async fn alerts(&self) -> Result<AlertList, ClientError> {

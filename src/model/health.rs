@@ -101,6 +101,14 @@ pub struct HealthSample {
     pub error_rate: f64,
 }
 
+/// `GET /v1/latency?servers=…`: the servers' latency now (ms; `null` when
+/// the last probe got no answer), for the console's sparklines without
+/// reading the whole topology.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LatencyReport {
+    pub latency_ms: std::collections::BTreeMap<String, Option<f64>>,
+}
+
 /// `GET /v1/health/{component_id}/history`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct HealthHistory {

@@ -22,7 +22,9 @@ pub use access::{AccessRole, Whoami};
 pub use alert::{Alert, AlertKind, AlertList, AlertSeverity};
 pub use error::{ApiError, ApiErrorBody, ErrorCode, UnknownErrorCode};
 pub use event::{Event, EventKind, EventPayload, HealthEvent, TopologyEvent};
-pub use health::{ComponentKind, Health, HealthHistory, HealthSample, HealthState, SwitchHealth};
+pub use health::{
+    ComponentKind, Health, HealthHistory, HealthSample, HealthState, LatencyReport, SwitchHealth,
+};
 pub use incident::{
     AffectedComponent, ComponentStatus, Impact, Incident, IncidentList, IncidentPatch,
     IncidentState, IncidentStatus, NewIncident, Severity,

@@ -213,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         .route("/whoami", get(meta::whoami))
         .route("/topology", get(topology::topology))
         .route("/health/{component_id}/history", get(topology::history))
+        .route("/latency", get(topology::latency))
         .route("/alerts", get(topology::alerts))
         .route("/events", get(sse::events))
         .route("/incidents", get(incidents::list).post(incidents::create))

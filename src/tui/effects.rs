@@ -42,6 +42,8 @@ pub struct EffectRunner {
     /// the order they were made.
     journal: Option<UnboundedSender<JournalWrite>>,
     journal_writer: Option<JoinHandle<()>>,
+    /// The servers the next latency read asks for.
+    latency_of: Vec<String>,
     /// Wakes the task that sends the journal's pending writes.
     replay: Arc<Notify>,
     replayer: Option<JoinHandle<()>>,
@@ -60,6 +62,7 @@ impl EffectRunner {
             stream: None,
             journal: None,
             journal_writer: None,
+            latency_of: Vec::new(),
             replay: Arc::new(Notify::new()),
             replayer: None,
             writes: Vec::new(),
@@ -108,6 +111,11 @@ impl EffectRunner {
         match effect {
             Effect::Fetch(request) => {
                 self.fetch(request);
+                None
+            }
+            Effect::FetchLatency(servers) => {
+                self.latency_of = servers;
+                self.fetch(Request::Latency);
                 None
             }
             Effect::Subscribe { since } => {
@@ -291,11 +299,12 @@ impl EffectRunner {
         }
         let client = self.client.clone();
         let tx = self.tx.clone();
+        let servers = self.latency_of.clone();
         // The client's own timeouts end every call; this deadline is the
         // backstop that keeps a task from outliving them.
         let deadline = backstop(&client);
         let task = tokio::spawn(async move {
-            let msg = match tokio::time::timeout(deadline, load(&client, request)).await {
+            let msg = match tokio::time::timeout(deadline, load(&client, request, &servers)).await {
                 Ok(Ok(loaded)) => Msg::Loaded(loaded),
                 Ok(Err(error)) => Msg::Failed {
                     request,
@@ -377,7 +386,11 @@ impl Drop for EffectRunner {
     }
 }
 
-async fn load(client: &Client, request: Request) -> Result<Loaded, ClientError> {
+async fn load(
+    client: &Client,
+    request: Request,
+    servers: &[String],
+) -> Result<Loaded, ClientError> {
     Ok(match request {
         Request::Topology => Loaded::Topology(Box::new(client.topology().await?)),
         Request::Alerts => Loaded::Alerts(client.alerts().await?.alerts),
@@ -385,6 +398,7 @@ async fn load(client: &Client, request: Request) -> Result<Loaded, ClientError> 
         Request::Timeline(id) => Loaded::Timeline(client.timeline(id).await?),
         Request::Sim => Loaded::Sim(Box::new(client.sim_status().await?)),
         Request::Actions => Loaded::Actions(client.actions(None).await?),
+        Request::Latency => Loaded::Latency(client.latency(servers).await?.latency_ms),
         Request::Role => Loaded::Role(client.whoami().await?.role),
     })
 }

@@ -52,6 +52,8 @@ pub enum Loaded {
     Actions(Vec<Action>),
     /// The token's role.
     Role(crate::model::AccessRole),
+    /// The latency of the servers on screen, for the sparklines.
+    Latency(std::collections::BTreeMap<String, Option<f64>>),
 }
 
 /// What became of a write. Errors are the API's message, ready to show.
@@ -109,6 +111,9 @@ pub enum Request {
     Actions,
     /// The token's role.
     Role,
+    /// The latency of the servers on screen (the ids travel with
+    /// [`Effect::FetchLatency`]).
+    Latency,
 }
 
 impl Request {
@@ -122,6 +127,7 @@ impl Request {
             Request::Sim => RequestKind::Sim,
             Request::Actions => RequestKind::Actions,
             Request::Role => RequestKind::Role,
+            Request::Latency => RequestKind::Latency,
         }
     }
 
@@ -134,6 +140,7 @@ impl Request {
             Request::Sim => "simulator status",
             Request::Actions => "actions",
             Request::Role => "role",
+            Request::Latency => "latency",
         }
     }
 }
@@ -147,12 +154,15 @@ pub enum RequestKind {
     Sim,
     Actions,
     Role,
+    Latency,
 }
 
 /// Work `update` asks for; the event loop runs it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Fetch(Request),
+    /// Read the latency of these servers (the rows on screen).
+    FetchLatency(Vec<String>),
     /// (Re)start the event stream from `since`.
     Subscribe {
         since: Option<i64>,

@@ -27,6 +27,22 @@ pub(super) fn navigate(model: &mut Model, action: Action) {
     move_selection(model, focus, how);
 }
 
+/// The ids of the servers whose rows are on screen in the servers pane.
+pub(super) fn visible_servers(model: &Model) -> Vec<String> {
+    let rows = &model.data.fleet.server_rows;
+    let height = list_height(model, Pane::Servers);
+    let first = model.ui.servers.window(rows.len(), height);
+    rows.iter()
+        .skip(first)
+        .take(height)
+        .filter_map(|row| match row {
+            super::data::ServerRow::Server(i) => model.data.fleet.topology.servers.get(*i),
+            super::data::ServerRow::Switch(_) => None,
+        })
+        .map(|server| server.id.clone())
+        .collect()
+}
+
 /// The timeline follows its newest entry (called when the selection was on
 /// the last row as an entry arrived, or when a timeline loads).
 pub(super) fn follow_newest_entry(model: &mut Model) {

@@ -20,6 +20,8 @@ use crate::model::{Alert, Event, EventPayload};
 /// How often the journal's pending writes are offered again while the API
 /// seems away.
 pub const REPLAY_EVERY: TimeDelta = TimeDelta::seconds(3);
+/// How often the latency of the servers on screen is read (the sparklines).
+pub const LATENCY_EVERY: TimeDelta = TimeDelta::seconds(5);
 /// How often the simulator's clock is read again (its speed can change).
 pub const SIM_EVERY: TimeDelta = TimeDelta::seconds(15);
 
@@ -224,6 +226,15 @@ fn tick(model: &mut Model, now: chrono::DateTime<chrono::Utc>, effects: &mut Vec
     if crossed(SIM_EVERY) && !model.data.sim_absent && model.data.sim.is_some() {
         effects.push(Effect::Fetch(Request::Sim));
     }
+    if crossed(LATENCY_EVERY)
+        && model.data.fleet.loaded
+        && model.data.link.state == super::data::LinkState::Live
+    {
+        let servers = panes::visible_servers(model);
+        if !servers.is_empty() {
+            effects.push(Effect::FetchLatency(servers));
+        }
+    }
     if crossed(REPLAY_EVERY) && !model.data.pending.is_empty() {
         // The API may be back: try the journal's writes again.
         effects.push(Effect::Replay);
@@ -386,6 +397,7 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
             data.actions.replace(list);
         }
         Loaded::Role(role) => data.role = Some(role),
+        Loaded::Latency(latency) => data.fleet.sample_servers(&latency),
         Loaded::Sim(status) => {
             data.sim = Some(super::data::SimClock {
                 status: *status,

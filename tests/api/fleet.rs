@@ -331,3 +331,28 @@ async fn sim_faults_are_injected_and_bad_ones_refused() {
     );
     api.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_names_only_the_servers_asked_for() {
+    let api = Api::sim(1.0).await;
+    let viewer = api.viewer();
+    let wanted = vec![
+        "app-01".to_string(),
+        "web-2".to_string(),
+        "no-such".to_string(),
+    ];
+    let report = viewer.latency(&wanted).await.unwrap();
+    let ids: Vec<&str> = report.latency_ms.keys().map(String::as_str).collect();
+    assert_eq!(ids, ["app-01", "web-2"], "unknown ids are left out");
+    let topology = viewer.topology().await.unwrap();
+    let app01 = topology.servers.iter().find(|s| s.id == "app-01").unwrap();
+    assert_eq!(
+        report.latency_ms["app-01"].is_some(),
+        app01.health.latency_ms.is_some(),
+        "the same health the topology shows"
+    );
+
+    let too_many: Vec<String> = (0..501).map(|i| format!("app-{i:03}")).collect();
+    let err = viewer.latency(&too_many).await.expect_err("501 ids");
+    assert_api_error(&err, 422, "invalid_body");
+}

@@ -703,3 +703,45 @@ fn switches_with_trouble_come_first_and_healthy_ones_fold() {
         "unfolded again: every switch lists its servers"
     );
 }
+
+#[test]
+fn the_sparklines_sample_only_the_servers_on_screen() {
+    let mut model = demo_model(120, 40);
+    model.data.link.state = LinkState::Live;
+    let effects = send(&mut model, Msg::Tick(fixed_now() + TimeDelta::seconds(5)));
+    let asked = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::FetchLatency(servers) => Some(servers.clone()),
+            _ => None,
+        })
+        .expect("a latency read every 5 s");
+    assert!(!asked.is_empty() && asked.len() <= 40, "{asked:?}");
+    assert!(
+        asked.iter().all(|id| model.data.fleet.server(id).is_some()),
+        "{asked:?}"
+    );
+    assert!(
+        !effects.contains(&Effect::Fetch(Request::Topology)),
+        "never the whole topology"
+    );
+
+    let index = model.data.fleet.server_position("app-01").expect("app-01");
+    let before = model.data.fleet.latency[index].len();
+    let latency = [("app-01".to_string(), Some(77.0))].into_iter().collect();
+    send(&mut model, Msg::Loaded(Loaded::Latency(latency)));
+    assert_eq!(
+        model.data.fleet.latency[index].len(),
+        (before + 1).min(warroom::tui::LATENCY_SAMPLES)
+    );
+    assert_eq!(model.data.fleet.latency[index].back(), Some(&Some(77.0)));
+    assert_eq!(
+        model
+            .data
+            .fleet
+            .server("app-01")
+            .and_then(|s| s.health.latency_ms),
+        Some(77.0),
+        "the row's number follows too"
+    );
+}

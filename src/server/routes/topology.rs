@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::model::{AlertList, HealthHistory, Topology};
+use crate::model::{AlertList, HealthHistory, LatencyReport, Topology};
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiResult, Failure};
@@ -26,6 +26,51 @@ pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> Json<Aler
     Json(AlertList {
         alerts: fleet.alerts(),
     })
+}
+
+/// The most servers one latency request may name.
+const LATENCY_MAX_SERVERS: usize = 500;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LatencyQuery {
+    /// Server ids, comma-separated (at most 500); unknown ids are left out.
+    #[param(example = "app-01,app-02")]
+    pub servers: String,
+}
+
+/// The latency of the named servers now: what the console's sparklines
+/// sample for the rows on screen, instead of reading the whole topology.
+#[utoipa::path(get, path = "/v1/latency", tag = "fleet",
+    params(LatencyQuery),
+    responses((status = 200, body = LatencyReport), (status = 422, body = crate::model::ApiErrorBody),
+        (status = 401, body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn latency(
+    State(state): State<AppState>,
+    _caller: Caller,
+    query: Result<Query<LatencyQuery>, QueryRejection>,
+) -> ApiResult<Json<LatencyReport>> {
+    let Query(query) = query?;
+    let wanted: Vec<&str> = query.servers.split(',').filter(|s| !s.is_empty()).collect();
+    if wanted.len() > LATENCY_MAX_SERVERS {
+        return Err(Failure::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            crate::model::ErrorCode::InvalidBody,
+            format!(
+                "{} servers named; at most {LATENCY_MAX_SERVERS} per request",
+                wanted.len()
+            ),
+        ));
+    }
+    let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
+    let latency_ms = fleet
+        .topology()
+        .servers
+        .iter()
+        .filter(|s| wanted.contains(&s.id.as_str()))
+        .map(|s| (s.id.clone(), s.health.latency_ms))
+        .collect();
+    Ok(Json(LatencyReport { latency_ms }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

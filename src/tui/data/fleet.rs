@@ -220,6 +220,18 @@ impl FleetSnapshot {
         }
     }
 
+    /// One latency sample for each server in `latency` (the rows on screen).
+    pub fn sample_servers(&mut self, latency: &std::collections::BTreeMap<String, Option<f64>>) {
+        for (id, ms) in latency {
+            if let Some(&i) = self.server_index.get(id) {
+                self.topology.servers[i].health.latency_ms = *ms;
+                if let Some(ring) = self.latency.get_mut(i) {
+                    push_sample(ring, *ms);
+                }
+            }
+        }
+    }
+
     /// Fold (or unfold) the healthy switches to one row each.
     pub fn fold_healthy(&mut self, fold: bool) {
         self.folded = fold;
