@@ -43,10 +43,15 @@ pub(super) fn is_memory_url(url: &str) -> bool {
 /// A [`Store`] in a SQLite database.
 pub struct SqliteStore {
     writer: SqlitePool,
-    /// The same pool as `writer` for in-memory databases, which exist only
-    /// inside their one connection.
+    /// The same pool as `writer` for in-memory databases.
     reader: SqlitePool,
     location: Location,
+    /// For an in-memory database: a connection no query ever uses, so it is
+    /// never closed. The database lives as long as one connection to it is
+    /// open; the pool's own connection may be closed and replaced (sqlx
+    /// closes a connection whose query was cancelled, as when a client hangs
+    /// up mid-request), and the new one must find the same tables.
+    _keeper: Option<std::sync::Mutex<sqlx::SqliteConnection>>,
 }
 
 enum Location {
@@ -101,15 +106,20 @@ impl SqliteStore {
             writer,
             reader,
             location: Location::File(path.to_owned()),
+            _keeper: None,
         })
     }
 
     /// A private in-memory database that lives as long as this store.
     pub async fn open_in_memory() -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .in_memory(true)
+        // A named, shared-cache in-memory database (sqlx gives each
+        // `sqlite::memory:` its own name), so every connection to it sees
+        // the same tables.
+        let options = <SqliteConnectOptions as std::str::FromStr>::from_str("sqlite::memory:")?
             .foreign_keys(true);
-        // One connection that is never closed: the database is that connection.
+        let keeper = sqlx::ConnectOptions::connect(&options).await?;
+        // One connection for the queries: shared-cache databases lock whole
+        // tables, so one writer at a time keeps them from refusing each other.
         let pool = SqlitePoolOptions::new()
             .min_connections(1)
             .max_connections(1)
@@ -122,6 +132,7 @@ impl SqliteStore {
             writer: pool.clone(),
             reader: pool,
             location: Location::Memory,
+            _keeper: Some(std::sync::Mutex::new(keeper)),
         })
     }
 
@@ -468,5 +479,24 @@ mod tests {
         store.close().await;
         let err = SqliteStore::open_file(&path).await.expect_err("refused");
         assert!(err.to_string().contains("newer"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::SqliteStore;
+
+    #[tokio::test]
+    async fn an_in_memory_database_outlives_its_pool_connection() {
+        let store = SqliteStore::open_in_memory().await.expect("open");
+        // sqlx closes a connection whose query was cancelled (a client that
+        // hung up mid-request); the pool then opens a new one.
+        let connection = store.writer.acquire().await.expect("acquire");
+        connection.close().await.expect("close");
+        let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM events")
+            .fetch_one(&store.reader)
+            .await
+            .expect("the tables are still there");
+        assert_eq!(count, 0);
     }
 }
