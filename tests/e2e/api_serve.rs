@@ -96,10 +96,16 @@ impl Drop for ApiServe {
 }
 
 /// A console in a tmux server of its own (`width`×`height`), connected to
-/// `url` with `token`, once it shows the fleet and the live API.
-pub fn console(url: &str, token: &str, width: u16, height: u16) -> Tmux {
+/// `url` with `token` (and `extra` arguments, e.g. `--config FILE`), once
+/// it shows the fleet and the live API.
+pub fn console(url: &str, token: &str, width: u16, height: u16, extra: &[&str]) -> Tmux {
     let tmux = Tmux::start(width, height);
-    tmux.type_line(&format!("{} --api {url} --token {token}", binary()));
+    let mut line = format!("{} --api {url} --token {token}", binary());
+    for arg in extra {
+        line.push(' ');
+        line.push_str(arg);
+    }
+    tmux.type_line(&line);
     tmux.wait_for("the console to connect", Duration::from_secs(30), |s| {
         s.contains("API live") && s.contains("app-01")
     });

@@ -1,16 +1,21 @@
 //! End to end, issue 13: a key of the plan modal rebound in the config
-//! file. `warroom demo --scenario switch-2017 --speed 120 --config FILE`
-//! with `[keys.modal] "y" = "execute"`; once app-04 is down, the commander
-//! selects it, presses `E`, reads `y execute` in the modal's hint line
-//! (the hints are built from the live keymap) and presses `y`: the
-//! evacuation runs and moves app-04's 17 sites.
+//! file. `warroom serve` plays switch-2017 at 120x; the console starts
+//! with `--config FILE` holding `[keys.modal] "y" = "execute"`. Once app-04
+//! is down, the commander selects it, presses `E`, reads `y execute` in the
+//! modal's hint line (the hints are built from the live keymap) and
+//! presses `y`: the evacuation runs and moves app-04's 17 sites.
+//!
+//! (A `serve` rather than `warroom demo`: the demo's in-memory store
+//! sometimes loses its tables under the parallel e2e load; see the report
+//! of issue 13.)
 
 use std::time::Duration;
 
+use crate::api_serve::{ApiServe, console};
 use crate::support::console_moves::{
     Outcome, close_modal, execute_plan_with, filter_sites, select_server, server_shows,
 };
-use crate::support::tmux::{Tmux, binary};
+use crate::support::tokens::COMMANDER;
 
 /// Three-column layout (`select_server` reads the servers pane there).
 const WIDTH: u16 = 200;
@@ -20,14 +25,16 @@ const CONFIG: &str = "[keys.modal]\n\"y\" = \"execute\"\n";
 
 #[test]
 fn y_bound_to_execute_in_the_config_runs_the_plan() {
-    let tmux = Tmux::start(WIDTH, HEIGHT);
-    let config = tmux.root().join("rebind.toml");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let serve = ApiServe::start(
+        dir.path(),
+        warroom::sim::DEMO_FLEET,
+        &["--scenario", "switch-2017", "--speed", "120"],
+    );
+    let config = dir.path().join("rebind.toml");
     std::fs::write(&config, CONFIG).expect("config file");
-    tmux.type_line(&format!(
-        "{} demo --scenario switch-2017 --speed 120 --config {}",
-        binary(),
-        config.display()
-    ));
+    let config = config.display().to_string();
+    let tmux = console(&serve.url, COMMANDER, WIDTH, HEIGHT, &["--config", &config]);
     tmux.wait_for("app-04 down", Duration::from_secs(60), |s| {
         server_shows(s, "✖", "app-04")
     });
@@ -60,4 +67,5 @@ fn y_bound_to_execute_in_the_config_runs_the_plan() {
     });
 
     tmux.quit_and_check_restored();
+    assert!(!serve.log().contains("panicked"), "{}", serve.log());
 }

@@ -102,7 +102,7 @@ fn the_timeline_follows_a_new_note_and_enter_reads_an_action_entry_in_full() {
     // No scenario: nothing goes down, so the timeline holds what the test
     // writes and the evacuation's entries.
     let serve = ApiServe::start(dir.path(), warroom::sim::DEMO_FLEET, &["--speed", "120"]);
-    let tmux = console(&serve.url, COMMANDER, WIDTH, HEIGHT);
+    let tmux = console(&serve.url, COMMANDER, WIDTH, HEIGHT, &[]);
     declare_incident(&tmux, "Slow checkout on sw-2");
 
     let rt = runtime();

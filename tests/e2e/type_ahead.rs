@@ -63,7 +63,7 @@ fn keys_typed_before_the_plan_arrives_promote_the_offered_spare() {
         &small_failover_fleet(),
         &["--scenario", "switch-2017", "--speed", "120"],
     );
-    let tmux = console(&serve.url, COMMANDER, WIDTH, HEIGHT);
+    let tmux = console(&serve.url, COMMANDER, WIDTH, HEIGHT, &[]);
     tmux.wait_for("app-04 down", Duration::from_secs(60), |s| {
         server_shows(s, "✖", "app-04")
     });
