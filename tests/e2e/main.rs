@@ -12,6 +12,11 @@ mod support {
 }
 
 mod actions;
+mod api_serve;
 mod demo;
 mod drill;
 mod incident;
+mod quit_ask;
+mod rebind;
+mod timeline_reader;
+mod type_ahead;

@@ -178,3 +178,50 @@ pub fn filter_sites(tmux: &Tmux, text: &str) {
         |s| s.contains(&shown) && !s.contains("Filter sites:"),
     );
 }
+
+/// `execute_plan` with the execute key rebound: waits for the plan of
+/// `label` whose hint line names `hint` for execute (e.g. `"y execute"`),
+/// presses `key` (a tmux key name) and waits for the action's result,
+/// planning again with `r` on a refusal that asks for it (up to five
+/// times). Returns the outcome and the screen showing it.
+pub fn execute_plan_with(tmux: &Tmux, label: &str, hint: &str, key: &str) -> (Outcome, String) {
+    let plan_title = format!("Plan · {label}");
+    let action_title = format!("Action · {label}");
+    for _ in 0..5 {
+        let screen = tmux.wait_for(
+            &format!("the plan {label} with the hint {hint:?}"),
+            Duration::from_secs(30),
+            |s| (s.contains(&plan_title) && s.contains(hint)) || s.contains("no plan:"),
+        );
+        assert!(
+            !screen.contains("no plan:"),
+            "the planner refused {label}:\n{screen}"
+        );
+        tmux.keys(&[key]);
+        let screen = tmux.wait_for(
+            &format!("the action {label} to finish after {key}"),
+            Duration::from_secs(60),
+            |s| {
+                let finished = s.contains(&action_title)
+                    && (s.contains("✓ succeeded")
+                        || s.contains("⚠ needs_follow_up")
+                        || s.contains("✗ failed")
+                        || s.contains("■ aborted"));
+                finished || refused_for_replan(s)
+            },
+        );
+        if refused_for_replan(&screen) && !screen.contains(&action_title) {
+            eprintln!("{label}: refused, planning again:\n{screen}");
+            tmux.keys(&["r"]);
+            continue;
+        }
+        if screen.contains("✓ succeeded") {
+            return (Outcome::Succeeded, screen);
+        }
+        if screen.contains("⚠ needs_follow_up") {
+            return (Outcome::NeedsFollowUp, screen);
+        }
+        panic!("the action {label} did not succeed:\n{screen}");
+    }
+    panic!("{label}: refused five times in a row");
+}
