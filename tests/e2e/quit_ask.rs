@@ -21,8 +21,7 @@ const WIDTH: u16 = 160;
 const HEIGHT: u16 = 45;
 const DRAFT: &str = "half-written note about sw-2";
 /// The question, as `src/tui/update.rs::ask_to_quit` words it.
-const QUESTION: &str =
-    "Quit and lose a timeline entry you are writing? y = quit, n = go back to it";
+const QUESTION: &str = "Quit and lose a timeline entry you are writing? y = quit, n = stay";
 
 /// A console on `serve` with an incident declared and the note editor
 /// open with `DRAFT` typed.

@@ -42,7 +42,12 @@ fn y_bound_to_execute_in_the_config_runs_the_plan() {
     select_server(&tmux, "app-04");
     tmux.keys(&["E"]);
     let plan = tmux.wait_for("the evacuation plan", Duration::from_secs(30), |s| {
-        s.contains("Plan · evacuate_server app-04") && s.contains("Placements (17)")
+        // The whole modal, its hint line included (a capture can catch a
+        // frame half drawn).
+        s.contains("Plan · evacuate_server app-04")
+            && s.contains("Placements (17)")
+            && s.lines()
+                .any(|l| l.contains(" execute ") && l.contains(" close"))
     });
     let hints = plan
         .lines()

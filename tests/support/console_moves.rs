@@ -107,45 +107,7 @@ pub enum Outcome {
 /// held) is answered with `r`, as the modal says, up to five times.
 /// Returns the outcome and the screen showing it; the modal stays open.
 pub fn execute_plan(tmux: &Tmux, label: &str) -> (Outcome, String) {
-    let plan_title = format!("Plan · {label}");
-    let action_title = format!("Action · {label}");
-    for _ in 0..5 {
-        let screen = tmux.wait_for(
-            &format!("the plan {label} to be shown"),
-            Duration::from_secs(30),
-            |s| (s.contains(&plan_title) && s.contains("enter execute")) || s.contains("no plan:"),
-        );
-        assert!(
-            !screen.contains("no plan:"),
-            "the planner refused {label}:\n{screen}"
-        );
-        tmux.keys(&["Enter"]);
-        let screen = tmux.wait_for(
-            &format!("the action {label} to finish"),
-            Duration::from_secs(60),
-            |s| {
-                let finished = s.contains(&action_title)
-                    && (s.contains("✓ succeeded")
-                        || s.contains("⚠ needs_follow_up")
-                        || s.contains("✗ failed")
-                        || s.contains("■ aborted"));
-                finished || refused_for_replan(s)
-            },
-        );
-        if refused_for_replan(&screen) && !screen.contains(&action_title) {
-            eprintln!("{label}: refused, planning again:\n{screen}");
-            tmux.keys(&["r"]);
-            continue;
-        }
-        if screen.contains("✓ succeeded") {
-            return (Outcome::Succeeded, screen);
-        }
-        if screen.contains("⚠ needs_follow_up") {
-            return (Outcome::NeedsFollowUp, screen);
-        }
-        panic!("the action {label} did not succeed:\n{screen}");
-    }
-    panic!("{label}: refused five times in a row");
+    execute_plan_with(tmux, label, "enter execute", "Enter")
 }
 
 /// The modal's refusals whose remedy is a new plan (`r`): 409, 410, 404, 423.

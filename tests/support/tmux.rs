@@ -172,10 +172,17 @@ impl Tmux {
         }
     }
 
-    /// Quit the console with `q` and check the terminal is the shell's
-    /// again: alternate screen left, bash in front, raw mode off.
+    /// Quit the console with `q` (answering `y` when it asks first: a
+    /// demo's incident lives in its memory) and check the terminal is the
+    /// shell's again: alternate screen left, bash in front, raw mode off.
     pub fn quit_and_check_restored(&self) {
         self.keys(&["q"]);
+        let asked = self.wait_for("the console to quit or ask", Duration::from_secs(15), |s| {
+            s.matches(PROMPT).count() >= 2 || s.contains("y = quit")
+        });
+        if asked.contains("y = quit") {
+            self.keys(&["y"]);
+        }
         let screen = self.wait_for("the shell to come back", Duration::from_secs(15), |s| {
             s.matches(PROMPT).count() >= 2
         });
