@@ -36,8 +36,11 @@ const SIZE: (u16, u16) = (200, 60);
 const BYTES_PER_SECOND_TARGET: f64 = 1024.0;
 /// How long the fleet may take to be served, loaded and all up.
 const READY_DEADLINE: Duration = Duration::from_secs(180);
-/// The stream counts as quiet after this long with (almost) nothing sent.
+/// Start-up is over after this long without a burst.
 const SETTLE_QUIET: Duration = Duration::from_secs(12);
+/// A second with more than this from the API is a burst (start-up's run to
+/// 100 KB and more a second; idling is a few hundred bytes).
+const BURST_BYTES: u64 = 20_000;
 const SETTLE_DEADLINE: Duration = Duration::from_secs(180);
 
 fn main() {
@@ -215,22 +218,22 @@ fn run() -> anyhow::Result<()> {
 
     // The orchestrator's first detection rounds turn every probe from
     // unknown to up (a burst of health events, about 3 MB at this size):
-    // that is start-up, not idling. Wait until the stream is quiet.
+    // that is start-up, not idling. Wait until no second carries a burst.
     let settle_start = Instant::now();
-    let mut quiet_since = Instant::now();
+    let mut calm_since = Instant::now();
     let mut seen = proxy.bytes_from_upstream();
-    while quiet_since.elapsed() < SETTLE_QUIET {
+    while calm_since.elapsed() < SETTLE_QUIET {
         check_stop()?;
         if settle_start.elapsed() > SETTLE_DEADLINE {
             bail!(
-                "the API never went quiet: still sending after {} s",
+                "the API never settled: still bursting after {} s",
                 SETTLE_DEADLINE.as_secs()
             );
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_secs(1));
         let now = proxy.bytes_from_upstream();
-        if now - seen > 512 {
-            quiet_since = Instant::now();
+        if now - seen > BURST_BYTES {
+            calm_since = Instant::now();
         }
         seen = now;
     }

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
-use super::keymap::Action;
+use super::keymap::{Action, Context};
 use super::keys::{Key, KeyChord};
 use super::list::ScrollList;
 use super::model::{Model, Pane};
@@ -52,12 +52,21 @@ pub(super) fn follow_newest_entry(model: &mut Model) {
 pub(super) fn filter_key(model: &mut Model, chord: KeyChord, event: &KeyEvent) {
     model.mark_dirty();
     let mut text = model.sites.filter().to_string();
-    match chord.key {
-        Key::Esc => {
+    // The filter is a form's text field: its keep and clear keys are the
+    // form context's submit and cancel.
+    match model.keymap.action_typing(Context::Form, &chord) {
+        Some(Action::Submit) => {
             model.sites.editing = false;
-            text.clear();
+            return;
         }
-        Key::Enter => model.sites.editing = false,
+        Some(Action::Cancel) => {
+            model.sites.editing = false;
+            model.sites.set_filter(String::new());
+            return;
+        }
+        _ => {}
+    }
+    match chord.key {
         Key::Backspace if event.modifiers.contains(KeyModifiers::CONTROL) || chord.alt => {
             // Delete the last word.
             let trimmed = text.trim_end().len();

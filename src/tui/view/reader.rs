@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::centered;
 use super::text::clock;
+use crate::tui::keymap::{Action, Context};
 use crate::tui::logic::sanitize::sanitize;
 use crate::tui::model::Model;
 use crate::tui::overlay::{Reader, Reading};
@@ -100,7 +101,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, reader:
         .border_style(theme.ui(UiStyle::Focus))
         .title(Span::styled(title, theme.ui(UiStyle::Focus)))
         .title_bottom(Span::styled(
-            " j/k scroll · any other key closes ",
+            format!(
+                " {}/{} scroll · any other key closes ",
+                model.keymap.hint(Context::List, Action::Down),
+                model.keymap.hint(Context::List, Action::Up)
+            ),
             theme.ui(UiStyle::Muted),
         ));
     frame.render_widget(

@@ -9,6 +9,7 @@ use super::layout::sites_parts;
 use super::text::{cell, cell_right, minutes};
 use super::{draw_rows, pane_block, row_style};
 use crate::model::{HealthState, Site};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::logic::sanitize::sanitize;
 use crate::tui::model::{Model, Pane};
 use crate::tui::theme::{Theme, UiStyle};
@@ -93,7 +94,11 @@ fn summary_line<'a>(model: &'a Model, theme: &Theme, compact: bool) -> Line<'a> 
             Span::styled(filter, prompt),
             Span::styled("▏", prompt),
             Span::styled(
-                format!(" {shown}/{total} · is:down on:app-04 · enter keeps, esc clears"),
+                format!(
+                    " {shown}/{total} · is:down on:app-04 · {} keeps, {} clears",
+                    model.keymap.hint(Context::Form, Action::Submit),
+                    model.keymap.hint(Context::Form, Action::Cancel)
+                ),
                 muted,
             ),
         ]);
