@@ -271,6 +271,7 @@ impl TimelineBook {
     }
 }
 
+/// Timeline order: when it happened, then when it was recorded, then id.
 fn entry_order(a: &TimelineEntry, b: &TimelineEntry) -> std::cmp::Ordering {
-    a.occurred_at.cmp(&b.occurred_at).then(a.id.cmp(&b.id))
+    (a.occurred_at, a.recorded_at, a.id).cmp(&(b.occurred_at, b.recorded_at, b.id))
 }

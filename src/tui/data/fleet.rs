@@ -83,6 +83,9 @@ pub struct FleetSnapshot {
     pub counts: HealthCounts,
     /// Lower-case "id name server" per site, parallel to `topology.sites`, for the filter.
     pub site_search: Vec<String>,
+    /// Each site's health state, parallel to `topology.sites`: the health
+    /// grid reads 1 byte a site instead of walking every `Site` each frame.
+    pub site_states: Vec<HealthState>,
     /// The longest site id, in characters: the sites table sizes its id
     /// column from it so ids never run into names.
     pub site_id_width: usize,
@@ -112,6 +115,7 @@ impl Default for FleetSnapshot {
             counts: HealthCounts::default(),
             site_search: Vec::new(),
             site_id_width: 0,
+            site_states: Vec::new(),
             switch_index: HashMap::new(),
             server_index: HashMap::new(),
             site_index: HashMap::new(),
@@ -195,6 +199,7 @@ impl FleetSnapshot {
         for site in &t.sites {
             self.counts.add(site.health.state);
         }
+        self.site_states = t.sites.iter().map(|s| s.health.state).collect();
         self.rebuild_server_rows();
     }
 
@@ -230,6 +235,11 @@ impl FleetSnapshot {
                 }
             }
         }
+    }
+
+    /// Servers down or flapping now (kept per switch as health changes).
+    pub fn unhealthy_servers(&self) -> u32 {
+        self.group_unhealthy.iter().sum()
     }
 
     /// Fold (or unfold) the healthy switches to one row each.
@@ -334,6 +344,7 @@ impl FleetSnapshot {
                     let site = &mut self.topology.sites[i];
                     self.counts.remove(site.health.state);
                     self.counts.add(event.health.state);
+                    self.site_states[i] = event.health.state;
                     site.health = event.health.clone();
                     site.down_since = if event.health.state.is_unhealthy() {
                         event
@@ -418,6 +429,7 @@ impl FleetSnapshot {
                 Some(&i) => {
                     self.counts.remove(self.topology.sites[i].health.state);
                     self.counts.add(site.health.state);
+                    self.site_states[i] = site.health.state;
                     self.topology.sites[i] = site.clone();
                     self.site_search[i] = search_text(site);
                 }

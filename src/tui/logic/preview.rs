@@ -305,7 +305,7 @@ pub fn component_status_name(status: ComponentStatus) -> &'static str {
     }
 }
 
-fn is_public_status_update(entry: &TimelineEntry) -> bool {
+pub fn is_public_status_update(entry: &TimelineEntry) -> bool {
     entry.kind == EntryKind::StatusUpdate
         && entry.visibility == Visibility::Public
         && entry.deleted_at.is_none()

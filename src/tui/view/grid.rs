@@ -44,12 +44,19 @@ pub fn draw(frame: &mut Frame, pane: Rect, model: &Model, theme: &Theme) {
         parts.grid_title,
     );
 
-    let mut worst = vec![u8::MAX; sites.len().div_ceil(per_cell)];
-    for (i, site) in sites.iter().enumerate() {
-        let rank = severity_rank(site.health.state);
-        let slot = &mut worst[i / per_cell];
-        *slot = (*slot).min(rank);
-    }
+    let worst: Vec<u8> = model
+        .data
+        .fleet
+        .site_states
+        .chunks(per_cell)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|state| severity_rank(*state))
+                .min()
+                .unwrap_or(u8::MAX)
+        })
+        .collect();
     let selected = (model.ui.focus == Pane::Sites)
         .then(|| model.sites.selected_site())
         .flatten()

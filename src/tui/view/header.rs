@@ -53,9 +53,20 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
                 format!(" · {} · {}", incident.status.as_str(), minutes(elapsed)),
                 theme.ui(UiStyle::Text),
             ));
+            // The timeline book is in timeline order (occurred, recorded,
+            // id): its last public update is the newest, found without
+            // walking every entry each frame.
+            let newest_public = model
+                .data
+                .incidents
+                .timeline
+                .entries
+                .iter()
+                .rev()
+                .find(|e| crate::tui::logic::preview::is_public_status_update(e));
             if let Some(due) = crate::tui::logic::preview::next_update_due(
                 incident,
-                &model.data.incidents.timeline.entries,
+                newest_public.map_or(&[][..], std::slice::from_ref),
                 &model.settings.update_every,
             ) {
                 let overdue = due <= model.api_now();

@@ -19,12 +19,7 @@ use crate::tui::theme::{Theme, UiStyle};
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let fleet = &model.data.fleet;
     let stale = model.is_stale();
-    let unhealthy = fleet
-        .topology
-        .servers
-        .iter()
-        .filter(|s| s.health.state.is_unhealthy())
-        .count();
+    let unhealthy = fleet.unhealthy_servers();
     let mut title = vec![Span::styled(
         format!("{} ", fleet.topology.servers.len()),
         theme.ui(UiStyle::Muted),
