@@ -80,7 +80,10 @@ fn terminal_msg(event: TermEvent) -> Option<Msg> {
         TermEvent::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
         TermEvent::Mouse(mouse) => Some(Msg::Mouse(mouse)),
         TermEvent::Resize(width, height) => Some(Msg::Resize(width, height)),
-        _ => None,
+        // Key releases (kitty protocol), focus changes and pastes change nothing.
+        TermEvent::Key(_) | TermEvent::FocusGained | TermEvent::FocusLost | TermEvent::Paste(_) => {
+            None
+        }
     }
 }
 

@@ -200,7 +200,7 @@ impl Action {
                 Context::Conflict,
             ],
             Quit => &[Context::Global],
-            AbortAction | ShowAction => &[Context::Global, Context::Modal],
+            AbortAction => &[Context::Global, Context::Modal],
             Unbound => Context::ALL,
             _ => &[Context::Global],
         }

@@ -53,7 +53,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, modal: 
     if body.len() > body_rows {
         let last = (scroll + body_rows).min(body.len());
         block = block.title_bottom(Span::styled(
-            format!(" {}–{last} of {} · j/k scroll ", scroll + 1, body.len()),
+            format!(
+                " {}–{last} of {} · {}/{} scroll ",
+                scroll + 1,
+                body.len(),
+                model.keymap.hint(Context::Modal, KeyAction::Down),
+                model.keymap.hint(Context::Modal, KeyAction::Up)
+            ),
             theme.ui(UiStyle::Muted),
         ));
     }

@@ -47,7 +47,6 @@ impl PlanModal {
             Some(KeyAction::AbortAction) => {
                 Outcome::keep().change(Change::Run(KeyAction::AbortAction))
             }
-            Some(KeyAction::ShowAction) => Outcome::keep(),
             Some(KeyAction::Help) => {
                 let me = Overlay::Plan(Box::new(self.clone()));
                 Outcome::replace(Overlay::Help(Help::new(Context::Modal, Some(me))))
