@@ -11,13 +11,9 @@
 //! issue asks for 2 s and the design for about one. The time from Enter is
 //! printed too.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::support::serve_args::{serve_args, tokens_file_text};
+use crate::api_serve::ApiServe;
 use crate::support::tmux::{Tmux, binary};
 use crate::support::tokens::{COMMANDER, RESPONDER};
 use warroom::client::Journal;
@@ -34,73 +30,6 @@ const TITLE: &str = "Checkout errors behind sw-2";
 const LINE_1: &str = "Checkout 5xx";
 const LINE_2: &str = "on sw-2";
 const ADDED: &str = " +fix";
-
-/// A `warroom serve` child process on 127.0.0.1:0; killed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-    stderr: PathBuf,
-}
-
-impl Serve {
-    /// Starts `warroom serve` on the demo fleet (simulated, no scenario:
-    /// nothing goes down, so the timeline holds only what the test writes)
-    /// and waits up to 20 s for the line saying where it listens.
-    fn start(dir: &Path) -> Serve {
-        let tokens = dir.join("tokens.toml");
-        std::fs::write(&tokens, tokens_file_text()).expect("tokens file");
-        let fleet = dir.join("fleet.toml");
-        std::fs::write(&fleet, warroom::sim::DEMO_FLEET).expect("fleet file");
-        let args = serve_args(&fleet, &dir.join("warroom.db"), &tokens, &[]);
-        let stderr = dir.join("serve.stderr");
-        let mut child = Command::new(binary())
-            .args(&args)
-            .env("XDG_DATA_HOME", dir.join("data"))
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .env("WARROOM_LOG", "warn")
-            .env_remove("WARROOM_API")
-            .env_remove("WARROOM_TOKEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
-            .spawn()
-            .expect("spawn warroom serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let (found, url) = mpsc::channel();
-        // Reads the address, then keeps draining stdout so serve never
-        // blocks on a full pipe.
-        std::thread::spawn(move || {
-            let prefix = "warroom serve: listening on ";
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix(prefix) {
-                    let address = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = found.send(address.to_string());
-                }
-            }
-        });
-        let serve = match url.recv_timeout(Duration::from_secs(20)) {
-            Ok(url) => Serve { child, url, stderr },
-            Err(e) => {
-                let _ = child.kill();
-                let log = std::fs::read_to_string(&stderr).unwrap_or_default();
-                panic!("warroom serve did not say where it listens ({e}); stderr:\n{log}");
-            }
-        };
-        assert!(serve.url.starts_with("http://127.0.0.1:"), "{}", serve.url);
-        serve
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A console in its own tmux server, connected to `url` with `token`.
 fn console(url: &str, token: &str) -> Tmux {
@@ -126,7 +55,9 @@ fn update_row(body: &str) -> String {
 #[test]
 fn two_consoles_share_an_incident_its_update_and_an_edit() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let serve = Serve::start(dir.path());
+    // The demo fleet, simulated, no scenario: nothing goes down, so the
+    // timeline holds only what the test writes.
+    let serve = ApiServe::start(dir.path(), warroom::sim::DEMO_FLEET, &[]);
     let first = console(&serve.url, COMMANDER);
     let second = console(&serve.url, RESPONDER);
 
