@@ -35,11 +35,19 @@ impl Palette {
             }
             _ => {}
         }
+        // Moving through the matches: the list's keys that are not
+        // characters (arrows, page keys, as bound), tab and shift-tab, or
+        // ctrl-n and ctrl-p as in a shell.
+        let list = ctx.keymap.action_typing(Context::List, &chord);
         match (chord.key, chord.ctrl || chord.alt) {
-            (Key::Up | Key::BackTab, _) | (Key::Char('p'), true) => {
+            _ if list == Some(Action::Up) => self.selected = self.selected.saturating_sub(1),
+            _ if list == Some(Action::Down) => {
+                self.selected = (self.selected + 1).min(self.matches.len().saturating_sub(1));
+            }
+            (Key::BackTab, _) | (Key::Char('p'), true) => {
                 self.selected = self.selected.saturating_sub(1)
             }
-            (Key::Down | Key::Tab, _) | (Key::Char('n'), true) => {
+            (Key::Tab, _) | (Key::Char('n'), true) => {
                 self.selected = (self.selected + 1).min(self.matches.len().saturating_sub(1));
             }
             (Key::Backspace, _) => {

@@ -452,12 +452,14 @@ impl Composer {
             Some(choice @ (Action::ChoiceNext | Action::ChoicePrev)) if !typing => {
                 self.cycle(choice == Action::ChoiceNext)
             }
-            _ => self.field_key(chord, event),
+            _ => self.field_key(chord, event, ctx),
         }
         Outcome::keep()
     }
 
-    fn field_key(&mut self, chord: KeyChord, event: KeyEvent) {
+    fn field_key(&mut self, chord: KeyChord, event: KeyEvent, ctx: &Ctx) {
+        // In the choice fields the list's keys move (j/k, arrows, as bound).
+        let list = ctx.keymap.action(Context::List, &chord);
         match self.field {
             Field::Body => {
                 self.body.input(event);
@@ -472,17 +474,17 @@ impl Composer {
                 }
                 _ => {}
             },
-            Field::Components => match chord.key {
-                Key::Up | Key::Char('k') => self.component = self.component.saturating_sub(1),
-                Key::Down | Key::Char('j') => {
+            Field::Components => match list {
+                Some(Action::Up) => self.component = self.component.saturating_sub(1),
+                Some(Action::Down) => {
                     self.component =
                         (self.component + 1).min(self.components.len().saturating_sub(1))
                 }
                 _ => {}
             },
-            _ => match chord.key {
-                Key::Up | Key::Char('k') => self.cycle(false),
-                Key::Down | Key::Char('j') => self.cycle(true),
+            _ => match list {
+                Some(Action::Up) => self.cycle(false),
+                Some(Action::Down) => self.cycle(true),
                 _ => {}
             },
         }
