@@ -214,3 +214,81 @@ impl Fleet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::model::{Admin, ProbeOutcome};
+
+    fn spec(text: &str) -> FleetSpec {
+        FleetSpec::parse("demo.toml", text).expect("fleet parses")
+    }
+
+    #[test]
+    fn a_restored_fleet_is_the_saved_one_and_a_removed_host_is_reported() {
+        let demo = spec(crate::sim::DEMO_FLEET);
+        let t0 = Utc
+            .with_ymd_and_hms(2017, 9, 11, 22, 0, 0)
+            .single()
+            .expect("time");
+        let mut fleet = Fleet::new(&demo, t0);
+        let all_up: Vec<(String, ProbeOutcome)> = fleet
+            .topology()
+            .servers
+            .iter()
+            .map(|s| (s.id.clone(), ProbeOutcome::up(10.0)))
+            .collect();
+        fleet.observe(t0, &all_up);
+        let mut down = all_up.clone();
+        for (id, outcome) in &mut down {
+            if id == "app-04" {
+                *outcome = ProbeOutcome::failed("timed out");
+            }
+        }
+        for k in 1..=2 {
+            fleet.observe(t0 + chrono::TimeDelta::seconds(5 * k), &down);
+        }
+        let site = fleet
+            .topology()
+            .sites
+            .iter()
+            .find(|s| s.server == "app-04")
+            .map(|s| s.id.clone())
+            .expect("a site on app-04");
+        fleet.move_site(t0, &site, "fo-1").expect("move");
+        fleet.set_admin(t0, "app-04", Admin::Drain).expect("drain");
+        let saved = fleet.state();
+        let json = serde_json::to_string(&saved).expect("serializes");
+        let saved: FleetState = serde_json::from_str(&json).expect("deserializes");
+
+        let restored = Fleet::restore(&demo, &saved, t0).expect("no contradiction");
+        assert_eq!(restored.topology(), fleet.topology());
+        assert_eq!(restored.alerts(), fleet.alerts());
+        // The hysteresis counters came back too: one more failure makes it down.
+        let mut a = fleet.clone();
+        let mut b = restored.clone();
+        let at = t0 + chrono::TimeDelta::seconds(15);
+        // The same changes (the order of a server's sites may differ).
+        let sorted = |changes: Vec<crate::fleet::FleetChange>| {
+            let mut all: Vec<String> = changes.iter().map(|c| format!("{c:?}")).collect();
+            all.sort();
+            all
+        };
+        let (from_a, from_b) = (a.observe(at, &down), b.observe(at, &down));
+        assert!(!from_a.is_empty(), "the third failure takes app-04 down");
+        assert_eq!(sorted(from_a), sorted(from_b));
+        assert_eq!(a.topology(), b.topology());
+
+        // A fleet file without fo-1, where the site now runs, is refused.
+        let without: String = crate::sim::DEMO_FLEET.replace("id = \"fo-1\"", "id = \"fo-9\"");
+        let problems = Fleet::restore(&spec(&without), &saved, t0).expect_err("contradiction");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.0.contains(&site) && p.0.contains("fo-1") && p.0.contains("fresh --db")),
+            "{problems:?}"
+        );
+    }
+}

@@ -81,3 +81,71 @@ impl Snapshotter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FleetSpec;
+    use crate::store::{SqliteStore, Store};
+
+    /// What one save costs at the demo fleet's size: the snapshot (both
+    /// locks, serde) and the write of it with no event, on a SQLite file.
+    /// Printed for the record (`--nocapture`); the bound is loose, for a
+    /// debug build on a busy machine.
+    #[tokio::test]
+    async fn a_save_at_the_demo_fleets_size_is_cheap() {
+        let spec = FleetSpec::parse("demo.toml", crate::sim::DEMO_FLEET).expect("demo fleet");
+        let start = chrono::Utc::now();
+        let mut sim = Sim::new(&spec, 1, start);
+        let mut fleet = Fleet::new(&spec, start);
+        for observation in sim.step(Duration::from_secs(60)) {
+            match observation {
+                crate::model::Observation::Probes { at, results } => {
+                    fleet.observe(at, &results);
+                }
+                crate::model::Observation::World { at, facts } => {
+                    fleet.apply_facts(at, &facts);
+                }
+            }
+        }
+        let fleet = Arc::new(Mutex::new(fleet));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open_file(&dir.path().join("w.db"))
+                .await
+                .expect("store"),
+        );
+        let (_tx, shutdown) = tokio::sync::watch::channel(false);
+        let exec = Executor::new(&spec.executor, fleet.clone(), store.clone(), None, shutdown)
+            .expect("executor");
+        let snapshot = Snapshotter {
+            fleet,
+            sim: Some(Arc::new(Mutex::new(sim))),
+            exec,
+            clock: Clock::Wall,
+        };
+        const ROUNDS: u32 = 50;
+        let mut take = Duration::ZERO;
+        let mut write = Duration::ZERO;
+        let mut size = 0;
+        for _ in 0..ROUNDS {
+            let t = std::time::Instant::now();
+            let world = snapshot.take().expect("snapshot");
+            take += t.elapsed();
+            size = world.state.len();
+            let t = std::time::Instant::now();
+            store.save_world(&world, &[]).await.expect("save");
+            write += t.elapsed();
+        }
+        let loaded = store.load_world().await.expect("load").expect("saved");
+        let state = WorldState::parse(&loaded).expect("parses");
+        assert_eq!(state.fleet.topology.servers.len(), spec.servers.len());
+        println!(
+            "world state: {size} bytes; snapshot {:?}, write {:?} per save (mean of {ROUNDS})",
+            take / ROUNDS,
+            write / ROUNDS
+        );
+        assert!(take / ROUNDS < Duration::from_millis(50));
+        assert!(write / ROUNDS < Duration::from_millis(200));
+    }
+}

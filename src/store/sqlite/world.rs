@@ -56,3 +56,67 @@ pub(super) async fn load(conn: &mut SqliteConnection) -> Result<Option<SavedWorl
         state: row.try_get("state")?,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::super::SqliteStore;
+    use crate::model::{EventPayload, Timestamp};
+    use crate::store::{SavedWorld, Store};
+
+    fn at(second: u32) -> Timestamp {
+        Utc.with_ymd_and_hms(2017, 9, 11, 22, 0, second)
+            .single()
+            .expect("valid time")
+    }
+
+    fn world(version: u64, state: &str) -> SavedWorld {
+        SavedWorld {
+            version,
+            saved_at: at(1),
+            state: state.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_saved_world_comes_back_and_its_version_never_goes_backwards() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("w.db");
+        let store = SqliteStore::open_file(&path).await.expect("store");
+        assert_eq!(store.load_world().await.expect("load"), None);
+        let event: EventPayload = serde_json::from_value(serde_json::json!({
+            "kind": "topology", "data": {"version": 7, "reason": "test"}
+        }))
+        .expect("an event");
+        let events = vec![(at(1), event)];
+        let written = store
+            .save_world(&world(7, "{\"a\":1}"), &events)
+            .await
+            .expect("save");
+        assert_eq!(written.len(), 1);
+        store
+            .save_world(&world(7, "{\"a\":2}"), &[])
+            .await
+            .expect("same version again");
+        let refused = store
+            .save_world(&world(6, "{\"a\":3}"), &events)
+            .await
+            .expect_err("a lower version is refused");
+        assert!(
+            refused.to_string().contains("never goes backwards"),
+            "{refused}"
+        );
+        assert_eq!(
+            store.last_event_seq().await.expect("seq"),
+            1,
+            "the refused save wrote no event either"
+        );
+        store.close().await;
+        let store = SqliteStore::open_file(&path).await.expect("reopen");
+        assert_eq!(
+            store.load_world().await.expect("load"),
+            Some(world(7, "{\"a\":2}"))
+        );
+    }
+}
