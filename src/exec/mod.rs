@@ -297,9 +297,18 @@ impl Executor {
             .map_err(|e| ExecError::from_lookup(action_id, e))
     }
 
-    /// At startup: actions left running by an orchestrator that stopped are
-    /// marked failed; those waiting for a follow-up are watched again, and
-    /// cooldowns after recent automatic actions hold again.
+    /// At startup: actions left running by an orchestrator that stopped
+    /// (a crash, a kill) are marked `interrupted`: the step in flight failed
+    /// with the reason (it may or may not have taken effect, and it never
+    /// runs again), the steps after it skipped; the record, the incident's
+    /// timeline and the audit log say what ran and what did not. Their
+    /// leases go with them. Actions waiting for a follow-up are watched
+    /// again, and cooldowns after recent automatic actions hold again.
+    ///
+    /// Interrupted actions are not resumed: a step of the `exec` and `http`
+    /// drivers is a command or a webhook whose effect the orchestrator
+    /// cannot see, so running the rest of a plan after one of unknown
+    /// outcome could act on a world that is not the one planned for.
     pub async fn recover(&self, host: &dyn Host) -> Result<(), ExecError> {
         let now = host.now();
         for mut action in self.inner.store.list_actions(None).await? {
@@ -309,21 +318,30 @@ impl Executor {
                         match step.state {
                             StepState::Running => {
                                 step.state = StepState::Failed;
-                                step.error = Some("orchestrator restarted".into());
+                                step.error = Some(record::INTERRUPTED_IN_FLIGHT.into());
                                 step.finished_at = Some(now);
                             }
-                            StepState::Pending => step.state = StepState::Skipped,
+                            StepState::Pending => {
+                                step.state = StepState::Skipped;
+                                step.error = Some(record::INTERRUPTED_NOT_RUN.into());
+                            }
                             _ => {}
                         }
                     }
-                    action.state = ActionState::Failed;
+                    action.state = ActionState::Interrupted;
                     action.finished_at = Some(now);
                     self.inner.store.update_action(&action).await?;
                     host.publish_action(&action).await;
+                    if let Some(incident_id) = action.incident_id {
+                        let plan = self.inner.store.action_plan(&action.id).await?;
+                        let body = record::finished(&action, &plan, None);
+                        let entry = record::entry(&action.started_by, body, now);
+                        host.add_entries(incident_id, vec![entry]).await;
+                    }
                     self.audit(record::finish_audit(
                         &action,
                         now,
-                        Some("orchestrator restarted"),
+                        Some("interrupted by an orchestrator restart"),
                     ))
                     .await;
                 }
@@ -332,6 +350,19 @@ impl Executor {
             }
         }
         self.recover_cooldowns(now).await
+    }
+
+    /// Every plan still kept (offers not executed yet, until they expire),
+    /// with the action each undoes: saved with the world state.
+    pub fn saved_plans(&self) -> Vec<(Plan, Option<String>)> {
+        self.inner.plans.all()
+    }
+
+    /// Keeps plans a previous run made (see [`Executor::saved_plans`]).
+    pub fn restore_plans(&self, plans: Vec<(Plan, Option<String>)>, now: Timestamp) {
+        for (plan, undo_of) in plans {
+            self.inner.plans.insert(plan, undo_of, now);
+        }
     }
 
     async fn recover_cooldowns(&self, now: Timestamp) -> Result<(), ExecError> {

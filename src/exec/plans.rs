@@ -41,6 +41,17 @@ impl PlanBook {
         plans.insert(plan.id.clone(), Kept { plan, undo_of });
     }
 
+    /// Every plan kept, with the action it undoes: what a restart restores.
+    pub(super) fn all(&self) -> Vec<(Plan, Option<String>)> {
+        let plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<(Plan, Option<String>)> = plans
+            .values()
+            .map(|kept| (kept.plan.clone(), kept.undo_of.clone()))
+            .collect();
+        all.sort_by(|a, b| (a.0.created_at, &a.0.id).cmp(&(b.0.created_at, &b.0.id)));
+        all
+    }
+
     /// The plan and the action it undoes, if it is still kept.
     pub(super) fn get(&self, id: &str) -> Option<(Plan, Option<String>)> {
         let plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());

@@ -108,6 +108,11 @@ pub(super) fn finished(action: &Action, plan: &Plan, aborted_by: Option<&str>) -
             "{}: failed after {done} of {total} steps{took}",
             action_headline(action)
         ),
+        ActionState::Interrupted => format!(
+            "{}: interrupted by an orchestrator restart after {done} of {total} steps; {}",
+            action_headline(action),
+            interrupted_detail(action)
+        ),
         ActionState::Succeeded | ActionState::NeedsFollowUp | ActionState::Running => format!(
             "{}: succeeded{took} ({done} of {total} steps)",
             action_headline(action)
@@ -131,6 +136,43 @@ pub(super) fn finished(action: &Action, plan: &Plan, aborted_by: Option<&str>) -
     }
     body
 }
+
+/// What ran and what did not, for an interrupted action: the step that was
+/// in flight (it may or may not have taken effect) and the steps never run.
+pub(super) fn interrupted_detail(action: &Action) -> String {
+    let mut parts = Vec::new();
+    for step in &action.steps {
+        if step.state == StepState::Failed && step.error.as_deref() == Some(INTERRUPTED_IN_FLIGHT) {
+            parts.push(format!(
+                "step {} ({}) was running and may or may not have taken effect; it was not run again",
+                step.index + 1,
+                step.description
+            ));
+        }
+    }
+    let not_run: Vec<String> = action
+        .steps
+        .iter()
+        .filter(|s| s.state == StepState::Skipped)
+        .map(|s| (s.index + 1).to_string())
+        .collect();
+    match not_run.as_slice() {
+        [] => parts.push("no step was left unrun".into()),
+        [one] => parts.push(format!("step {one} did not run")),
+        [first, .., last] => parts.push(format!(
+            "steps {first}–{last} ({} steps) did not run",
+            not_run.len()
+        )),
+    }
+    parts.push("check the fleet and plan again".into());
+    parts.join("; ")
+}
+
+/// The error of the step an orchestrator crash caught in flight.
+pub(super) const INTERRUPTED_IN_FLIGHT: &str = "interrupted: the orchestrator stopped while this step ran; it may or may not have taken effect and was not run again";
+
+/// The error of the steps an orchestrator crash left unrun.
+pub(super) const INTERRUPTED_NOT_RUN: &str = "not run: the orchestrator stopped before this step";
 
 pub(super) fn follow_up_cleared(action: &Action) -> String {
     let what = match action.follow_up.as_ref().map(|f| f.kind) {

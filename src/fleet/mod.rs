@@ -10,6 +10,7 @@ mod alerts;
 mod changes;
 mod derive;
 mod operations;
+mod persist;
 mod state;
 mod tracker;
 
@@ -17,7 +18,9 @@ mod tracker;
 mod tests;
 
 pub use alerts::alert_id;
+pub use persist::{Contradiction, FleetState};
 pub use state::Fleet;
+pub use tracker::TrackerState;
 
 use crate::model::{Alert, HealthEvent, Role, TopologyEvent};
 

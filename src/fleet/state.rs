@@ -26,7 +26,7 @@ pub struct Fleet {
     pub(super) topology: Topology,
     detection: DetectionSettings,
     /// Parallel to `topology.servers`.
-    trackers: Vec<NodeTracker>,
+    pub(super) trackers: Vec<NodeTracker>,
     pub(super) server_index: HashMap<String, usize>,
     pub(super) site_index: HashMap<String, usize>,
     /// Per server: the sites placed on it now.
@@ -36,14 +36,14 @@ pub struct Fleet {
     /// Per server: its switch.
     switch_of: Vec<usize>,
     /// Per switch: the servers behind it.
-    servers_behind: Vec<Vec<usize>>,
-    cache_active: Option<usize>,
-    db_writer: Option<usize>,
-    code_path_failing: bool,
+    pub(super) servers_behind: Vec<Vec<usize>>,
+    pub(super) cache_active: Option<usize>,
+    pub(super) db_writer: Option<usize>,
+    pub(super) code_path_failing: bool,
     /// Sites with stuck backends, so clearing them never walks every site.
-    stuck_sites: BTreeSet<usize>,
-    stuck_total: u32,
-    alerts: BTreeMap<String, Alert>,
+    pub(super) stuck_sites: BTreeSet<usize>,
+    pub(super) stuck_total: u32,
+    pub(super) alerts: BTreeMap<String, Alert>,
 }
 
 impl Fleet {

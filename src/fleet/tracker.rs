@@ -8,6 +8,19 @@ use crate::model::{
     DetectionSettings, Health, HealthState, ProbeOutcome, ProbeSettings, Timestamp,
 };
 
+/// What a restart must not forget of a tracker: the hysteresis verdict,
+/// the streaks, the recent outcomes and the transitions still in the
+/// flapping window. The settings come from the fleet file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrackerState {
+    pub steady: HealthState,
+    pub ok_streak: u32,
+    pub fail_streak: u32,
+    pub outcomes: u16,
+    pub outcome_count: u32,
+    pub transitions: Vec<Timestamp>,
+}
+
 /// How many recent probes `Health::error_rate` is measured over.
 const ERROR_RATE_PROBES: u32 = 10;
 
@@ -38,6 +51,27 @@ impl NodeTracker {
             outcome_count: 0,
             transitions: VecDeque::new(),
         }
+    }
+
+    pub(super) fn state(&self) -> TrackerState {
+        TrackerState {
+            steady: self.steady,
+            ok_streak: self.ok_streak,
+            fail_streak: self.fail_streak,
+            outcomes: self.outcomes,
+            outcome_count: self.outcome_count,
+            transitions: self.transitions.iter().copied().collect(),
+        }
+    }
+
+    pub(super) fn restore(&mut self, state: &TrackerState) {
+        let mask = (1u16 << ERROR_RATE_PROBES) - 1;
+        self.steady = state.steady;
+        self.ok_streak = state.ok_streak;
+        self.fail_streak = state.fail_streak;
+        self.outcomes = state.outcomes & mask;
+        self.outcome_count = state.outcome_count.min(ERROR_RATE_PROBES);
+        self.transitions = state.transitions.iter().copied().collect();
     }
 
     /// Folds one probe result taken at `at` into `health`. Returns true when

@@ -13,6 +13,10 @@ pub enum ActionState {
     Aborted,
     /// Done, but stale cache clients or stuck backends remain: see `follow_up`.
     NeedsFollowUp,
+    /// The orchestrator stopped (crashed) while it ran; on restart it was
+    /// not resumed. Its steps say what ran, what may have run (the step in
+    /// flight, failed with the reason) and what did not (skipped).
+    Interrupted,
 }
 
 impl ActionState {
@@ -27,6 +31,7 @@ impl ActionState {
             ActionState::Failed => "failed",
             ActionState::Aborted => "aborted",
             ActionState::NeedsFollowUp => "needs_follow_up",
+            ActionState::Interrupted => "interrupted",
         }
     }
 }

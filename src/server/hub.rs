@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::durable::Snapshotter;
 use crate::model::{Event, EventPayload, Timestamp};
 use crate::store::{Store, StoreError};
 
@@ -44,7 +45,9 @@ pub struct Hub {
 
 impl Hub {
     /// Start the writer task. It ends when every `Hub` clone is dropped.
-    pub fn start(store: Arc<dyn Store>) -> Hub {
+    /// With a snapshotter, every batch of events is written with the world
+    /// state in one transaction (see `durable`).
+    pub fn start(store: Arc<dyn Store>, snapshot: Option<Snapshotter>) -> Hub {
         let (tx, rx) = mpsc::channel(1024);
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let published = Arc::new(AtomicU64::new(0));
@@ -53,6 +56,7 @@ impl Hub {
             store.clone(),
             live.clone(),
             published.clone(),
+            snapshot,
         ));
         Hub {
             tx,
@@ -94,6 +98,18 @@ impl Hub {
         }
     }
 
+    /// Save the world state now, without an event (what changes without
+    /// one: probe counters, the sim clock). Ordered with the publishes.
+    pub async fn save_state(&self) {
+        let _ = self
+            .tx
+            .send(Publish {
+                events: Vec::new(),
+                done: None,
+            })
+            .await;
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.live.subscribe()
     }
@@ -116,6 +132,7 @@ async fn write_loop(
     store: Arc<dyn Store>,
     live: broadcast::Sender<Arc<Published>>,
     published: Arc<AtomicU64>,
+    snapshot: Option<Snapshotter>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -135,7 +152,29 @@ async fn write_loop(
             waiters.push((publish.events.len(), publish.done));
             all.extend(publish.events);
         }
-        match store.append_events(&all).await {
+        let world = snapshot.as_ref().and_then(|s| match s.take() {
+            Ok(world) => Some(world),
+            Err(err) => {
+                tracing::error!(%err, "could not serialize the world state");
+                None
+            }
+        });
+        let written = match &world {
+            Some(world) => match store.save_world(world, &all).await {
+                Ok(events) => Ok(events),
+                // The events must not be lost with the snapshot.
+                Err(err) => {
+                    tracing::error!(%err, "could not save the world state");
+                    if all.is_empty() {
+                        continue;
+                    }
+                    store.append_events(&all).await
+                }
+            },
+            None if all.is_empty() => continue,
+            None => store.append_events(&all).await,
+        };
+        match written {
             Ok(events) => {
                 published.fetch_add(events.len() as u64, Ordering::Relaxed);
                 for event in &events {

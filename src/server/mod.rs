@@ -5,6 +5,7 @@
 mod auth;
 mod clock;
 mod detect;
+mod durable;
 mod error;
 mod hub;
 mod metrics;
@@ -104,11 +105,21 @@ pub struct Orchestrator {
 }
 
 impl Orchestrator {
+    /// Starts the orchestrator. When the store holds a saved world state,
+    /// the fleet file gives the shape and the store the state: placements,
+    /// roles, health with its counters, open alerts, the topology version,
+    /// plans, and the simulator's world (clock, faults, random stream,
+    /// scenario position). A fleet file that contradicts the saved state is
+    /// an error listing every contradiction and what to do.
     pub async fn start(config: ServerConfig) -> anyhow::Result<Orchestrator> {
         let (shutdown_tx, shutdown) = watch::channel(false);
         let (obs_tx, obs_rx) = mpsc::channel(4096);
         let mut tasks = Vec::new();
         let mut probers = None;
+        let saved = match config.store.load_world().await? {
+            Some(saved) => Some(durable::WorldState::parse(&saved)?),
+            None => None,
+        };
         let (clock, sim) = match config.source {
             WorldSource::Simulated {
                 seed,
@@ -123,13 +134,21 @@ impl Orchestrator {
                 if !(speed.is_finite() && speed > 0.0 && speed <= 100_000.0) {
                     anyhow::bail!("--speed must be above 0 and at most 100000, got {speed}");
                 }
-                let start = chrono::Utc::now();
-                let mut world = Sim::new(&config.spec, seed, start);
-                if let Some(scenario) = scenario {
+                if let Some(scenario) = &scenario {
                     scenario.check_against(&config.spec)?;
-                    world.load_scenario(scenario);
                 }
-                let clock = Clock::sim(start);
+                let world = match saved.as_ref().and_then(|s| s.sim.as_ref()) {
+                    Some(state) => Sim::restore(&config.spec, state, scenario)
+                        .map_err(|e| anyhow::anyhow!("cannot continue the saved simulator: {e}"))?,
+                    None => {
+                        let mut world = Sim::new(&config.spec, seed, chrono::Utc::now());
+                        if let Some(scenario) = scenario {
+                            world.load_scenario(scenario);
+                        }
+                        world
+                    }
+                };
+                let clock = Clock::sim(world.now());
                 let sim = Arc::new(Mutex::new(world));
                 tasks.push(sim_driver::spawn(
                     sim.clone(),
@@ -148,8 +167,20 @@ impl Orchestrator {
                 (Clock::Wall, None)
             }
         };
-        let fleet = Arc::new(Mutex::new(Fleet::new(&config.spec, clock.now())));
-        let hub = Hub::start(config.store.clone());
+        let fleet = match &saved {
+            Some(saved) => {
+                Fleet::restore(&config.spec, &saved.fleet, clock.now()).map_err(|problems| {
+                    let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+                    anyhow::anyhow!(
+                        "the fleet file contradicts the world state saved in the store \
+                         (nothing was changed):\n{}",
+                        list.join("\n")
+                    )
+                })?
+            }
+            None => Fleet::new(&config.spec, clock.now()),
+        };
+        let fleet = Arc::new(Mutex::new(fleet));
         let exec = Executor::new(
             &config.spec.executor,
             fleet.clone(),
@@ -160,6 +191,20 @@ impl Orchestrator {
             }),
             shutdown.clone(),
         )?;
+        if let Some(saved) = saved {
+            exec.restore_plans(saved.plans, clock.now());
+        }
+        let snapshot = durable::Snapshotter {
+            fleet: fleet.clone(),
+            sim: sim.as_ref().map(|h| h.sim.clone()),
+            exec: exec.clone(),
+            clock: clock.clone(),
+        };
+        let hub = Hub::start(config.store.clone(), Some(snapshot));
+        tasks.push(tokio::spawn(save_periodically(
+            hub.clone(),
+            shutdown.clone(),
+        )));
         let state = AppState {
             tokens: Arc::new(config.tokens),
             store: config.store,
@@ -172,8 +217,8 @@ impl Orchestrator {
             exec,
         };
         tasks.push(tokio::spawn(detect::observe_loop(state.clone(), obs_rx)));
-        // Actions a stopped orchestrator left running are marked failed
-        // before anyone can ask for them.
+        // Actions a stopped orchestrator left running are marked
+        // interrupted before anyone can ask for them.
         let host: Arc<dyn Host> = Arc::new(state.clone());
         state.exec.recover(host.as_ref()).await?;
         tasks.push(tokio::spawn(
@@ -201,6 +246,19 @@ impl Drop for Orchestrator {
         let _ = self.shutdown_tx.send(true);
         for task in &self.tasks {
             task.abort();
+        }
+    }
+}
+
+/// Saves the world state every `durable::SAVE_EVERY`, for what changes
+/// without an event (probe counters, the sim clock), until shutdown.
+async fn save_periodically(hub: Hub, mut shutdown: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(durable::SAVE_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => hub.save_state().await,
+            _ = shutdown.changed() => return,
         }
     }
 }

@@ -26,6 +26,7 @@ mod error;
 mod faults;
 mod offset;
 mod operations;
+mod persist;
 mod scenario;
 mod targets;
 mod world;
@@ -33,6 +34,7 @@ mod world;
 pub use error::SimError;
 pub use faults::DB_PROMOTION_DELAY;
 pub use offset::Offset;
+pub use persist::SimState;
 pub use scenario::{
     BUILTIN_SCENARIOS, ResponsePlan, Scenario, ScenarioError, ScenarioStep, ScriptedResponse,
     StepAction,

@@ -25,22 +25,22 @@ const NS_PER_MS: u64 = 1_000_000;
 #[derive(Clone)]
 pub struct Sim {
     pub(super) spec: FleetSpec,
-    seed: u64,
+    pub(super) seed: u64,
     pub(super) rng: ChaCha8Rng,
-    start: Timestamp,
+    pub(super) start: Timestamp,
     /// Sim time since `start`.
-    clock_ns: u64,
+    pub(super) clock_ns: u64,
     /// Index of the next tick to run; tick k starts at k * TICK_MS.
-    next_tick: u64,
+    pub(super) next_tick: u64,
     pub(super) nodes: Vec<Node>,
     pub(super) sites: Vec<SiteState>,
     /// Faults in force, in the order they were injected.
     pub(super) faults: Vec<ActiveFault>,
     pub(super) cache: Option<CacheState>,
     pub(super) database: Option<DatabaseState>,
-    scenario: Option<PlayingScenario>,
-    step_errors: Vec<StepError>,
-    last_facts: Option<WorldFacts>,
+    pub(super) scenario: Option<PlayingScenario>,
+    pub(super) step_errors: Vec<StepError>,
+    pub(super) last_facts: Option<WorldFacts>,
 }
 
 /// One server of the fleet as the simulator runs it.
@@ -51,10 +51,10 @@ pub(super) struct Node {
     pub(super) role: Role,
     pub(super) switch: String,
     pub(super) capacity: u32,
-    interval_ms: u64,
+    pub(super) interval_ms: u64,
     /// First probe after the one at start; spreads probes over the interval.
-    phase_ms: u64,
-    next_probe_ms: u64,
+    pub(super) phase_ms: u64,
+    pub(super) next_probe_ms: u64,
     /// Where this node sits in the flap cycle while its switch is faulty.
     pub(super) switch_phase_s: u64,
 }
@@ -100,11 +100,11 @@ pub(super) struct DatabaseState {
 }
 
 #[derive(Clone)]
-struct PlayingScenario {
-    scenario: Scenario,
+pub(super) struct PlayingScenario {
+    pub(super) scenario: Scenario,
     /// Indices into `scenario.steps`, soonest first (file order for ties).
-    schedule: Vec<usize>,
-    next: usize,
+    pub(super) schedule: Vec<usize>,
+    pub(super) next: usize,
 }
 
 /// A scenario step that could not be played (its target does not fit the

@@ -135,6 +135,21 @@ pub trait Store: Send + Sync + 'static {
         events: &[(Timestamp, EventPayload)],
     ) -> Result<Vec<Event>, StoreError>;
 
+    /// Appends events exactly as [`Store::append_events`] does and, in the
+    /// same transaction, replaces the saved world state with `world`. Refused
+    /// (nothing written) when the stored world has a higher `version`: the
+    /// topology version never goes backwards. `events` may be empty (the
+    /// world changed without an event, e.g. a probe counter or the sim clock).
+    async fn save_world(
+        &self,
+        world: &SavedWorld,
+        events: &[(Timestamp, EventPayload)],
+    ) -> Result<Vec<Event>, StoreError>;
+
+    /// The world state last saved by [`Store::save_world`]; `None` for a
+    /// store that never saved one.
+    async fn load_world(&self) -> Result<Option<SavedWorld>, StoreError>;
+
     /// Up to `limit` events with `seq > after_seq`, ascending.
     async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
 
@@ -214,6 +229,16 @@ pub struct EntryRecord {
     pub starred: bool,
     pub marker: Option<Marker>,
     pub source: Source,
+}
+
+/// The orchestrator's world state as one opaque document: the store keeps
+/// it, the server alone reads its `state` (JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedWorld {
+    /// The topology version the state is at.
+    pub version: u64,
+    pub saved_at: Timestamp,
+    pub state: String,
 }
 
 /// Who changed what, when. `detail` holds `{"before": …, "after": …}` for

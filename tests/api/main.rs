@@ -30,6 +30,7 @@ mod journal_replay;
 mod meta;
 mod plans;
 mod probes;
+mod restart;
 mod serve_cli;
 mod tail;
 mod timeline;

@@ -14,6 +14,7 @@ mod incidents;
 mod log;
 mod schema;
 mod timeline;
+mod world;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
-use super::{AuditRecord, EntryRecord, Store, StoreError};
+use super::{AuditRecord, EntryRecord, SavedWorld, Store, StoreError};
 use crate::model::{
     Action, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch, IncidentState,
     NewIncident, Plan, TimelineEntry, Timestamp,
@@ -319,6 +320,36 @@ impl Store for SqliteStore {
                 payload: payload.clone(),
             })
             .collect())
+    }
+
+    async fn save_world(
+        &self,
+        world: &SavedWorld,
+        events: &[(Timestamp, EventPayload)],
+    ) -> Result<Vec<Event>, StoreError> {
+        let encoded = log::encode_events(events)?;
+        let mut conn = self.begin_relaxed().await?;
+        let written = async {
+            let seqs = log::insert_events(&mut conn, &encoded).await?;
+            world::save(&mut conn, world).await?;
+            Ok(seqs)
+        }
+        .await;
+        let seqs = finish_relaxed(conn, written).await?;
+        Ok(seqs
+            .into_iter()
+            .zip(events)
+            .map(|(seq, (at, payload))| Event {
+                seq,
+                at: *at,
+                payload: payload.clone(),
+            })
+            .collect())
+    }
+
+    async fn load_world(&self) -> Result<Option<SavedWorld>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        world::load(&mut conn).await
     }
 
     async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>, StoreError> {

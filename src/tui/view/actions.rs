@@ -393,6 +393,11 @@ fn result_text(
             p.done + p.failed,
             p.total
         )),
+        ActionState::Interrupted => Some(format!(
+            "interrupted by an orchestrator restart after {} of {} steps",
+            p.done + p.failed,
+            p.total
+        )),
     }
 }
 
@@ -401,7 +406,7 @@ fn state_glyph(state: ActionState) -> &'static str {
         ActionState::Running => "▶",
         ActionState::Succeeded => "✓",
         ActionState::Failed => "✗",
-        ActionState::Aborted => "■",
+        ActionState::Aborted | ActionState::Interrupted => "■",
         ActionState::NeedsFollowUp => "⚠",
     }
 }
@@ -411,7 +416,9 @@ fn state_style(theme: &Theme, state: ActionState) -> Style {
         ActionState::Running => theme.ui(UiStyle::Prompt),
         ActionState::Succeeded => theme.health(HealthState::Up),
         ActionState::Failed => theme.ui(UiStyle::Error),
-        ActionState::Aborted | ActionState::NeedsFollowUp => theme.health(HealthState::Degraded),
+        ActionState::Aborted | ActionState::Interrupted | ActionState::NeedsFollowUp => {
+            theme.health(HealthState::Degraded)
+        }
     }
 }
 
