@@ -26,8 +26,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Postgres, Transaction};
 
 use self::retry::{RetryPolicy, retry};
 use super::{AuditRecord, EntryRecord, Store, StoreError, migration_error};
@@ -45,7 +45,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// A [`Store`] in a PostgreSQL database.
 pub struct PgStore {
     pool: PgPool,
-    /// `host:port/database`, for messages: never the user or password.
+    /// `postgres://host:port/database`, for messages: never the user or
+    /// password.
     location: String,
     policy: RetryPolicy,
 }
@@ -67,11 +68,17 @@ impl PgStore {
             StoreError::Backend(format!("invalid PostgreSQL URL: {err}"))
         })?;
         let location = format!(
-            "{}:{}/{}",
+            "postgres://{}:{}/{}",
             options.get_host(),
             options.get_port(),
-            options.get_database().unwrap_or("(default database)")
+            options.get_database().unwrap_or("")
         );
+        // One connection first: the pool would retry a refused connection
+        // until its timeout and report only that.
+        let probe = PgConnection::connect_with(&options).await.map_err(|err| {
+            StoreError::Backend(format!("cannot connect to PostgreSQL at {location}: {err}"))
+        })?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -200,7 +200,11 @@ async fn an_unreachable_server_is_named_without_the_password() {
         Ok(_) => panic!("nothing listens on port 1"),
     };
     let message = err.to_string();
-    assert!(message.contains("127.0.0.1:1/warroom"), "{message}");
+    assert!(
+        message.contains("postgres://127.0.0.1:1/warroom"),
+        "{message}"
+    );
+    assert!(message.contains("refused"), "the cause is named: {message}");
     assert!(
         !message.contains("s3cret"),
         "no secrets in errors: {message}"
