@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (tmux for the terminal
-# end-to-end tests), then runs every test. README and .ci/run both call it.
+# end-to-end tests, the PostgreSQL server for the store's conformance suite),
+# then runs every test. README and .ci/run both call it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,17 @@ if ! command -v tmux >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq tmux
   else
     sudo apt-get update -qq && sudo apt-get install -y -qq tmux
+  fi
+fi
+
+# The tests start their own throwaway cluster with initdb/pg_ctl (found with
+# pg_config --bindir or under /usr/lib/postgresql/*/bin); no server is run here.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "test.sh: initdb is missing; installing postgresql (the store's tests run on PostgreSQL too)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && apt-get install -y -qq postgresql
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq postgresql
   fi
 fi
 

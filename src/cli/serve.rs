@@ -16,7 +16,7 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free one; the address is printed).
     #[arg(long, default_value = "127.0.0.1:7700")]
     pub listen: SocketAddr,
-    /// Database URL, e.g. sqlite:///var/lib/warroom/warroom.db (default: a SQLite file in the data dir).
+    /// Database URL: sqlite:///var/lib/warroom/warroom.db, sqlite::memory: or postgres://USER@HOST:PORT/DB (default: a SQLite file in the data dir).
     #[arg(long)]
     pub db: Option<String>,
     /// Tokens file (TOML: [[token]] name, role, token). Without it, a commander token is generated.

@@ -17,6 +17,15 @@ pub enum StoreError {
     IdempotencyMismatch,
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The database or its driver failed; `source` is the driver's error, so
+    /// callers can tell a passing failure from a lasting one
+    /// ([`StoreError::is_retryable`]).
+    #[error("storage failure: {0}")]
+    Database(#[source] sqlx::Error),
+    /// The connection failed while the commit was under way: the write may or
+    /// may not have been made, so it is not retried blindly.
+    #[error("storage failure while committing (the write may or may not have been made): {0}")]
+    CommitUnknown(#[source] sqlx::Error),
 }
 
 impl StoreError {
@@ -51,11 +60,82 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// `true` for failures that a new attempt of the same transaction may not
+    /// meet: a serialization failure (SQLSTATE 40001), a deadlock (40P01), a
+    /// lost or refused connection (class 08, 57P01–57P03, I/O errors), a pool
+    /// that had no connection free in time, and SQLite's busy and locked
+    /// errors. Everything else (constraint violations, bad SQL, decoding,
+    /// conflicts, a closed store, a commit whose outcome is unknown) is fatal.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Database(err) => retryable_sqlx(err),
+            _ => false,
+        }
+    }
+
+    /// The SQLSTATE (PostgreSQL) or result code (SQLite) of a database
+    /// error, if this is one.
+    pub fn database_code(&self) -> Option<String> {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db))
+            | StoreError::CommitUnknown(sqlx::Error::Database(db)) => {
+                db.code().map(|code| code.into_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
+fn retryable_sqlx(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| retryable_code(&code)),
+        _ => false,
+    }
+}
+
+/// SQLSTATEs of PostgreSQL and result codes of SQLite that mean "try again".
+pub(crate) fn retryable_code(code: &str) -> bool {
+    match code {
+        // serialization_failure, deadlock_detected
+        "40001" | "40P01" => true,
+        // admin_shutdown, crash_shutdown, cannot_connect_now
+        "57P01" | "57P02" | "57P03" => true,
+        // connection exceptions, except a protocol violation (a bug, not luck)
+        "08P01" => false,
+        code if code.starts_with("08") => true,
+        // SQLite: BUSY, LOCKED and their extended codes (BUSY_RECOVERY,
+        // LOCKED_SHAREDCACHE, BUSY_SNAPSHOT, BUSY_TIMEOUT)
+        "5" | "6" | "261" | "262" | "517" | "773" => true,
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         // sqlx errors name the failing statement or I/O problem, never the
         // connection password, so they are safe to pass on.
-        StoreError::Backend(err.to_string())
+        StoreError::Database(err)
+    }
+}
+
+/// A migration that could not be applied, with what to do about it.
+pub(crate) fn migration_error(err: sqlx::migrate::MigrateError) -> StoreError {
+    use sqlx::migrate::MigrateError;
+    match err {
+        MigrateError::VersionMissing(version) => StoreError::Backend(format!(
+            "the database has schema migration {version}, newer than this build knows; \
+             use a newer warroom"
+        )),
+        MigrateError::VersionMismatch(version) => StoreError::Backend(format!(
+            "schema migration {version} in the database differs from this build's; \
+             the database was written by an incompatible warroom"
+        )),
+        MigrateError::Execute(err) | MigrateError::ExecuteMigration(err, _) => {
+            StoreError::Database(err)
+        }
+        other => StoreError::Backend(format!("cannot migrate the database: {other}")),
     }
 }
 

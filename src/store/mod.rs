@@ -1,8 +1,11 @@
 //! Persistence behind a trait: incidents, their timelines, the event log, health
 //! history, the audit log, and actions with their idempotency keys.
 //!
-//! [`Store`] is the contract; [`SqliteStore`] implements it today and a
-//! PostgreSQL implementation can fill it later. The rules that do not depend on
+//! [`Store`] is the contract; [`SqliteStore`] (the embedded default) and
+//! [`PgStore`] (several replicas on one database) implement it, and one
+//! conformance suite (`tests`) runs against both. Each backend's schema is
+//! the `.sql` files under `migrations/<backend>`, applied on open by sqlx's
+//! migrator. The rules that do not depend on
 //! the backend (how a patch changes an incident, when an entry is immutable, what
 //! an idempotent retry is) live in `rules` and `idempotency` so every backend
 //! applies them the same way.
@@ -13,6 +16,7 @@
 
 mod error;
 mod idempotency;
+mod postgres;
 mod rules;
 mod sqlite;
 
@@ -31,7 +35,9 @@ use crate::model::{
     Visibility,
 };
 
+pub(crate) use error::migration_error;
 pub use error::{Conflicting, StoreError};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// The storage contract of the orchestrator.
@@ -39,6 +45,13 @@ pub use sqlite::SqliteStore;
 /// Versions (`expected_version`) are checked atomically with the write: of two
 /// writers holding the same version, exactly one succeeds and the other gets
 /// [`StoreError::Conflict`] with the current object.
+///
+/// Failures that another try may not meet (serialization failures,
+/// deadlocks, a lost connection, an exhausted pool) are
+/// [`StoreError::is_retryable`]; a backend may retry them itself (PostgreSQL
+/// does, with bounded jittered backoff) and returns them only when its tries
+/// are spent. A write whose commit lost its answer is
+/// [`StoreError::CommitUnknown`] and is never retried blindly.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Creates an incident at version 1. Its state follows its status
@@ -130,6 +143,17 @@ pub trait Store: Send + Sync + 'static {
     /// Appends events in one transaction and returns them with their sequence
     /// numbers, which rise by exactly one per event and are never reused, also
     /// across restarts. An empty slice writes nothing.
+    ///
+    /// Sequence numbers are gapless and in commit order, also with several
+    /// processes writing at once: a number becomes visible to
+    /// [`Store::events_since`] only once it and every smaller one committed,
+    /// so a reader that tails by `seq > last` never misses one. SQLite gets
+    /// this from its single writer (`BEGIN IMMEDIATE`, `AUTOINCREMENT`).
+    /// PostgreSQL takes the numbers from one counter row updated in the
+    /// events' own transaction (`UPDATE event_seq SET last = last + n
+    /// RETURNING last`): writers of events queue on that row's lock until
+    /// the holder commits or rolls back (a rollback hands its numbers to the
+    /// next writer), so numbers commit in order and none is skipped.
     async fn append_events(
         &self,
         events: &[(Timestamp, EventPayload)],
@@ -153,7 +177,7 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` events with `seq > after_seq`, ascending.
     async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
 
-    /// The highest sequence number ever assigned; 0 when there is none.
+    /// The highest sequence number ever committed; 0 when there is none.
     async fn last_event_seq(&self) -> Result<i64, StoreError>;
 
     /// Records health samples in one transaction.
@@ -267,16 +291,21 @@ pub mod audit_actions {
 }
 
 /// The URL schemes [`open`] understands, for error messages and `--help`.
-pub const SUPPORTED_URLS: &str = "sqlite://PATH or sqlite::memory:";
+pub const SUPPORTED_URLS: &str =
+    "sqlite://PATH, sqlite::memory: or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE";
 
 /// Opens (creating if missing) the store a URL names and brings its schema up
 /// to date.
 ///
 /// `sqlite://PATH` is a SQLite file (its parent directory is created too);
 /// `sqlite::memory:` is a private in-memory database that lives as long as the
-/// returned store. Any other URL is refused with an error naming the supported
-/// schemes.
+/// returned store; `postgres://…` (or `postgresql://…`) is a PostgreSQL
+/// database, shared by every replica that opens it. Any other URL is refused
+/// with an error naming its scheme and the supported ones.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(PgStore::connect(url).await?));
+    }
     if sqlite::is_memory_url(url) {
         return Ok(Arc::new(SqliteStore::open_in_memory().await?));
     }
@@ -288,13 +317,12 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         }
         return Ok(Arc::new(SqliteStore::open_file(path.as_ref()).await?));
     }
-    let scheme = url.split(':').next().unwrap_or_default();
-    let hint = if matches!(scheme, "postgres" | "postgresql") {
-        "PostgreSQL is not supported yet; "
-    } else {
-        ""
-    };
-    Err(StoreError::Backend(format!(
-        "unsupported database URL scheme {scheme:?}: {hint}use {SUPPORTED_URLS}"
-    )))
+    match url.split_once(':') {
+        Some((scheme, _)) if !scheme.is_empty() => Err(StoreError::Backend(format!(
+            "unsupported database URL scheme {scheme:?}: use {SUPPORTED_URLS}"
+        ))),
+        _ => Err(StoreError::Backend(format!(
+            "the database URL has no scheme: use {SUPPORTED_URLS}"
+        ))),
+    }
 }

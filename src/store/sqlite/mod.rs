@@ -489,11 +489,15 @@ mod tests {
         let store = SqliteStore::open_file(&path).await.expect("opens");
         store.close().await;
         let store = SqliteStore::open_file(&path).await.expect("reopens");
-        let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_version")
-            .fetch_all(&store.reader)
-            .await
-            .expect("schema_version readable");
-        assert_eq!(versions, (1..=schema::CURRENT_VERSION).collect::<Vec<_>>());
+        let versions: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&store.reader)
+                .await
+                .expect("_sqlx_migrations readable");
+        assert_eq!(
+            versions,
+            (1..=schema::current_version()).collect::<Vec<_>>()
+        );
         store.close().await;
     }
 
@@ -502,11 +506,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("warroom.db");
         let store = SqliteStore::open_file(&path).await.expect("opens");
-        sqlx::query("INSERT INTO schema_version (version) VALUES (?)")
-            .bind(schema::CURRENT_VERSION + 1)
-            .execute(&store.writer)
-            .await
-            .expect("insert");
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+             execution_time) VALUES (?, 'from the future', 1, x'00', 0)",
+        )
+        .bind(schema::current_version() + 1)
+        .execute(&store.writer)
+        .await
+        .expect("insert");
         store.close().await;
         let err = SqliteStore::open_file(&path).await.expect_err("refused");
         assert!(err.to_string().contains("newer"), "{err}");

@@ -1,12 +1,11 @@
-use super::{at, memory_store, new_incident};
+use super::{Backend, at, new_incident};
 use crate::model::{
     AffectedComponent, ComponentStatus, IncidentPatch, IncidentState, IncidentStatus, Severity,
 };
 use crate::store::{Conflicting, StoreError};
 
-#[tokio::test]
-async fn create_then_get_returns_the_same_incident() {
-    let store = memory_store().await;
+async fn create_then_get_returns_the_same_incident(backend: Backend) {
+    let store = backend.store().await;
     let mut new = new_incident("Sites down on app-03");
     new.components = vec![AffectedComponent {
         name: "Hosted sites".into(),
@@ -29,9 +28,8 @@ async fn create_then_get_returns_the_same_incident() {
     );
 }
 
-#[tokio::test]
-async fn unknown_incident_is_not_found() {
-    let store = memory_store().await;
+async fn unknown_incident_is_not_found(backend: Backend) {
+    let store = backend.store().await;
     let err = store.get_incident(42).await.expect_err("missing");
     assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
     let err = store
@@ -41,9 +39,8 @@ async fn unknown_incident_is_not_found() {
     assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
 }
 
-#[tokio::test]
-async fn list_is_newest_first_and_filters_by_state() {
-    let store = memory_store().await;
+async fn list_is_newest_first_and_filters_by_state(backend: Backend) {
+    let store = backend.store().await;
     let mut old = new_incident("2017 switch");
     old.started_at = Some(at(-600));
     let old = store
@@ -88,9 +85,8 @@ async fn list_is_newest_first_and_filters_by_state() {
     );
 }
 
-#[tokio::test]
-async fn update_applies_the_patch_and_raises_the_version() {
-    let store = memory_store().await;
+async fn update_applies_the_patch_and_raises_the_version(backend: Backend) {
+    let store = backend.store().await;
     let created = store
         .create_incident(&new_incident("app-03 down"), "ana", at(0))
         .await
@@ -118,9 +114,8 @@ async fn update_applies_the_patch_and_raises_the_version() {
     );
 }
 
-#[tokio::test]
-async fn a_stale_version_is_a_conflict_carrying_the_current_incident() {
-    let store = memory_store().await;
+async fn a_stale_version_is_a_conflict_carrying_the_current_incident(backend: Backend) {
+    let store = backend.store().await;
     let created = store
         .create_incident(&new_incident("app-03 down"), "ana", at(0))
         .await
@@ -149,9 +144,8 @@ async fn a_stale_version_is_a_conflict_carrying_the_current_incident() {
     );
 }
 
-#[tokio::test]
-async fn resolving_and_reopening_follow_the_status() {
-    let store = memory_store().await;
+async fn resolving_and_reopening_follow_the_status(backend: Backend) {
+    let store = backend.store().await;
     let created = store
         .create_incident(&new_incident("db master"), "ana", at(0))
         .await
@@ -188,9 +182,8 @@ async fn resolving_and_reopening_follow_the_status() {
     assert_eq!(reopened.version, 3);
 }
 
-#[tokio::test]
-async fn a_patch_that_changes_nothing_keeps_the_version_and_writes_no_audit() {
-    let store = memory_store().await;
+async fn a_patch_that_changes_nothing_keeps_the_version_and_writes_no_audit(backend: Backend) {
+    let store = backend.store().await;
     let created = store
         .create_incident(&new_incident("cache"), "ana", at(0))
         .await
@@ -208,9 +201,8 @@ async fn a_patch_that_changes_nothing_keeps_the_version_and_writes_no_audit() {
     assert_eq!(audit.len(), 1, "only the creation: {audit:?}");
 }
 
-#[tokio::test]
-async fn every_incident_change_is_audited_with_before_and_after() {
-    let store = memory_store().await;
+async fn every_incident_change_is_audited_with_before_and_after(backend: Backend) {
+    let store = backend.store().await;
     let created = store
         .create_incident(&new_incident("app-03 down"), "ana", at(0))
         .await
@@ -251,3 +243,14 @@ async fn every_incident_change_is_audited_with_before_and_after() {
         serde_json::to_value(&updated).expect("json")
     );
 }
+
+conformance!(
+    create_then_get_returns_the_same_incident,
+    unknown_incident_is_not_found,
+    list_is_newest_first_and_filters_by_state,
+    update_applies_the_patch_and_raises_the_version,
+    a_stale_version_is_a_conflict_carrying_the_current_incident,
+    resolving_and_reopening_follow_the_status,
+    a_patch_that_changes_nothing_keeps_the_version_and_writes_no_audit,
+    every_incident_change_is_audited_with_before_and_after,
+);

@@ -1,4 +1,4 @@
-use super::{at, file_store, memory_store, new_incident};
+use super::{Backend, at, new_incident};
 use crate::model::{
     ComponentKind, EventPayload, HealthSample, HealthState, Timestamp, TopologyEvent,
 };
@@ -23,12 +23,8 @@ fn seqs(events: &[crate::model::Event]) -> Vec<i64> {
     events.iter().map(|event| event.seq).collect()
 }
 
-#[tokio::test]
-async fn event_seqs_rise_by_one_and_continue_after_reopening_the_file() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("warroom.db");
-
-    let store = file_store(&path).await;
+async fn event_seqs_rise_by_one_and_continue_after_reopening_the_database(backend: Backend) {
+    let store = backend.store().await;
     assert_eq!(store.last_event_seq().await.expect("seq"), 0);
     let first = store
         .append_events(&action_events(0..3))
@@ -42,7 +38,7 @@ async fn event_seqs_rise_by_one_and_continue_after_reopening_the_file() {
     assert_eq!(seqs(&second), vec![4, 5]);
     store.close().await;
 
-    let store = file_store(&path).await;
+    let store = backend.store().await;
     assert_eq!(store.last_event_seq().await.expect("seq"), 5);
     let third = store
         .append_events(&action_events(5..7))
@@ -59,9 +55,8 @@ async fn event_seqs_rise_by_one_and_continue_after_reopening_the_file() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn events_round_trip_their_payload() {
-    let store = memory_store().await;
+async fn events_round_trip_their_payload(backend: Backend) {
+    let store = backend.store().await;
     let incident = store
         .create_incident(&new_incident("db master"), "ana", at(0))
         .await
@@ -73,9 +68,8 @@ async fn events_round_trip_their_payload() {
     assert_eq!(store.events_since(0, 10).await.expect("read"), appended);
 }
 
-#[tokio::test]
-async fn events_since_is_exclusive_ascending_and_limited() {
-    let store = memory_store().await;
+async fn events_since_is_exclusive_ascending_and_limited(backend: Backend) {
+    let store = backend.store().await;
     assert!(store.append_events(&[]).await.expect("nothing").is_empty());
     assert_eq!(store.last_event_seq().await.expect("seq"), 0);
     store
@@ -112,9 +106,10 @@ fn sample(component_id: &str, minute: i64, state: HealthState) -> HealthSample {
     }
 }
 
-#[tokio::test]
-async fn health_history_is_ascending_per_component_and_keeps_the_newest_when_limited() {
-    let store = memory_store().await;
+async fn health_history_is_ascending_per_component_and_keeps_the_newest_when_limited(
+    backend: Backend,
+) {
+    let store = backend.store().await;
     // Appended out of order and interleaved with another component.
     store
         .append_health(&[
@@ -164,9 +159,8 @@ async fn health_history_is_ascending_per_component_and_keeps_the_newest_when_lim
     );
 }
 
-#[tokio::test]
-async fn appended_audit_records_are_kept_in_order_and_filter_by_incident() {
-    let store = memory_store().await;
+async fn appended_audit_records_are_kept_in_order_and_filter_by_incident(backend: Backend) {
+    let store = backend.store().await;
     let incident = store
         .create_incident(&new_incident("switch"), "ana", at(0))
         .await
@@ -196,3 +190,79 @@ async fn appended_audit_records_are_kept_in_order_and_filter_by_incident() {
     assert_eq!(all.len(), 3);
     assert_eq!(all[2], unrelated);
 }
+
+async fn concurrent_appends_are_gapless_and_a_tailer_misses_none(backend: Backend) {
+    let store = backend.store().await;
+    let writers = 6;
+    let batches = 15;
+    let tasks: Vec<_> = (0..writers)
+        .map(|writer| {
+            let store = std::sync::Arc::clone(&store);
+            tokio::spawn(async move {
+                for batch in 0..batches {
+                    let size = 1 + (writer + batch) % 3;
+                    store
+                        .append_events(&action_events(0..size))
+                        .await
+                        .expect("appended");
+                }
+            })
+        })
+        .collect();
+    let total: i64 = (0..writers)
+        .flat_map(|writer| (0..batches).map(move |batch| 1 + (writer + batch) % 3))
+        .sum();
+    // Tail as the event stream does: by `seq > last`. A seq that became
+    // visible before a smaller one would be skipped over for good.
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while (seen.len() as i64) < total {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tailer saw {} of {total}",
+            seen.len()
+        );
+        let last = seen.last().copied().unwrap_or(0);
+        let batch = store.events_since(last, 1000).await.expect("read");
+        if batch.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        seen.extend(batch.iter().map(|event| event.seq));
+    }
+    for task in tasks {
+        task.await.expect("writer ran");
+    }
+    assert_eq!(seen, (1..=total).collect::<Vec<_>>(), "gapless, in order");
+    assert_eq!(store.last_event_seq().await.expect("seq"), total);
+}
+
+async fn health_window_spans_every_component_inclusively(backend: Backend) {
+    let store = backend.store().await;
+    store
+        .append_health(&[
+            sample("app-03", 0, HealthState::Up),
+            sample("app-04", 1, HealthState::Down),
+            sample("app-03", 2, HealthState::Down),
+            sample("app-04", 3, HealthState::Up),
+        ])
+        .await
+        .expect("appended");
+    let window = store.health_window(at(1), at(2)).await.expect("read");
+    assert_eq!(
+        window,
+        vec![
+            sample("app-04", 1, HealthState::Down),
+            sample("app-03", 2, HealthState::Down)
+        ]
+    );
+}
+
+conformance!(
+    concurrent_appends_are_gapless_and_a_tailer_misses_none,
+    health_window_spans_every_component_inclusively,
+    event_seqs_rise_by_one_and_continue_after_reopening_the_database,
+    events_round_trip_their_payload,
+    events_since_is_exclusive_ascending_and_limited,
+    health_history_is_ascending_per_component_and_keeps_the_newest_when_limited,
+    appended_audit_records_are_kept_in_order_and_filter_by_incident,
+);

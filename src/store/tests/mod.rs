@@ -1,10 +1,43 @@
-//! Behaviour of the store through the [`Store`] trait, on in-memory and file
-//! databases.
+//! The store's conformance suite: behaviour through the [`Store`] trait,
+//! the same tests on every backend.
+//!
+//! Each test is an `async fn name(backend: Backend)`; `conformance!(name,
+//! …)` at the end of its file instantiates it as `sqlite::name` (a SQLite
+//! file in a temp dir) and `postgres::name` (a fresh database in this test
+//! process's throwaway PostgreSQL cluster, see `tests/support/postgres.rs`).
+//! A test that is not listed is dead code, which clippy refuses.
 
+/// Instantiates the listed conformance tests on every backend.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::store::tests::Backend::sqlite().await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::store::tests::Backend::postgres().await).await
+                }
+            )*
+        }
+    };
+}
+
+mod actions;
 mod incidents;
 mod logs;
 mod open;
+#[path = "../../../tests/support/postgres.rs"]
+mod pg_cluster;
+mod postgres;
 mod timeline;
+mod world;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,10 +49,44 @@ use crate::model::{
     EntryKind, Impact, IncidentStatus, NewIncident, Severity, Source, Timestamp, Visibility,
 };
 
-async fn memory_store() -> Arc<dyn Store> {
-    open("sqlite::memory:")
-        .await
-        .expect("in-memory store opens")
+/// One database of one backend; [`Backend::store`] opens it, again and
+/// again (a reopen is a restart).
+pub(crate) struct Backend {
+    url: String,
+    /// Keeps a SQLite file's directory until the test ends.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Backend {
+    /// A new SQLite file.
+    pub(crate) async fn sqlite() -> Backend {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Backend {
+            url: format!("sqlite://{}", dir.path().join("warroom.db").display()),
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new database in this process's PostgreSQL cluster (started on
+    /// first use; a missing PostgreSQL fails the test with what to install).
+    pub(crate) async fn postgres() -> Backend {
+        let cluster = tokio::task::spawn_blocking(pg_cluster::shared)
+            .await
+            .expect("the PostgreSQL cluster starts");
+        Backend {
+            url: cluster.database().await,
+            _dir: None,
+        }
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Opens the backend's database (the same one every time).
+    pub(crate) async fn store(&self) -> Arc<dyn Store> {
+        open(&self.url).await.expect("the store opens")
+    }
 }
 
 async fn file_store(path: &Path) -> Arc<dyn Store> {

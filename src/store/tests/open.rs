@@ -4,8 +4,7 @@ use crate::store::{StoreError, open};
 #[tokio::test]
 async fn unsupported_urls_are_refused_naming_the_supported_schemes() {
     for url in [
-        "postgres://warroom:s3cret@db/warroom",
-        "mysql://db/warroom",
+        "mysql://warroom:s3cret@db/warroom",
         "warroom.db",
         "sqlite://",
     ] {
@@ -16,6 +15,7 @@ async fn unsupported_urls_are_refused_naming_the_supported_schemes() {
         let message = err.to_string();
         assert!(matches!(err, StoreError::Backend(_)), "{url}: {err:?}");
         assert!(message.contains("sqlite://PATH"), "{url}: {message}");
+        assert!(message.contains("postgres://"), "{url}: {message}");
         assert!(
             !message.contains("s3cret"),
             "no secrets in errors: {message}"
@@ -74,4 +74,18 @@ async fn a_committed_write_is_on_disk_before_the_call_returns() {
     assert_eq!(again, entry);
     recovered.close().await;
     store.close().await;
+}
+
+#[tokio::test]
+async fn the_refusal_names_the_urls_scheme() {
+    let err = match open("mysql://db/warroom").await {
+        Err(err) => err,
+        Ok(_) => panic!("mysql is not supported"),
+    };
+    assert!(err.to_string().contains("\"mysql\""), "{err}");
+    let err = match open("warroom.db").await {
+        Err(err) => err,
+        Ok(_) => panic!("a bare path is not a URL"),
+    };
+    assert!(err.to_string().contains("no scheme"), "{err}");
 }

@@ -1,13 +1,13 @@
 use std::sync::Arc;
 
-use super::{at, file_store, memory_store, new_incident, note};
+use super::{Backend, at, new_incident, note};
 use crate::model::{
     EntryKind, EntryPatch, Marker, Source, TimelineEntry, UpdateStatus, Visibility,
 };
 use crate::store::{Conflicting, Store, StoreError};
 
-async fn store_with_incident() -> (Arc<dyn Store>, i64) {
-    let store = memory_store().await;
+async fn store_with_incident(backend: &Backend) -> (Arc<dyn Store>, i64) {
+    let store = backend.store().await;
     let incident = store
         .create_incident(&new_incident("app-03 down"), "ana", at(0))
         .await
@@ -22,9 +22,8 @@ fn body_patch(body: &str) -> EntryPatch {
     }
 }
 
-#[tokio::test]
-async fn created_entries_list_by_occurred_at_then_id() {
-    let (store, incident) = store_with_incident().await;
+async fn created_entries_list_by_occurred_at_then_id(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     let (late, created) = store
         .create_entry(incident, &note("late", at(20)), None, at(30))
         .await
@@ -51,9 +50,8 @@ async fn created_entries_list_by_occurred_at_then_id() {
     );
 }
 
-#[tokio::test]
-async fn entries_of_unknown_incidents_are_not_found() {
-    let (store, incident) = store_with_incident().await;
+async fn entries_of_unknown_incidents_are_not_found(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     let err = store
         .create_entry(incident + 1, &note("x", at(1)), None, at(1))
         .await
@@ -80,9 +78,8 @@ async fn entries_of_unknown_incidents_are_not_found() {
     assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
 }
 
-#[tokio::test]
-async fn update_applies_the_patch_sets_edited_at_and_raises_the_version() {
-    let (store, incident) = store_with_incident().await;
+async fn update_applies_the_patch_sets_edited_at_and_raises_the_version(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     let (entry, _) = store
         .create_entry(incident, &note("app-03 down", at(1)), None, at(1))
         .await
@@ -126,9 +123,8 @@ async fn update_applies_the_patch_sets_edited_at_and_raises_the_version() {
     assert_eq!(cleared.version, 3);
 }
 
-#[tokio::test]
-async fn a_stale_version_is_a_conflict_carrying_the_current_entry() {
-    let (store, incident) = store_with_incident().await;
+async fn a_stale_version_is_a_conflict_carrying_the_current_entry(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     let (entry, _) = store
         .create_entry(incident, &note("v1", at(1)), None, at(1))
         .await
@@ -156,9 +152,8 @@ async fn a_stale_version_is_a_conflict_carrying_the_current_entry() {
     }
 }
 
-#[tokio::test]
-async fn deleted_entries_leave_the_timeline_but_stay_in_the_audit_log() {
-    let (store, incident) = store_with_incident().await;
+async fn deleted_entries_leave_the_timeline_but_stay_in_the_audit_log(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     let (kept, _) = store
         .create_entry(incident, &note("kept", at(1)), None, at(1))
         .await
@@ -215,9 +210,8 @@ async fn deleted_entries_leave_the_timeline_but_stay_in_the_audit_log() {
     );
 }
 
-#[tokio::test]
-async fn detector_and_action_entries_are_immutable() {
-    let (store, incident) = store_with_incident().await;
+async fn detector_and_action_entries_are_immutable(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     for source in [Source::Detector, Source::Action] {
         let mut record = note("app-03 down (3 failed probes)", at(1));
         record.kind = EntryKind::Detection;
@@ -243,9 +237,8 @@ async fn detector_and_action_entries_are_immutable() {
     }
 }
 
-#[tokio::test]
-async fn the_same_idempotency_key_and_content_creates_one_entry() {
-    let (store, incident) = store_with_incident().await;
+async fn the_same_idempotency_key_and_content_creates_one_entry(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     let record = note("Investigating failed requests", at(5));
     let (first, created) = store
         .create_entry(incident, &record, Some("key-1"), at(6))
@@ -269,9 +262,8 @@ async fn the_same_idempotency_key_and_content_creates_one_entry() {
     assert_eq!(creations, 1);
 }
 
-#[tokio::test]
-async fn a_retry_whose_time_the_server_defaulted_is_still_the_same_request() {
-    let (store, incident) = store_with_incident().await;
+async fn a_retry_whose_time_the_server_defaulted_is_still_the_same_request(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     // The server passes occurred_at = now when the client gave no time.
     let (first, _) = store
         .create_entry(incident, &note("db unresponsive", at(5)), Some("k"), at(5))
@@ -285,9 +277,8 @@ async fn a_retry_whose_time_the_server_defaulted_is_still_the_same_request() {
     assert_eq!(again, first);
 }
 
-#[tokio::test]
-async fn the_same_key_with_other_content_is_a_mismatch() {
-    let (store, incident) = store_with_incident().await;
+async fn the_same_key_with_other_content_is_a_mismatch(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     store
         .create_entry(incident, &note("first body", at(1)), Some("key-1"), at(2))
         .await
@@ -311,10 +302,8 @@ async fn the_same_key_with_other_content_is_a_mismatch() {
     assert!(created);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn of_ten_concurrent_updates_from_one_version_exactly_one_wins() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = file_store(&dir.path().join("warroom.db")).await;
+async fn of_ten_concurrent_updates_from_one_version_exactly_one_wins(backend: Backend) {
+    let store = backend.store().await;
     let incident = store
         .create_incident(&new_incident("race"), "ana", at(0))
         .await
@@ -362,10 +351,8 @@ async fn of_ten_concurrent_updates_from_one_version_exactly_one_wins() {
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_retries_with_one_key_create_one_entry() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = file_store(&dir.path().join("warroom.db")).await;
+async fn concurrent_retries_with_one_key_create_one_entry(backend: Backend) {
+    let store = backend.store().await;
     let incident = store
         .create_incident(&new_incident("retries"), "ana", at(0))
         .await
@@ -397,9 +384,8 @@ async fn concurrent_retries_with_one_key_create_one_entry() {
     store.close().await;
 }
 
-#[tokio::test]
-async fn every_entry_change_is_audited() {
-    let (store, incident) = store_with_incident().await;
+async fn every_entry_change_is_audited(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
     let (entry, _) = store
         .create_entry(incident, &note("v1", at(1)), None, at(1))
         .await
@@ -437,3 +423,18 @@ async fn every_entry_change_is_audited() {
         serde_json::to_value(&updated).expect("json")
     );
 }
+
+conformance!(
+    created_entries_list_by_occurred_at_then_id,
+    entries_of_unknown_incidents_are_not_found,
+    update_applies_the_patch_sets_edited_at_and_raises_the_version,
+    a_stale_version_is_a_conflict_carrying_the_current_entry,
+    deleted_entries_leave_the_timeline_but_stay_in_the_audit_log,
+    detector_and_action_entries_are_immutable,
+    the_same_idempotency_key_and_content_creates_one_entry,
+    a_retry_whose_time_the_server_defaulted_is_still_the_same_request,
+    the_same_key_with_other_content_is_a_mismatch,
+    of_ten_concurrent_updates_from_one_version_exactly_one_wins,
+    concurrent_retries_with_one_key_create_one_entry,
+    every_entry_change_is_audited,
+);

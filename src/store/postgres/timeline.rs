@@ -1,0 +1,263 @@
+//! Timeline entries and their idempotency keys in PostgreSQL.
+
+use sqlx::PgConnection;
+
+use super::codec::{
+    entry_columns, entry_from_row, enum_text, opt_enum_text, opt_time_text, time_text,
+};
+use super::log::insert_audit;
+use crate::model::{EntryPatch, TimelineEntry, Timestamp};
+use crate::store::audit_actions::{TIMELINE_CREATE, TIMELINE_DELETE, TIMELINE_UPDATE};
+use crate::store::idempotency::entry_fingerprint;
+use crate::store::{EntryRecord, StoreError, rules};
+
+/// Must run inside a transaction. With a key, concurrent requests carrying
+/// it queue on a transaction-scoped advisory lock of (incident, key), so the
+/// lookup, the entry and the key row are one atomic step: of ten retries one
+/// creates and nine replay.
+pub(super) async fn create(
+    conn: &mut PgConnection,
+    incident_id: i64,
+    record: &EntryRecord,
+    idempotency_key: Option<&str>,
+    now: Timestamp,
+) -> Result<(TimelineEntry, bool), StoreError> {
+    ensure_incident(conn, incident_id).await?;
+    let fingerprint = match idempotency_key {
+        Some(key) => {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("timeline:{incident_id}:{key}"))
+                .execute(&mut *conn)
+                .await?;
+            let fingerprint = entry_fingerprint(record, now)?;
+            if let Some(existing) = replay(conn, incident_id, key, &fingerprint).await? {
+                return Ok((existing, false));
+            }
+            Some((key, fingerprint))
+        }
+        None => None,
+    };
+
+    let mut entry = rules::new_entry(incident_id, record, now);
+    entry.id = sqlx::query_scalar(
+        "INSERT INTO timeline_entries (incident_id, kind, status, visibility, body, author, \
+         occurred_at, recorded_at, edited_at, version, starred, marker, source, deleted_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11, $12, NULL) RETURNING id",
+    )
+    .bind(incident_id)
+    .bind(enum_text(&entry.kind)?)
+    .bind(opt_enum_text(entry.status.as_ref())?)
+    .bind(enum_text(&entry.visibility)?)
+    .bind(&entry.body)
+    .bind(&entry.author)
+    .bind(time_text(entry.occurred_at))
+    .bind(time_text(entry.recorded_at))
+    .bind(entry.version)
+    .bind(entry.starred)
+    .bind(opt_enum_text(entry.marker.as_ref())?)
+    .bind(enum_text(&entry.source)?)
+    .fetch_one(&mut *conn)
+    .await?;
+
+    if let Some((key, fingerprint)) = fingerprint {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (incident_id, key, entry_id, content_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(incident_id)
+        .bind(key)
+        .bind(entry.id)
+        .bind(fingerprint)
+        .bind(time_text(now))
+        .execute(&mut *conn)
+        .await?;
+    }
+    let audit = rules::entry_audit(TIMELINE_CREATE, &entry.author, now, None, &entry)?;
+    insert_audit(conn, &audit).await?;
+    Ok((entry, true))
+}
+
+/// The entry an earlier request with this key made, if there was one.
+async fn replay(
+    conn: &mut PgConnection,
+    incident_id: i64,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Option<TimelineEntry>, StoreError> {
+    let earlier: Option<(i64, String)> = sqlx::query_as(
+        "SELECT entry_id, content_hash FROM idempotency_keys \
+         WHERE incident_id = $1 AND key = $2",
+    )
+    .bind(incident_id)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((entry_id, stored_fingerprint)) = earlier else {
+        return Ok(None);
+    };
+    if stored_fingerprint != fingerprint {
+        return Err(StoreError::IdempotencyMismatch);
+    }
+    find(conn, incident_id, entry_id, false)
+        .await?
+        .map(Some)
+        .ok_or_else(|| StoreError::corrupt("idempotency key", "its entry is missing"))
+}
+
+async fn ensure_incident(conn: &mut PgConnection, incident_id: i64) -> Result<(), StoreError> {
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM incidents WHERE id = $1")
+        .bind(incident_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match exists {
+        Some(_) => Ok(()),
+        None => Err(StoreError::incident_not_found(incident_id)),
+    }
+}
+
+/// The entry, deleted or not; with `lock`, its row stays locked until the
+/// transaction ends.
+async fn find(
+    conn: &mut PgConnection,
+    incident_id: i64,
+    entry_id: i64,
+    lock: bool,
+) -> Result<Option<TimelineEntry>, StoreError> {
+    let sql = if lock {
+        concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM timeline_entries WHERE id = $1 AND incident_id = $2 FOR UPDATE"
+        )
+    } else {
+        concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM timeline_entries WHERE id = $1 AND incident_id = $2"
+        )
+    };
+    let row = sqlx::query(sql)
+        .bind(entry_id)
+        .bind(incident_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(entry_from_row).transpose()
+}
+
+/// A live entry; deleted entries are not found.
+pub(super) async fn get(
+    conn: &mut PgConnection,
+    incident_id: i64,
+    entry_id: i64,
+) -> Result<TimelineEntry, StoreError> {
+    match find(conn, incident_id, entry_id, false).await? {
+        Some(entry) if entry.deleted_at.is_none() => Ok(entry),
+        _ => Err(StoreError::entry_not_found(incident_id, entry_id)),
+    }
+}
+
+pub(super) async fn list(
+    conn: &mut PgConnection,
+    incident_id: i64,
+) -> Result<Vec<TimelineEntry>, StoreError> {
+    ensure_incident(conn, incident_id).await?;
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM timeline_entries WHERE incident_id = $1 AND deleted_at IS NULL \
+         ORDER BY occurred_at, id"
+    ))
+    .bind(incident_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(entry_from_row).collect()
+}
+
+/// The entry as a caller holding `expected_version` may change it, locked
+/// until the transaction ends.
+async fn editable(
+    conn: &mut PgConnection,
+    incident_id: i64,
+    entry_id: i64,
+    expected_version: i64,
+) -> Result<TimelineEntry, StoreError> {
+    let current = find(conn, incident_id, entry_id, true)
+        .await?
+        .ok_or_else(|| StoreError::entry_not_found(incident_id, entry_id))?;
+    rules::ensure_editable(&current)?;
+    if current.version != expected_version {
+        return Err(StoreError::entry_conflict(current));
+    }
+    Ok(current)
+}
+
+/// Must run inside a transaction.
+pub(super) async fn update(
+    conn: &mut PgConnection,
+    incident_id: i64,
+    entry_id: i64,
+    expected_version: i64,
+    patch: &EntryPatch,
+    actor: &str,
+    now: Timestamp,
+) -> Result<TimelineEntry, StoreError> {
+    let current = editable(conn, incident_id, entry_id, expected_version).await?;
+    let Some(next) = rules::patched_entry(&current, patch, now) else {
+        return Ok(current);
+    };
+    write_change(conn, &current, &next).await?;
+    let audit = rules::entry_audit(TIMELINE_UPDATE, actor, now, Some(&current), &next)?;
+    insert_audit(conn, &audit).await?;
+    Ok(next)
+}
+
+/// Must run inside a transaction.
+pub(super) async fn delete(
+    conn: &mut PgConnection,
+    incident_id: i64,
+    entry_id: i64,
+    expected_version: i64,
+    actor: &str,
+    now: Timestamp,
+) -> Result<TimelineEntry, StoreError> {
+    let current = editable(conn, incident_id, entry_id, expected_version).await?;
+    let next = rules::deleted_entry(&current, now);
+    write_change(conn, &current, &next).await?;
+    let audit = rules::entry_audit(TIMELINE_DELETE, actor, now, Some(&current), &next)?;
+    insert_audit(conn, &audit).await?;
+    Ok(next)
+}
+
+/// Writes the mutable fields of `next` over `current`, guarded by the version.
+async fn write_change(
+    conn: &mut PgConnection,
+    current: &TimelineEntry,
+    next: &TimelineEntry,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE timeline_entries SET status = $1, visibility = $2, body = $3, \
+         occurred_at = $4, edited_at = $5, version = $6, starred = $7, marker = $8, \
+         deleted_at = $9 WHERE id = $10 AND incident_id = $11 AND version = $12",
+    )
+    .bind(opt_enum_text(next.status.as_ref())?)
+    .bind(enum_text(&next.visibility)?)
+    .bind(&next.body)
+    .bind(time_text(next.occurred_at))
+    .bind(opt_time_text(next.edited_at))
+    .bind(next.version)
+    .bind(next.starred)
+    .bind(opt_enum_text(next.marker.as_ref())?)
+    .bind(opt_time_text(next.deleted_at))
+    .bind(current.id)
+    .bind(current.incident_id)
+    .bind(current.version)
+    .execute(&mut *conn)
+    .await?;
+    if result.rows_affected() == 1 {
+        return Ok(());
+    }
+    match find(conn, current.incident_id, current.id, false).await? {
+        Some(now_stored) => Err(StoreError::entry_conflict(now_stored)),
+        None => Err(StoreError::entry_not_found(current.incident_id, current.id)),
+    }
+}
