@@ -13,4 +13,16 @@ if ! command -v tmux >/dev/null 2>&1; then
   fi
 fi
 
+# The HAProxy runbook tests run the real haproxy (in /usr/sbin, often not on
+# a user's PATH) and the runbooks, which are Python 3.
+if ! { command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null 2>&1 \
+  || ! command -v python3 >/dev/null 2>&1; then
+  echo "test.sh: haproxy or python3 is missing; installing them (the HAProxy runbook tests need them)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && apt-get install -y -qq haproxy python3
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq haproxy python3
+  fi
+fi
+
 cargo test --locked --all-targets "$@"
