@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (tmux for the terminal
-# end-to-end tests, the PostgreSQL server for the store's conformance suite),
-# then runs every test. README and .ci/run both call it.
+# end-to-end tests, the PostgreSQL server for the store's conformance suite,
+# haproxy and python3 for the HAProxy runbooks), then runs every test. README and .ci/run both call it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +22,18 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
     apt-get update -qq && apt-get install -y -qq postgresql
   else
     sudo apt-get update -qq && sudo apt-get install -y -qq postgresql
+  fi
+fi
+
+# The HAProxy runbook tests run the real haproxy (in /usr/sbin, often not on
+# a user's PATH) and the runbooks, which are Python 3.
+if ! { command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null 2>&1 \
+  || ! command -v python3 >/dev/null 2>&1; then
+  echo "test.sh: haproxy or python3 is missing; installing them (the HAProxy runbook tests need them)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && apt-get install -y -qq haproxy python3
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq haproxy python3
   fi
 fi
 

@@ -7,6 +7,7 @@ mod support {
     pub mod client;
     pub mod command;
     pub mod errors;
+    pub mod haproxy;
     pub mod new_incident;
     pub mod new_note;
     pub mod raw;
@@ -31,6 +32,7 @@ mod meta;
 mod plans;
 mod probes;
 mod restart;
+mod runbooks;
 mod serve_cli;
 mod tail;
 mod timeline;
