@@ -199,9 +199,12 @@ async fn other_bad_arguments_are_refused_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let (mut args, _, _) = case(dir.path(), SMALL_FLEET, &tokens_file_text(), &[]);
     let db = args.iter().position(|a| a == "--db").unwrap() + 1;
-    args[db] = "postgres://localhost/warroom".into();
+    args[db] = "mysql://localhost/warroom".into();
     let (_, stderr) = run(dir.path(), &args).await;
-    assert!(stderr.contains("postgres"), "{stderr}");
+    assert!(
+        stderr.contains("mysql") && stderr.contains("postgres://"),
+        "the scheme and the accepted ones are named: {stderr}"
+    );
     // A missing fleet file.
     let dir = tempfile::tempdir().unwrap();
     let (mut args, _, _) = case(dir.path(), SMALL_FLEET, &tokens_file_text(), &[]);
