@@ -10,6 +10,7 @@ mod support {
     pub mod haproxy;
     pub mod new_incident;
     pub mod new_note;
+    pub mod postgres;
     pub mod raw;
     pub mod serve;
     pub mod serve_args;

@@ -110,13 +110,43 @@ fn roles(t: &Topology) -> BTreeMap<String, (Role, warroom::model::Admin)> {
         .collect()
 }
 
+/// `args` with `--db` set to `db_url` when there is one (PostgreSQL), else
+/// as they are (a SQLite file in the test's temp dir).
+fn on_db(mut args: Vec<String>, db_url: Option<&str>) -> Vec<String> {
+    if let Some(url) = db_url
+        && let Some(at) = args.iter().position(|a| a == "--db")
+    {
+        args[at + 1] = url.to_string();
+    }
+    args
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_orchestrator_comes_back_with_its_world_and_its_simulator() {
+    comes_back_with_its_world(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_orchestrator_on_postgresql_comes_back_with_its_world() {
+    let cluster = tokio::task::spawn_blocking(crate::support::postgres::shared)
+        .await
+        .expect("the PostgreSQL cluster starts");
+    let url = cluster.database().await;
+    comes_back_with_its_world(Some(&url)).await;
+}
+
+/// With a scenario running: evacuate, promote a spare, fail the cache over;
+/// `kill -9`; start again on the same store (a SQLite file, or `db_url`).
+async fn comes_back_with_its_world(db_url: Option<&str>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("warroom.db");
     let tokens = tokens(dir.path());
     let extra = ["--scenario", "switch-2017", "--speed", "10"];
-    let mut serve = spawn_serve(dir.path(), &serve_args(&demo_fleet(), &db, &tokens, &extra)).await;
+    let mut serve = spawn_serve(
+        dir.path(),
+        &on_db(serve_args(&demo_fleet(), &db, &tokens, &extra), db_url),
+    )
+    .await;
     let url = serve.url.clone();
 
     // The scenario takes app-04 down at its start.
@@ -171,7 +201,10 @@ async fn a_killed_orchestrator_comes_back_with_its_world_and_its_simulator() {
     kill_9(&mut serve).await;
     let mut serve = spawn_serve(
         dir.path(),
-        &serve_args_at(&url, &demo_fleet(), &db, &tokens, &extra),
+        &on_db(
+            serve_args_at(&url, &demo_fleet(), &db, &tokens, &extra),
+            db_url,
+        ),
     )
     .await;
     let url = serve.url.clone();

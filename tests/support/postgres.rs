@@ -16,8 +16,6 @@
 //! Used by the store's unit tests (`src/store/tests`) and by integration
 //! tests alike, so it needs nothing but std, tempfile and sqlx.
 
-#![allow(dead_code)]
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -132,11 +130,6 @@ impl Cluster {
             }
         }
         Err(last_error)
-    }
-
-    /// The loopback port the server listens on.
-    pub fn port(&self) -> u16 {
-        self.port
     }
 
     /// A URL to the cluster's `postgres` database.
