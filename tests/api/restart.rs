@@ -195,8 +195,26 @@ async fn comes_back_with_its_world(db_url: Option<&str>) {
     );
     let cache_before = before.cache.clone().expect("a cache");
     assert_ne!(cache_before.active, "cache-1", "the cache failed over");
-    // Let at least one periodic save pass, as a running server would.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Wait for a periodic save after what we read (it also carries what
+    // changes without an event: probe counters, the sim clock), as a
+    // running server would have made one before a crash.
+    let store_url = db_url
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("sqlite://{}", db.display()));
+    let store = warroom::store::open(&store_url)
+        .await
+        .expect("the store opens");
+    let first = store.load_world().await.expect("load").map(|w| w.saved_at);
+    eventually(
+        WAIT,
+        "a periodic save of the world after the actions",
+        || async {
+            let saved = store.load_world().await.expect("load")?;
+            (Some(saved.saved_at) != first && saved.version >= before.version).then_some(())
+        },
+    )
+    .await;
+    drop(store);
 
     kill_9(&mut serve).await;
     let mut serve = spawn_serve(

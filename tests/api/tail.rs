@@ -273,13 +273,10 @@ async fn tail_follows_the_switch_outage_as_plain_lines() {
 
     // Plain text: every line starts with a time or continues a body, and
     // no control character but the newline was written.
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while !tail.reader.is_finished() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("stdout closes when tail exits");
+    tokio::time::timeout(Duration::from_secs(5), &mut tail.reader)
+        .await
+        .expect("stdout closes when tail exits")
+        .expect("the reader task ends cleanly");
     while let Ok(line) = tail.lines.try_recv() {
         tail.seen.push(line);
     }
