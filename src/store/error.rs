@@ -22,6 +22,11 @@ pub enum StoreError {
     /// ([`StoreError::is_retryable`]).
     #[error("storage failure: {0}")]
     Database(#[source] sqlx::Error),
+    /// A write from a leader whose lease another replica has taken (or
+    /// that ran out): nothing was written. `current` is the epoch leading
+    /// now, when one does.
+    #[error("refused: this replica's leadership (epoch {epoch}) has ended{}", current.map(|c| format!("; epoch {c} leads now")).unwrap_or_default())]
+    Fenced { epoch: i64, current: Option<i64> },
     /// The connection failed while the commit was under way: the write may or
     /// may not have been made, so it is not retried blindly.
     #[error("storage failure while committing (the write may or may not have been made): {0}")]

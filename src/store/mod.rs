@@ -17,6 +17,7 @@
 mod error;
 mod idempotency;
 mod postgres;
+mod replication;
 mod rules;
 mod sqlite;
 
@@ -38,6 +39,7 @@ use crate::model::{
 pub(crate) use error::migration_error;
 pub use error::{Conflicting, StoreError};
 pub use postgres::PgStore;
+pub use replication::{Candidate, Lease, LeaseTiming, Replication};
 pub use sqlite::SqliteStore;
 
 /// The storage contract of the orchestrator.
@@ -235,6 +237,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// The action an execute with this idempotency key created, if any.
     async fn action_for_key(&self, idempotency_key: &str) -> Result<Option<Action>, StoreError>;
+
+    /// Leadership among replicas sharing this store; `None` for a backend
+    /// that carries one node (SQLite), which then runs standalone.
+    fn replication(&self) -> Option<Arc<dyn Replication>> {
+        None
+    }
 
     /// Closes the connections after the writes in flight; later calls fail.
     async fn close(&self);

@@ -60,6 +60,13 @@ pub(super) async fn insert_events(
     .bind(&payloads)
     .execute(&mut *conn)
     .await?;
+    // Sent at commit, and only if it commits: a wake-up for replicas that
+    // tail the table (the payload is only informative).
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(super::lease::EVENTS_CHANNEL)
+        .bind(last.to_string())
+        .execute(&mut *conn)
+        .await?;
     Ok(seqs)
 }
 

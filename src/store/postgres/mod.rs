@@ -17,12 +17,14 @@
 mod actions;
 mod codec;
 mod incidents;
+mod lease;
 mod log;
 pub(crate) mod retry;
 mod timeline;
 mod world;
 
 use std::fmt;
+use std::sync::Arc;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -31,6 +33,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
 
 use self::retry::{RetryPolicy, retry};
+use super::replication::Replication;
 use super::{AuditRecord, EntryRecord, SavedWorld, Store, StoreError, migration_error};
 use crate::model::{
     Action, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch, IncidentState,
@@ -44,12 +47,16 @@ const CONNECTIONS: u32 = 10;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A [`Store`] in a PostgreSQL database.
+#[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
     /// `postgres://host:port/database`, for messages: never the user or
     /// password.
     location: String,
     policy: RetryPolicy,
+    /// Set on a leader's view of the store ([`Replication::fenced`]):
+    /// every write checks the lease is still at this epoch.
+    fence: Option<i64>,
 }
 
 impl fmt::Debug for PgStore {
@@ -93,11 +100,18 @@ impl PgStore {
             pool,
             location,
             policy: RetryPolicy::STORE,
+            fence: None,
         })
     }
 
+    /// A write's transaction; on a fenced view, it first checks (and
+    /// share-locks) the lease.
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        Ok(self.pool.begin().await?)
+        let mut tx = self.pool.begin().await?;
+        if let Some(epoch) = self.fence {
+            lease::check_fence(&mut tx, epoch).await?;
+        }
+        Ok(tx)
     }
 }
 
@@ -435,6 +449,10 @@ impl Store for PgStore {
             actions::for_key(&mut conn, idempotency_key).await
         })
         .await
+    }
+
+    fn replication(&self) -> Option<Arc<dyn Replication>> {
+        Some(Arc::new(self.clone()))
     }
 
     async fn close(&self) {

@@ -31,6 +31,7 @@ macro_rules! conformance {
 
 mod actions;
 mod incidents;
+mod lease;
 mod logs;
 mod open;
 #[path = "../../../tests/support/postgres.rs"]
