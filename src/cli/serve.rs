@@ -31,6 +31,15 @@ pub struct ServeArgs {
     /// Seed of the simulator's random numbers.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// This replica's name among replicas on one PostgreSQL database;
+    /// unique per replica, the same across its restarts (default: the
+    /// advertised host:port).
+    #[arg(long)]
+    pub node_id: Option<String>,
+    /// The URL other replicas reach this one at, to forward leader-only
+    /// requests (default: http:// and the address it listens on).
+    #[arg(long)]
+    pub advertise: Option<String>,
 }
 
 pub fn serve(args: ServeArgs) -> Result<(), CliError> {
@@ -111,25 +120,60 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
             None => format!("simulated at {speed}x"),
         },
     };
-    let orchestrator = Orchestrator::start(ServerConfig {
-        spec,
-        store,
-        tokens,
-        source,
-    })
-    .await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    println!("warroom serve: listening on http://{addr} ({fleet_name}, {describe})");
+    let url = match &args.advertise {
+        Some(url) => {
+            let parsed = reqwest::Url::parse(url)
+                .with_context(|| format!("--advertise {url:?} is not a URL"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                anyhow::bail!(
+                    "--advertise must be an http:// or https:// URL with a host, got {url:?}"
+                );
+            }
+            url.trim_end_matches('/').to_string()
+        }
+        None => format!("http://{addr}"),
+    };
+    let mut node = server::NodeConfig::at(&url);
+    if let Some(id) = &args.node_id {
+        if id.trim().is_empty() || id.chars().any(char::is_control) || id.len() > 128 {
+            anyhow::bail!("--node-id must be 1 to 128 printable characters");
+        }
+        node.id = id.clone();
+    }
+    let orchestrator = Orchestrator::start_node(
+        ServerConfig {
+            spec,
+            store,
+            tokens,
+            source,
+        },
+        node,
+    )
+    .await?;
+    let role = match orchestrator.state.node.role() {
+        server::node::Role::Standalone => "standalone".to_string(),
+        _ => format!(
+            "replica {} advertised at {url}, campaigning for the lease",
+            orchestrator.state.node.id
+        ),
+    };
+    println!("warroom serve: listening on http://{addr} ({fleet_name}, {describe}; {role})");
     let state = orchestrator.state.clone();
     let store = state.store.clone();
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel();
     let stop = async move {
         shutdown_signal().await;
-        orchestrator.shutdown();
+        // A leader gives its lease up before the listener closes, so
+        // another replica leads at once.
+        orchestrator.stopped().await;
+        let _ = stopped_tx.send(());
     };
     server::serve(listener, state, stop).await?;
+    let _ = stopped_rx.await;
     store.close().await;
     Ok(())
 }

@@ -16,6 +16,7 @@ use crate::model::{
     Action, ActionState, CacheFacts, DatabaseFacts, HealthState, Plan, PlanStep, StepOp, StepState,
     Topology, WorldFacts,
 };
+use crate::store::StoreError;
 
 /// How often a `wait_healthy` step looks at the topology (real time).
 const WAIT_POLL: Duration = Duration::from_millis(25);
@@ -30,6 +31,9 @@ pub(super) struct Run {
     pub cancelled: watch::Receiver<Option<String>>,
     pub finished: watch::Sender<bool>,
 }
+
+/// The store refused a write of the run: this replica no longer leads.
+struct Deposed;
 
 /// How one step ended.
 enum StepEnd {
@@ -61,12 +65,18 @@ impl Run {
     }
 
     async fn run_to_end(mut self) {
-        self.save().await;
+        if self.save().await.is_err() {
+            return;
+        }
         self.note(record::started(&self.action)).await;
         let mut outcome = Outcome::default();
         match self.pre_hook().await {
             StepEnd::Done(_) => {
-                self.steps(&mut outcome).await;
+                if self.steps(&mut outcome).await.is_err() {
+                    // Another replica leads now; it marked the action
+                    // interrupted, and this one runs nothing more.
+                    return;
+                }
                 outcome.post_hook_error = self.post_hook().await;
             }
             StepEnd::Failed(failed) => self.veto(failed, &mut outcome),
@@ -79,20 +89,23 @@ impl Run {
         self.finish(outcome).await;
     }
 
-    async fn steps(&mut self, outcome: &mut Outcome) {
+    /// Runs the steps in order. Each step's start is stored before it runs,
+    /// so a replica that lost the lease (the store refuses the write) never
+    /// starts another step.
+    async fn steps(&mut self, outcome: &mut Outcome) -> Result<(), Deposed> {
         for i in 0..self.plan.steps.len() {
             let aborted_by = self.cancelled.borrow().clone();
             if let Some(by) = aborted_by {
                 self.skip_from(i);
                 self.action.state = ActionState::Aborted;
                 outcome.aborted_by = Some(by);
-                return;
+                return Ok(());
             }
             let now = self.host.now();
             let progress = &mut self.action.steps[i];
             progress.state = StepState::Running;
             progress.started_at = Some(now);
-            self.save().await;
+            self.save().await?;
 
             let end = self.step(i).await;
             let now = self.host.now();
@@ -102,7 +115,7 @@ impl Run {
                 StepEnd::Done(output) => {
                     progress.state = StepState::Succeeded;
                     progress.output = output;
-                    self.save().await;
+                    self.save().await?;
                 }
                 StepEnd::Failed(failed) => {
                     progress.state = StepState::Failed;
@@ -113,7 +126,7 @@ impl Run {
                     self.note(record::step_failed(&self.action, i, &failed.error))
                         .await;
                     outcome.error = Some(failed.error);
-                    return;
+                    return Ok(());
                 }
                 StepEnd::Aborted(by) => {
                     progress.state = StepState::Aborted;
@@ -121,7 +134,7 @@ impl Run {
                     self.skip_from(i + 1);
                     self.action.state = ActionState::Aborted;
                     outcome.aborted_by = Some(by);
-                    return;
+                    return Ok(());
                 }
             }
         }
@@ -130,6 +143,7 @@ impl Run {
             self.action.state = ActionState::NeedsFollowUp;
             self.action.follow_up = Some(follow_up);
         }
+        Ok(())
     }
 
     /// Runs step `i` through the driver (or watches health for a wait),
@@ -268,7 +282,9 @@ impl Run {
         if self.action.state == ActionState::NeedsFollowUp {
             self.exec.inner.follow_ups.watch(self.action.clone());
         }
-        self.save().await;
+        // A deposed leader's end is refused like its steps; the new leader
+        // has marked the action interrupted.
+        let _ = self.save().await;
         if let Some(reason) = &outcome.post_hook_error {
             self.note(record::post_hook_failed(&self.action, reason))
                 .await;
@@ -295,12 +311,22 @@ impl Run {
         let _ = self.finished.send(true);
     }
 
-    /// Stores the action as it is now and publishes it.
-    async fn save(&self) {
-        if let Err(err) = self.exec.inner.store.update_action(&self.action).await {
-            tracing::error!(%err, action = %self.action.id, "could not store action progress");
+    /// Stores the action as it is now and publishes it. `Err(Deposed)` when
+    /// the store refused the write because this replica no longer leads:
+    /// the run must stop where it is, running nothing more.
+    async fn save(&self) -> Result<(), Deposed> {
+        match self.exec.inner.store.update_action(&self.action).await {
+            Ok(()) => {}
+            Err(err @ StoreError::Fenced { .. }) => {
+                tracing::warn!(%err, action = %self.action.id, "stopping the action: no longer the leader");
+                return Err(Deposed);
+            }
+            Err(err) => {
+                tracing::error!(%err, action = %self.action.id, "could not store action progress");
+            }
         }
         self.host.publish_action(&self.action).await;
+        Ok(())
     }
 
     /// An entry in the incident's timeline, when one was open at the start.

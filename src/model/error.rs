@@ -71,6 +71,10 @@ error_codes! {
     Forbidden = "forbidden",
     /// 500: the orchestrator failed; the details are in its log.
     Internal = "internal",
+    /// 503: only the leader replica serves this, and none leads right now
+    /// (an election is under way) or it cannot be reached; try again after
+    /// `Retry-After` seconds.
+    NoLeader = "no_leader",
     // Versions and retries.
     /// 409: the object changed since the version in `If-Match`.
     VersionConflict = "version_conflict",

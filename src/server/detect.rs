@@ -89,12 +89,16 @@ pub async fn apply_changes(
             }
         }
     }
+    let Some(store) = state.leader_store() else {
+        tracing::warn!("fleet changes after the term ended are dropped");
+        return;
+    };
     if !samples.is_empty()
-        && let Err(err) = state.store.append_health(&samples).await
+        && let Err(err) = store.append_health(&samples).await
     {
         tracing::error!(%err, "could not record health history");
     }
-    if let Err(err) = state.hub.publish(events).await {
+    if let Err(err) = state.hub.publish_as_leader(events).await {
         tracing::error!(%err, "could not publish fleet events");
     }
     if !opened.is_empty() || !resolved.is_empty() {
@@ -142,18 +146,18 @@ pub fn detection_record(alert: &Alert, at: Timestamp, prefix: &str) -> EntryReco
 /// Write entries the orchestrator itself makes and publish them.
 pub async fn add_entries(state: &AppState, incident_id: i64, records: Vec<EntryRecord>) {
     let now = state.clock.now();
+    let Some(store) = state.leader_store() else {
+        tracing::warn!(incident_id, "entries after the term ended are dropped");
+        return;
+    };
     let mut events = Vec::new();
     for record in records {
-        match state
-            .store
-            .create_entry(incident_id, &record, None, now)
-            .await
-        {
+        match store.create_entry(incident_id, &record, None, now).await {
             Ok((entry, _)) => events.push((now, EventPayload::Timeline(entry))),
             Err(err) => tracing::error!(%err, incident_id, "could not add a detection entry"),
         }
     }
-    if let Err(err) = state.hub.publish(events).await {
+    if let Err(err) = state.hub.publish_as_leader(events).await {
         tracing::error!(%err, "could not publish detection entries");
     }
 }

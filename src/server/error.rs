@@ -11,6 +11,10 @@ use serde::Serialize;
 use crate::model::{ApiError, ApiErrorBody, ErrorCode};
 use crate::store::{Conflicting, StoreError};
 
+/// What a 503 asks the client to wait, in seconds: about one campaign of
+/// the replicas, after which a new leader usually answers.
+pub const RETRY_AFTER_S: &str = "1";
+
 #[derive(Debug)]
 pub struct Failure {
     pub status: StatusCode,
@@ -46,6 +50,15 @@ impl Failure {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
+    /// 503 with `Retry-After`: a leader-only request no leader can take now.
+    pub fn no_leader(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::NoLeader,
+            message,
+        )
+    }
+
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
         tracing::error!(%err, "{context}");
         Self::new(
@@ -69,10 +82,17 @@ impl IntoResponse for Failure {
             code: self.code,
             message: self.message,
         };
-        match self.current {
+        let mut response = match self.current {
             Some(current) => (self.status, Json(ConflictBody { error, current })).into_response(),
             None => (self.status, Json(ApiErrorBody { error })).into_response(),
+        };
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_S),
+            );
         }
+        response
     }
 }
 
@@ -104,6 +124,9 @@ impl From<StoreError> for Failure {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::IdempotencyKeyReused,
                 "this Idempotency-Key was already used for a different entry",
+            ),
+            StoreError::Fenced { .. } => Failure::no_leader(
+                "this replica stopped leading while it served the request; nothing was done: try again",
             ),
             other => Failure::internal("store", other),
         }

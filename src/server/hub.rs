@@ -2,10 +2,11 @@
 //! sequence number) and then broadcast to live subscribers, in sequence
 //! order. One writer task batches appends so a burst costs one commit.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 
 use super::durable::Snapshotter;
 use crate::model::{Event, EventPayload, Timestamp};
@@ -33,6 +34,28 @@ impl Published {
 struct Publish {
     events: Vec<(Timestamp, EventPayload)>,
     done: Option<oneshot::Sender<Result<Vec<Event>, StoreError>>>,
+    /// From the leader's own work (detection, actions, the simulator), as
+    /// opposed to a request any replica serves: written only while this
+    /// replica leads, through its fenced store.
+    from_leader: bool,
+}
+
+/// What a leading replica writes with every batch: the world state, through
+/// the store fenced at its epoch.
+#[derive(Clone)]
+pub struct LeaderWrites {
+    pub snapshot: Snapshotter,
+    pub store: Arc<dyn Store>,
+}
+
+/// How events reach the live subscribers once stored.
+#[derive(Clone)]
+enum Delivery {
+    /// One node: straight from the writer, in the order it wrote them.
+    Direct,
+    /// Replicas: every node tails the store (which orders events from all
+    /// of them); a write only wakes the tail up.
+    Tail(Arc<Notify>),
 }
 
 #[derive(Clone)]
@@ -41,36 +64,96 @@ pub struct Hub {
     live: broadcast::Sender<Arc<Published>>,
     store: Arc<dyn Store>,
     published: Arc<AtomicU64>,
+    leader: Arc<Mutex<Option<LeaderWrites>>>,
+    /// Dropped with the last clone: the tail then stops.
+    _alive: Arc<()>,
 }
 
 impl Hub {
-    /// Start the writer task. It ends when every `Hub` clone is dropped.
-    /// With a snapshotter, every batch of events is written with the world
-    /// state in one transaction (see `durable`).
-    pub fn start(store: Arc<dyn Store>, snapshot: Option<Snapshotter>) -> Hub {
+    /// One node: the writer task broadcasts what it stored. It ends when
+    /// every `Hub` clone is dropped.
+    pub fn start(store: Arc<dyn Store>) -> Hub {
+        Hub::with_delivery(store, Delivery::Direct).0
+    }
+
+    /// A replica: broadcasts what the store holds, in sequence order, from
+    /// whichever replica wrote it, tailing it by sequence number after
+    /// `wakeups` (a hint) and at least every [`TAIL_POLL`].
+    pub async fn start_tailing(
+        store: Arc<dyn Store>,
+        wakeups: Option<Arc<Notify>>,
+    ) -> Result<Hub, StoreError> {
+        let last = store.last_event_seq().await?;
+        let poke = Arc::new(Notify::new());
+        let (hub, alive) = Hub::with_delivery(store.clone(), Delivery::Tail(poke.clone()));
+        tokio::spawn(tail_loop(TailLoop {
+            store,
+            live: hub.live.clone(),
+            published: hub.published.clone(),
+            poke,
+            wakeups,
+            last,
+            alive,
+        }));
+        Ok(hub)
+    }
+
+    fn with_delivery(store: Arc<dyn Store>, delivery: Delivery) -> (Hub, Weak<()>) {
         let (tx, rx) = mpsc::channel(1024);
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let published = Arc::new(AtomicU64::new(0));
-        tokio::spawn(write_loop(
+        let leader = Arc::new(Mutex::new(None));
+        let alive = Arc::new(());
+        tokio::spawn(write_loop(WriteLoop {
             rx,
-            store.clone(),
-            live.clone(),
-            published.clone(),
-            snapshot,
-        ));
-        Hub {
-            tx,
-            live,
-            store,
-            published,
-        }
+            store: store.clone(),
+            live: live.clone(),
+            published: published.clone(),
+            leader: leader.clone(),
+            delivery,
+        }));
+        let weak = Arc::downgrade(&alive);
+        (
+            Hub {
+                tx,
+                live,
+                store,
+                published,
+                leader,
+                _alive: alive,
+            },
+            weak,
+        )
     }
 
-    /// Persist and broadcast events; returns them with their sequence
-    /// numbers once they are durable.
+    /// While set, every batch is written with the world state, through the
+    /// leader's fenced store, and the leader's own events are accepted.
+    pub fn lead(&self, writes: Option<LeaderWrites>) {
+        *self.leader.lock().unwrap_or_else(|p| p.into_inner()) = writes;
+    }
+
+    /// Persist and broadcast events of a request; returns them with their
+    /// sequence numbers once they are durable.
     pub async fn publish(
         &self,
         events: Vec<(Timestamp, EventPayload)>,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.send(events, false).await
+    }
+
+    /// Persist and broadcast events of the leader's own work; refused with
+    /// [`StoreError::Fenced`] once this replica no longer leads.
+    pub async fn publish_as_leader(
+        &self,
+        events: Vec<(Timestamp, EventPayload)>,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.send(events, true).await
+    }
+
+    async fn send(
+        &self,
+        events: Vec<(Timestamp, EventPayload)>,
+        from_leader: bool,
     ) -> Result<Vec<Event>, StoreError> {
         if events.is_empty() {
             return Ok(Vec::new());
@@ -81,19 +164,25 @@ impl Hub {
             .send(Publish {
                 events,
                 done: Some(done),
+                from_leader,
             })
             .await
             .map_err(|_| closed())?;
         wait.await.map_err(|_| closed())?
     }
 
-    /// Publish without waiting for the commit (for the detection loop, which
-    /// must not stall on a slow disk). Order relative to other publishes holds.
+    /// Publish without waiting for the commit (order relative to other
+    /// publishes holds).
     pub async fn publish_nowait(&self, events: Vec<(Timestamp, EventPayload)>) {
         if events.is_empty() {
             return;
         }
-        if self.tx.send(Publish { events, done: None }).await.is_err() {
+        let publish = Publish {
+            events,
+            done: None,
+            from_leader: false,
+        };
+        if self.tx.send(publish).await.is_err() {
             tracing::warn!("event hub stopped; events dropped");
         }
     }
@@ -106,6 +195,7 @@ impl Hub {
             .send(Publish {
                 events: Vec::new(),
                 done: None,
+                from_leader: true,
             })
             .await;
     }
@@ -127,18 +217,24 @@ impl Hub {
     }
 }
 
-async fn write_loop(
-    mut rx: mpsc::Receiver<Publish>,
+/// How often a replica reads the events table when no wake-up came.
+pub const TAIL_POLL: Duration = Duration::from_millis(500);
+
+struct WriteLoop {
+    rx: mpsc::Receiver<Publish>,
     store: Arc<dyn Store>,
     live: broadcast::Sender<Arc<Published>>,
     published: Arc<AtomicU64>,
-    snapshot: Option<Snapshotter>,
-) {
-    while let Some(first) = rx.recv().await {
+    leader: Arc<Mutex<Option<LeaderWrites>>>,
+    delivery: Delivery,
+}
+
+async fn write_loop(mut w: WriteLoop) {
+    while let Some(first) = w.rx.recv().await {
         let mut batch = vec![first];
         let mut count = batch[0].events.len();
         while count < MAX_BATCH {
-            match rx.try_recv() {
+            match w.rx.try_recv() {
                 Ok(more) => {
                     count += more.events.len();
                     batch.push(more);
@@ -146,55 +242,173 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        let mut all = Vec::with_capacity(count);
-        let mut waiters = Vec::with_capacity(batch.len());
-        for publish in batch {
-            waiters.push((publish.events.len(), publish.done));
-            all.extend(publish.events);
-        }
-        let world = snapshot.as_ref().and_then(|s| match s.take() {
-            Ok(world) => Some(world),
-            Err(err) => {
-                tracing::error!(%err, "could not serialize the world state");
-                None
-            }
-        });
-        let written = match &world {
-            Some(world) => match store.save_world(world, &all).await {
-                Ok(events) => Ok(events),
-                // The events must not be lost with the snapshot.
-                Err(err) => {
-                    tracing::error!(%err, "could not save the world state");
-                    if all.is_empty() {
-                        continue;
-                    }
-                    store.append_events(&all).await
+        let leader = w.leader.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let written = match &leader {
+            Some(leader) => match write_as_leader(leader, &batch).await {
+                Some(Err(err @ StoreError::Fenced { .. })) => {
+                    tracing::warn!(%err, "the leader's events were refused");
+                    batch = refuse_leaders(batch, &err);
+                    write_plain(&w.store, &batch).await
                 }
+                other => other,
             },
-            None if all.is_empty() => continue,
-            None => store.append_events(&all).await,
+            None => {
+                let err = StoreError::Fenced {
+                    epoch: 0,
+                    current: None,
+                };
+                batch = refuse_leaders(batch, &err);
+                write_plain(&w.store, &batch).await
+            }
         };
+        let Some(written) = written else { continue };
         match written {
             Ok(events) => {
-                published.fetch_add(events.len() as u64, Ordering::Relaxed);
-                for event in &events {
-                    // No receivers is fine: nobody is listening right now.
-                    let _ = live.send(Arc::new(Published::new(event.clone())));
+                match &w.delivery {
+                    Delivery::Direct => {
+                        w.published
+                            .fetch_add(events.len() as u64, Ordering::Relaxed);
+                        for event in &events {
+                            // No receivers is fine: nobody is listening right now.
+                            let _ = w.live.send(Arc::new(Published::new(event.clone())));
+                        }
+                    }
+                    Delivery::Tail(poke) => poke.notify_one(),
                 }
                 let mut rest = events.into_iter();
-                for (n, done) in waiters {
-                    let mine: Vec<Event> = rest.by_ref().take(n).collect();
-                    if let Some(done) = done {
+                for publish in batch {
+                    let mine: Vec<Event> = rest.by_ref().take(publish.events.len()).collect();
+                    if let Some(done) = publish.done {
                         let _ = done.send(Ok(mine));
                     }
                 }
             }
             Err(err) => {
-                tracing::error!(%err, "could not persist {} events", all.len());
-                for (_, done) in waiters {
-                    if let Some(done) = done {
+                tracing::error!(%err, "could not persist {count} events");
+                for publish in batch {
+                    if let Some(done) = publish.done {
                         let _ = done.send(Err(StoreError::Backend(err.to_string())));
                     }
+                }
+            }
+        }
+    }
+}
+
+fn flatten(batch: &[Publish]) -> Vec<(Timestamp, EventPayload)> {
+    batch
+        .iter()
+        .flat_map(|p| p.events.iter().cloned())
+        .collect()
+}
+
+/// The batch with the world state, through the leader's fenced store. A
+/// failure to save the state must not lose the events: they are then
+/// written alone (still fenced). `None` when there was nothing to write.
+async fn write_as_leader(
+    leader: &LeaderWrites,
+    batch: &[Publish],
+) -> Option<Result<Vec<Event>, StoreError>> {
+    let all = flatten(batch);
+    let world = match leader.snapshot.take() {
+        Ok(world) => world,
+        Err(err) => {
+            tracing::error!(%err, "could not serialize the world state");
+            if all.is_empty() {
+                return None;
+            }
+            return Some(leader.store.append_events(&all).await);
+        }
+    };
+    match leader.store.save_world(&world, &all).await {
+        Ok(events) => Some(Ok(events)),
+        Err(err @ StoreError::Fenced { .. }) => Some(Err(err)),
+        Err(err) => {
+            tracing::error!(%err, "could not save the world state");
+            if all.is_empty() {
+                return None;
+            }
+            Some(leader.store.append_events(&all).await)
+        }
+    }
+}
+
+/// The batch without the leader's own publishes, which are answered with
+/// `err`: a replica that does not lead writes only its requests' events.
+fn refuse_leaders(batch: Vec<Publish>, err: &StoreError) -> Vec<Publish> {
+    let (refused, kept): (Vec<Publish>, Vec<Publish>) =
+        batch.into_iter().partition(|p| p.from_leader);
+    for publish in refused {
+        if let Some(done) = publish.done {
+            let _ = done.send(Err(match err {
+                StoreError::Fenced { epoch, current } => StoreError::Fenced {
+                    epoch: *epoch,
+                    current: *current,
+                },
+                other => StoreError::Backend(other.to_string()),
+            }));
+        }
+    }
+    kept
+}
+
+async fn write_plain(
+    store: &Arc<dyn Store>,
+    batch: &[Publish],
+) -> Option<Result<Vec<Event>, StoreError>> {
+    let all = flatten(batch);
+    if all.is_empty() {
+        return None;
+    }
+    Some(store.append_events(&all).await)
+}
+
+struct TailLoop {
+    store: Arc<dyn Store>,
+    live: broadcast::Sender<Arc<Published>>,
+    published: Arc<AtomicU64>,
+    poke: Arc<Notify>,
+    wakeups: Option<Arc<Notify>>,
+    last: i64,
+    alive: Weak<()>,
+}
+
+/// Reads every event past the last one delivered, in sequence order, and
+/// broadcasts it; the store's sequence numbers are gapless and commit in
+/// order, so `seq > last` never skips one.
+async fn tail_loop(mut t: TailLoop) {
+    const PAGE: u32 = 1000;
+    loop {
+        let wakeup = async {
+            match &t.wakeups {
+                Some(w) => w.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = t.poke.notified() => {}
+            () = wakeup => {}
+            () = tokio::time::sleep(TAIL_POLL) => {}
+        }
+        if t.alive.strong_count() == 0 {
+            return;
+        }
+        loop {
+            match t.store.events_since(t.last, PAGE).await {
+                Ok(page) => {
+                    let full = page.len() == PAGE as usize;
+                    for event in page {
+                        t.last = event.seq;
+                        t.published.fetch_add(1, Ordering::Relaxed);
+                        let _ = t.live.send(Arc::new(Published::new(event)));
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "could not read new events; trying again");
+                    break;
                 }
             }
         }

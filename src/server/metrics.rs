@@ -9,6 +9,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::AppState;
+use super::node::Role;
 use crate::model::{HealthState, SwitchHealth};
 
 #[derive(Debug, Default)]
@@ -80,6 +81,30 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         m.observations.load(Ordering::Relaxed),
     );
 
+    let view = state.node.view();
+    let _ = writeln!(
+        out,
+        "# HELP warroom_replica_role This replica's role (1 for the one it has).\n# TYPE warroom_replica_role gauge"
+    );
+    for role in [Role::Standalone, Role::Leader, Role::Follower] {
+        let _ = writeln!(
+            out,
+            "warroom_replica_role{{node_id=\"{}\",role=\"{}\"}} {}",
+            label(&state.node.id),
+            role.as_str(),
+            u8::from(view.role == role)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP warroom_fencing_epoch The leader lease's fencing epoch as this replica last saw it.\n# TYPE warroom_fencing_epoch gauge\nwarroom_fencing_epoch {}",
+        view.epoch.unwrap_or(0)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP warroom_leader_known Whether this replica knows a live leader.\n# TYPE warroom_leader_known gauge\nwarroom_leader_known {}",
+        u8::from(view.leader.is_some())
+    );
     let (version, servers, sites, switches, alerts) = {
         let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
         let topo = fleet.topology();
@@ -146,4 +171,13 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         out,
     )
+}
+
+/// A label value as the text format wants it: backslash, quote and newline
+/// escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

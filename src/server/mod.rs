@@ -6,13 +6,17 @@ mod auth;
 mod clock;
 mod detect;
 mod durable;
+mod elector;
 mod error;
+mod forward;
 mod hub;
 mod metrics;
+pub mod node;
 mod openapi;
 mod routes;
 mod sim_driver;
 mod sse;
+mod term;
 
 use std::sync::{Arc, Mutex};
 
@@ -20,7 +24,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 
@@ -30,12 +34,13 @@ pub use clock::Clock;
 pub use hub::Hub;
 pub use openapi::ApiDoc;
 
-use crate::exec::{Executor, Host, SimWorld};
+use crate::exec::Executor;
 use crate::fleet::Fleet;
 use crate::model::FleetSpec;
-use crate::probe::Probers;
 use crate::sim::{Scenario, Sim};
-use crate::store::Store;
+use crate::store::{Candidate, LeaseTiming, Store};
+pub use node::Node;
+use term::{Term, TermCtx};
 
 /// Request bodies larger than this get 413.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -59,6 +64,8 @@ fn compression() -> CompressionLayer<impl Predicate> {
 #[derive(Clone)]
 pub struct AppState {
     pub tokens: Arc<Tokens>,
+    /// The store as requests write it (never fenced: incident and timeline
+    /// writes are transactions any replica may make).
     pub store: Arc<dyn Store>,
     pub hub: Hub,
     pub fleet: Arc<Mutex<Fleet>>,
@@ -66,8 +73,53 @@ pub struct AppState {
     pub clock: Clock,
     pub metrics: Arc<metrics::Metrics>,
     pub shutdown: watch::Receiver<bool>,
-    /// Plans, actions, leases, cooldowns and follow-ups.
-    pub exec: Executor,
+    /// This replica: its id, its role and the leader it knows.
+    pub node: Node,
+    /// Set on the clones a term's own tasks hold: the term they belong to,
+    /// even after a newer one started.
+    term: Option<TermCtx>,
+    /// The term in force, for requests; `None` while following.
+    current: Arc<Mutex<Option<TermCtx>>>,
+}
+
+impl AppState {
+    /// The same state, bound to `term`.
+    fn with_term(&self, term: TermCtx) -> AppState {
+        AppState {
+            term: Some(term),
+            ..self.clone()
+        }
+    }
+
+    fn set_current_term(&self, term: Option<TermCtx>) {
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = term;
+    }
+
+    /// The term this state belongs to, else the one in force.
+    fn term(&self) -> Option<TermCtx> {
+        self.term.clone().or_else(|| {
+            self.current
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        })
+    }
+
+    /// The executor (plans, actions, leases, cooldowns and follow-ups) of
+    /// the term in force; 503 `no_leader` while this replica does not lead.
+    pub fn exec(&self) -> Result<Executor, error::Failure> {
+        self.term().map(|t| t.exec).ok_or_else(|| {
+            error::Failure::no_leader(
+                "this replica does not lead right now (an election is under way); try again",
+            )
+        })
+    }
+
+    /// The store as the leader writes it: fenced at its epoch on replicas.
+    /// `None` when no term is in force (the write is then not made).
+    pub(crate) fn leader_store(&self) -> Option<Arc<dyn Store>> {
+        self.term().map(|t| t.store)
+    }
 }
 
 #[derive(Clone)]
@@ -95,32 +147,67 @@ pub struct ServerConfig {
     pub source: WorldSource,
 }
 
+/// Who this process is among replicas.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// A name unique among the replicas; a restarted replica with the same
+    /// id takes its lease over at once.
+    pub id: String,
+    /// Where this replica's API answers, for the others to forward to.
+    pub url: String,
+    pub timing: LeaseTiming,
+}
+
+impl NodeConfig {
+    /// A node answering at `url`, named after it.
+    pub fn at(url: &str) -> NodeConfig {
+        let id = url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_string();
+        NodeConfig {
+            id,
+            url: url.to_string(),
+            timing: LeaseTiming::DEFAULT,
+        }
+    }
+}
+
 /// A started orchestrator: its state for the router, plus the background
 /// tasks, which stop when this is dropped or `shutdown` is called.
 pub struct Orchestrator {
     pub state: AppState,
     shutdown_tx: watch::Sender<bool>,
-    _probers: Option<Probers>,
+    /// A standalone node's one term.
+    _term: Option<Term>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Orchestrator {
+    /// Starts a standalone orchestrator or, on a store that carries
+    /// replicas, one not reachable by others (tests, the demo).
+    pub async fn start(config: ServerConfig) -> anyhow::Result<Orchestrator> {
+        Orchestrator::start_node(config, NodeConfig::at("http://127.0.0.1:0")).await
+    }
+
     /// Starts the orchestrator. When the store holds a saved world state,
     /// the fleet file gives the shape and the store the state: placements,
     /// roles, health with its counters, open alerts, the topology version,
     /// plans, and the simulator's world (clock, faults, random stream,
     /// scenario position). A fleet file that contradicts the saved state is
     /// an error listing every contradiction and what to do.
-    pub async fn start(config: ServerConfig) -> anyhow::Result<Orchestrator> {
+    ///
+    /// On SQLite the node is standalone and starts its one term here. On a
+    /// store that carries replicas (PostgreSQL) it starts as a follower and
+    /// campaigns for the lease; it leads (probes, detects, simulates,
+    /// executes) only while it holds it.
+    pub async fn start_node(
+        config: ServerConfig,
+        node: NodeConfig,
+    ) -> anyhow::Result<Orchestrator> {
         let (shutdown_tx, shutdown) = watch::channel(false);
-        let (obs_tx, obs_rx) = mpsc::channel(4096);
-        let mut tasks = Vec::new();
-        let mut probers = None;
-        let saved = match config.store.load_world().await? {
-            Some(saved) => Some(durable::WorldState::parse(&saved)?),
-            None => None,
-        };
-        let (clock, sim) = match config.source {
+        let (clock, sim, scenario) = match config.source {
             WorldSource::Simulated {
                 seed,
                 speed,
@@ -137,107 +224,99 @@ impl Orchestrator {
                 if let Some(scenario) = &scenario {
                     scenario.check_against(&config.spec)?;
                 }
-                let world = match saved.as_ref().and_then(|s| s.sim.as_ref()) {
-                    Some(state) => Sim::restore(&config.spec, state, scenario)
-                        .map_err(|e| anyhow::anyhow!("cannot continue the saved simulator: {e}"))?,
-                    None => {
-                        let mut world = Sim::new(&config.spec, seed, chrono::Utc::now());
-                        if let Some(scenario) = scenario {
-                            world.load_scenario(scenario);
-                        }
-                        world
-                    }
-                };
-                let clock = Clock::sim(world.now());
-                let sim = Arc::new(Mutex::new(world));
-                tasks.push(sim_driver::spawn(
-                    sim.clone(),
-                    speed,
-                    clock.clone(),
-                    obs_tx,
-                    shutdown.clone(),
-                ));
-                (clock, Some(SimHandle { sim, speed }))
+                let (clock, sim) = term::initial_sim(&config.spec, seed, speed, scenario.clone());
+                (clock, Some(sim), scenario)
             }
             WorldSource::Probed => {
                 if !config.spec.is_probed() {
                     anyhow::bail!("this fleet file names no probe targets; run it simulated");
                 }
-                probers = Some(crate::probe::spawn_probers(&config.spec, obs_tx));
-                (Clock::Wall, None)
+                (Clock::Wall, None, None)
             }
         };
-        let fleet = match &saved {
-            Some(saved) => {
-                Fleet::restore(&config.spec, &saved.fleet, clock.now()).map_err(|problems| {
-                    let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-                    anyhow::anyhow!(
-                        "the fleet file contradicts the world state saved in the store \
-                         (nothing was changed):\n{}",
-                        list.join("\n")
-                    )
-                })?
+        let fleet = Arc::new(Mutex::new(Fleet::new(&config.spec, clock.now())));
+        let replication = config.store.replication();
+        let (hub, role) = match &replication {
+            None => (Hub::start(config.store.clone()), node::Role::Standalone),
+            Some(replication) => {
+                let wakeups = match replication.event_wakeups().await {
+                    Ok(wakeups) => Some(wakeups),
+                    Err(err) => {
+                        tracing::warn!(%err, "no event notifications; polling the events table");
+                        None
+                    }
+                };
+                (
+                    Hub::start_tailing(config.store.clone(), wakeups).await?,
+                    node::Role::Follower,
+                )
             }
-            None => Fleet::new(&config.spec, clock.now()),
         };
-        let fleet = Arc::new(Mutex::new(fleet));
-        let exec = Executor::new(
-            &config.spec.executor,
-            fleet.clone(),
-            config.store.clone(),
-            sim.as_ref().map(|handle| SimWorld {
-                sim: handle.sim.clone(),
-                speed: handle.speed,
-            }),
-            shutdown.clone(),
-        )?;
-        if let Some(saved) = saved {
-            exec.restore_plans(saved.plans, clock.now());
-        }
-        let snapshot = durable::Snapshotter {
-            fleet: fleet.clone(),
-            sim: sim.as_ref().map(|h| h.sim.clone()),
-            exec: exec.clone(),
-            clock: clock.clone(),
-        };
-        let hub = Hub::start(config.store.clone(), Some(snapshot));
-        tasks.push(tokio::spawn(save_periodically(
-            hub.clone(),
-            shutdown.clone(),
-        )));
         let state = AppState {
             tokens: Arc::new(config.tokens),
-            store: config.store,
+            store: config.store.clone(),
             hub,
             fleet,
             sim,
             clock,
             metrics: Arc::default(),
-            shutdown,
-            exec,
+            shutdown: shutdown.clone(),
+            node: Node::new(&node.id, &node.url, role),
+            term: None,
+            current: Arc::default(),
         };
-        tasks.push(tokio::spawn(detect::observe_loop(state.clone(), obs_rx)));
-        // Actions a stopped orchestrator left running are marked
-        // interrupted before anyone can ask for them.
-        let host: Arc<dyn Host> = Arc::new(state.clone());
-        state.exec.recover(host.as_ref()).await?;
-        tasks.push(tokio::spawn(
-            state
-                .exec
-                .clone()
-                .watch_follow_ups(host, state.shutdown.clone()),
-        ));
+        let shape = Arc::new(term::Shape {
+            spec: config.spec,
+            scenario,
+        });
+        // The saved world, also on a follower: it serves reads at once, and
+        // a fleet file that contradicts the store is refused at start.
+        let plans = match config.store.load_world().await? {
+            Some(saved) => term::apply_world(&state, &shape, &saved)?,
+            None => Vec::new(),
+        };
+        let mut tasks = Vec::new();
+        let mut standalone_term = None;
+        match replication {
+            None => {
+                standalone_term =
+                    Some(Term::start(&state, &shape, config.store, Some(plans)).await?);
+            }
+            Some(replication) => {
+                let elector = elector::Elector {
+                    state: state.clone(),
+                    shape,
+                    replication,
+                    timing: node.timing,
+                    me: Candidate {
+                        node_id: node.id.clone(),
+                        instance: uuid::Uuid::new_v4().simple().to_string(),
+                        url: node.url.clone(),
+                    },
+                };
+                tasks.push(tokio::spawn(elector.run(shutdown)));
+            }
+        }
         Ok(Orchestrator {
             state,
             shutdown_tx,
-            _probers: probers,
+            _term: standalone_term,
             tasks,
         })
     }
 
-    /// Stop the background tasks and end open event streams.
+    /// Stop the background tasks and end open event streams. A leading
+    /// replica gives its lease up on the way (wait for [`Orchestrator::stopped`]).
     pub fn shutdown(&self) {
         let _ = self.shutdown_tx.send(true);
+    }
+
+    /// Shuts down and waits until the elector has resigned the lease.
+    pub async fn stopped(mut self) {
+        self.shutdown();
+        for task in std::mem::take(&mut self.tasks) {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), task).await;
+        }
     }
 }
 
@@ -246,19 +325,6 @@ impl Drop for Orchestrator {
         let _ = self.shutdown_tx.send(true);
         for task in &self.tasks {
             task.abort();
-        }
-    }
-}
-
-/// Saves the world state every `durable::SAVE_EVERY`, for what changes
-/// without an event (probe counters, the sim clock), until shutdown.
-async fn save_periodically(hub: Hub, mut shutdown: watch::Receiver<bool>) {
-    let mut ticker = tokio::time::interval(durable::SAVE_EVERY);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => hub.save_state().await,
-            _ = shutdown.changed() => return,
         }
     }
 }
@@ -288,15 +354,22 @@ pub fn router(state: AppState) -> Router {
             patch(timeline::update).delete(timeline::delete),
         )
         .route("/incidents/{id}/postmortem", get(postmortem::postmortem))
+        .route("/actions", get(actions::list))
+        .route("/actions/{id}", get(actions::get))
+        .route("/sim", get(sim::status));
+    // What only the leader can do: on a follower these are forwarded to it.
+    let leader_only = Router::new()
         .route("/plans", post(plans::create))
         .route("/plans/{id}", get(plans::get))
         .route("/plans/{id}/execute", post(plans::execute))
-        .route("/actions", get(actions::list))
-        .route("/actions/{id}", get(actions::get))
         .route("/actions/{id}/abort", post(actions::abort))
         .route("/actions/{id}/undo", post(actions::undo))
-        .route("/sim", get(sim::status))
-        .route("/sim/faults", post(sim::inject));
+        .route("/sim/faults", post(sim::inject))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            forward::leader_only,
+        ));
+    let v1 = v1.merge(leader_only);
     Router::new()
         .route("/healthz", get(meta::healthz))
         .route("/metrics", get(metrics::metrics))
@@ -334,9 +407,10 @@ pub struct LocalServer {
 impl LocalServer {
     /// Start the orchestrator and serve it on `127.0.0.1:0`.
     pub async fn start(config: ServerConfig) -> anyhow::Result<LocalServer> {
-        let orchestrator = Orchestrator::start(config).await?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let node = NodeConfig::at(&format!("http://{addr}"));
+        let orchestrator = Orchestrator::start_node(config, node).await?;
         let mut stop = orchestrator.state.shutdown.clone();
         let task = tokio::spawn(serve(listener, orchestrator.state.clone(), async move {
             let _ = stop.changed().await;

@@ -68,7 +68,7 @@ pub async fn abort(
 ) -> ApiResult<Json<Action>> {
     caller.require(AccessRole::Commander)?;
     let Path(id) = path?;
-    Ok(Json(state.exec.abort(&state, &id, &caller.name).await?))
+    Ok(Json(state.exec()?.abort(&state, &id, &caller.name).await?))
 }
 
 /// The reverse of a finished action as a new plan (commander), made from the
@@ -86,7 +86,7 @@ pub async fn undo(
 ) -> ApiResult<Response> {
     caller.require(AccessRole::Commander)?;
     let Path(id) = path?;
-    let plan = state.exec.undo(&state, &id, &caller.name).await?;
+    let plan = state.exec()?.undo(&state, &id, &caller.name).await?;
     Ok((StatusCode::CREATED, Json(plan)).into_response())
 }
 
@@ -155,7 +155,11 @@ impl Host for AppState {
 
     async fn publish_action(&self, action: &Action) {
         let event = EventPayload::Action(Box::new(action.clone()));
-        if let Err(err) = self.hub.publish(vec![(self.clock.now(), event)]).await {
+        if let Err(err) = self
+            .hub
+            .publish_as_leader(vec![(self.clock.now(), event)])
+            .await
+        {
             tracing::error!(%err, action = %action.id, "could not publish an action event");
         }
     }

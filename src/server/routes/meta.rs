@@ -9,6 +9,7 @@ use utoipa::{OpenApi, ToSchema};
 use crate::model::{ErrorCode, Whoami};
 use crate::server::AppState;
 use crate::server::error::Failure;
+use crate::server::node::{LeaderInfo, Role};
 use crate::server::openapi::ApiDoc;
 
 #[derive(Serialize, ToSchema)]
@@ -16,15 +17,30 @@ pub struct Liveness {
     pub status: &'static str,
     pub version: &'static str,
     pub simulated: bool,
+    /// This replica's id (`--node-id`).
+    pub node_id: String,
+    /// `standalone` (SQLite, one node), `leader` or `follower`.
+    pub role: Role,
+    /// The leader as this replica knows it; `null` during an election.
+    pub leader: Option<LeaderInfo>,
+    /// The fencing epoch of the lease this replica last saw (`null` when
+    /// standalone or before any replica led).
+    pub epoch: Option<i64>,
 }
 
-/// Liveness of the orchestrator itself. No token needed.
+/// Liveness of the orchestrator itself, and its place among replicas. No
+/// token needed.
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Liveness)))]
 pub async fn healthz(State(state): State<AppState>) -> Json<Liveness> {
+    let view = state.node.view();
     Json(Liveness {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
         simulated: state.sim.is_some(),
+        node_id: state.node.id.to_string(),
+        role: view.role,
+        leader: view.leader,
+        epoch: view.epoch,
     })
 }
 

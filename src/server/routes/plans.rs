@@ -37,7 +37,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     caller.require(AccessRole::Commander)?;
     let Json(request) = body?;
-    let plan = state.exec.create_plan(&request, state.clock.now())?;
+    let plan = state.exec()?.create_plan(&request, state.clock.now())?;
     let at = location(format!("/v1/plans/{}", plan.id));
     Ok((StatusCode::CREATED, at, Json(plan)).into_response())
 }
@@ -52,7 +52,7 @@ pub async fn get(
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Plan>> {
     let Path(id) = path?;
-    Ok(Json(state.exec.plan(&id, state.clock.now())?))
+    Ok(Json(state.exec()?.plan(&id, state.clock.now())?))
 }
 
 /// Execute a plan (commander). Needs an `Idempotency-Key` (a retry with the
@@ -87,7 +87,7 @@ pub async fn execute(
     let request = execute_request(body)?;
     let host: Arc<dyn Host> = Arc::new(state.clone());
     let (action, created) = state
-        .exec
+        .exec()?
         .execute(host, &id, &key, version, &request, &caller.name)
         .await?;
     let status = if created {

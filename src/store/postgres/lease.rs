@@ -44,11 +44,10 @@ async fn current(conn: &mut PgConnection) -> Result<Option<Lease>, StoreError> {
 /// live. The row is share-locked until the commit, so no campaign can take
 /// the lease between this check and the write.
 pub(super) async fn check_fence(conn: &mut PgConnection, epoch: i64) -> Result<(), StoreError> {
-    let row: Option<(i64, bool)> = sqlx::query_as(
-        "SELECT epoch, expires_at > now() FROM leader_lease WHERE id = 1 FOR SHARE",
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row: Option<(i64, bool)> =
+        sqlx::query_as("SELECT epoch, expires_at > now() FROM leader_lease WHERE id = 1 FOR SHARE")
+            .fetch_optional(&mut *conn)
+            .await?;
     match row {
         Some((current, true)) if current == epoch => Ok(()),
         Some((current, live)) => Err(StoreError::Fenced {

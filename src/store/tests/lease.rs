@@ -58,7 +58,10 @@ async fn a_lease_that_ran_out_goes_to_the_next_candidate_with_a_higher_epoch() {
         if lease.held_by(&b) {
             break lease;
         }
-        assert!(tokio::time::Instant::now() < deadline, "a's lease never ran out");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a's lease never ran out"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(lease.epoch, 2);
@@ -117,7 +120,13 @@ async fn a_stale_leaders_writes_are_refused_and_write_nothing() {
         .await
         .expect_err("a stale leader cannot append");
     assert!(
-        matches!(err, StoreError::Fenced { epoch: 1, current: Some(2) }),
+        matches!(
+            err,
+            StoreError::Fenced {
+                epoch: 1,
+                current: Some(2)
+            }
+        ),
         "{err:?}"
     );
     assert!(!err.is_retryable());
