@@ -57,6 +57,21 @@ impl ClientConfig {
     }
 }
 
+/// How long a call keeps trying replicas that answer 503 (no leader during
+/// an election, which lasts a few seconds) before it gives the 503 back.
+pub const NO_LEADER_PATIENCE: Duration = Duration::from_secs(10);
+
+/// A 503's `Retry-After` in seconds (an HTTP date is not used by warroom and
+/// counts as one second).
+fn retry_after(response: &reqwest::Response) -> Duration {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(1), Duration::from_secs)
+}
+
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -136,12 +151,40 @@ impl Client {
 
     /// Send a request to the active URL, then to the others in order, when
     /// the connection fails. A request that reached a server is never
-    /// re-sent elsewhere unless it is safe to repeat (`retry_safe`).
+    /// re-sent elsewhere unless it is safe to repeat (`retry_safe`), or the
+    /// server said it did nothing: a 503 (a replica with no leader to
+    /// forward to, during an election) is tried again on the next URL after
+    /// its `Retry-After`, for up to [`NO_LEADER_PATIENCE`].
     async fn send(
         &self,
         method: Method,
         path: &str,
         build: impl Fn(RequestBuilder) -> RequestBuilder,
+        retry_safe: bool,
+    ) -> Result<reqwest::Response, ClientError> {
+        let started = std::time::Instant::now();
+        loop {
+            let response = self.send_once(&method, path, &build, retry_safe).await?;
+            if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+                return Ok(response);
+            }
+            let wait = retry_after(&response).min(Duration::from_secs(2));
+            if started.elapsed() + wait > NO_LEADER_PATIENCE {
+                return Ok(response);
+            }
+            // The next replica may know the new leader already.
+            let n = self.inner.urls.len();
+            let next = (self.inner.active.load(Ordering::Relaxed) + 1) % n;
+            self.inner.active.store(next, Ordering::Relaxed);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &Method,
+        path: &str,
+        build: &impl Fn(RequestBuilder) -> RequestBuilder,
         retry_safe: bool,
     ) -> Result<reqwest::Response, ClientError> {
         let n = self.inner.urls.len();

@@ -75,6 +75,10 @@ error_codes! {
     /// (an election is under way) or it cannot be reached; try again after
     /// `Retry-After` seconds.
     NoLeader = "no_leader",
+    /// 504: a follower forwarded the request to the leader, which did not
+    /// answer in time: it may have been done. Retry with the same
+    /// `Idempotency-Key`.
+    LeaderTimeout = "leader_timeout",
     // Versions and retries.
     /// 409: the object changed since the version in `If-Match`.
     VersionConflict = "version_conflict",

@@ -97,7 +97,13 @@ async fn forward(
         ));
     };
     let (parts, body) = request.into_parts();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    // Under `/v1` the router sees the path without its prefix; the leader
+    // needs the whole of it.
+    let uri = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let url = format!("{}{path}", leader_url.trim_end_matches('/'));
     let body = axum::body::to_bytes(body, BODY_LIMIT)
         .await
@@ -136,19 +142,22 @@ async fn forward(
 }
 
 /// The leader did not answer. When the connection failed the request never
-/// reached it; a timeout may have, and the caller's retry with the same
+/// reached it (503, nothing was done); a timeout or a cut-off answer may
+/// have come after it was done (504), and the caller's retry with the same
 /// Idempotency-Key is what makes that safe.
 fn unreachable_leader(url: &str, err: &reqwest::Error) -> Failure {
-    let what = if err.is_connect() {
-        "cannot reach the leader"
-    } else if err.is_timeout() {
-        "the leader did not answer in time (the request may have been done; \
-         retry with the same Idempotency-Key)"
-    } else {
-        "the leader's answer was cut off (the request may have been done; \
-         retry with the same Idempotency-Key)"
-    };
-    Failure::no_leader(format!(
-        "{what} at {url}; a new leader is elected within seconds: try again"
-    ))
+    if err.is_connect() {
+        return Failure::no_leader(format!(
+            "cannot reach the leader at {url}; nothing was done, and a new leader is \
+             elected within seconds: try again"
+        ));
+    }
+    Failure::new(
+        axum::http::StatusCode::GATEWAY_TIMEOUT,
+        crate::model::ErrorCode::LeaderTimeout,
+        format!(
+            "the leader at {url} did not answer in full; the request may have been done: \
+             retry with the same Idempotency-Key"
+        ),
+    )
 }
