@@ -451,3 +451,46 @@ async fn a_stale_leader_cannot_run_a_step_after_a_new_one_was_elected() {
         kill_9(node).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_stopped_with_sigterm_gives_its_lease_up_on_the_way_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = cluster().await.database().await;
+    let tokens = tokens(dir.path());
+    let mut nodes = Vec::new();
+    for node in ["t1", "t2"] {
+        let args = replica_args(&demo_fleet(), &db, &tokens, node, &[]);
+        nodes.push(spawn_serve(dir.path(), &args).await);
+    }
+    let urls: Vec<String> = nodes.iter().map(|n| n.url.clone()).collect();
+    let (leader, epoch) = eventually(WAIT, "the replicas to agree on a leader", || {
+        agreed_leader(&urls)
+    })
+    .await;
+    signal(&nodes[leader], "TERM");
+    let status = tokio::time::timeout(WAIT, nodes[leader].child.wait())
+        .await
+        .expect("the leader exits")
+        .expect("exit status");
+    assert!(status.success(), "a clean exit: {status:?}");
+    // Once it is gone, the lease it held is no longer live: it resigned
+    // rather than letting the lease run out.
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db)
+        .await
+        .expect("a direct connection");
+    let (held_epoch, live): (i64, bool) =
+        sqlx::query_as("SELECT epoch, expires_at > now() FROM leader_lease WHERE id = 1")
+            .fetch_one(&mut conn)
+            .await
+            .expect("the lease");
+    assert!(
+        held_epoch > epoch || !live,
+        "the stopped leader's lease (epoch {held_epoch}) is still live"
+    );
+    let other = 1 - leader;
+    eventually(WAIT, "the other replica to lead", || async {
+        (healthz(&urls[other]).await?["role"] == "leader").then_some(())
+    })
+    .await;
+    kill_9(&mut nodes[other]).await;
+}
