@@ -439,7 +439,7 @@ mod tests {
         assert!(spec.is_probed());
         assert_eq!(spec.servers.len(), 10);
         assert_eq!(spec.sites.len(), 12);
-        let exec = spec.executor.exec.expect("exec driver");
+        let exec = spec.executor.exec.clone().expect("exec driver");
         for op in crate::model::ExecutorSpec::STEP_OPS {
             let command = exec.command_for(op).unwrap_or_else(|| panic!("{op}"));
             assert_eq!(command[0], "env");
