@@ -80,19 +80,28 @@ impl Processes {
     /// Starts the watchdog. `remove_dir`: a directory it deletes after
     /// killing the groups (the lab's temporary directory).
     pub fn new(run_dir: &Path, remove_dir: Option<&Path>) -> anyhow::Result<Processes> {
+        Processes::watching(std::process::id(), run_dir, remove_dir)
+    }
+
+    /// As [`Processes::new`], the watchdog waiting for process `watched`.
+    fn watching(
+        watched: u32,
+        run_dir: &Path,
+        remove_dir: Option<&Path>,
+    ) -> anyhow::Result<Processes> {
         let pgid_file = run_dir.join("pgids");
         std::fs::write(&pgid_file, "")?;
         let remove = remove_dir
             .map(|d| format!("rm -rf {}", sh_quote(&d.display().to_string())))
             .unwrap_or_default();
+        // `kill -s SIG -- -GROUP`: the form both dash and bash accept.
         let script = format!(
             "trap '' INT TERM HUP; \
-             alive() {{ [ -r /proc/{pid}/stat ] && ! grep -q ') Z' /proc/{pid}/stat; }}; \
+             alive() {{ [ -r /proc/{watched}/stat ] && ! grep -q ') Z' /proc/{watched}/stat; }}; \
              while alive && [ -f {file} ]; do sleep 0.3; done; \
              [ -f {file} ] || exit 0; \
-             while read name g; do kill -CONT -- -$g 2>/dev/null; kill -KILL -- -$g 2>/dev/null; done < {file}; \
+             while read name g; do kill -s CONT -- -$g 2>/dev/null; kill -s KILL -- -$g 2>/dev/null; done < {file}; \
              rm -f {file}; {remove}",
-            pid = std::process::id(),
             file = sh_quote(&pgid_file.display().to_string()),
         );
         let mut command = Command::new("sh");
@@ -262,6 +271,31 @@ mod tests {
         );
         procs.stop_all();
         assert!(!dir.path().join("pgids").exists());
+    }
+
+    #[test]
+    fn the_watchdog_kills_every_group_once_the_lab_process_is_gone() {
+        let dir = tempfile::tempdir().expect("dir");
+        let doomed = dir.path().join("doomed");
+        std::fs::create_dir(&doomed).expect("dir");
+        // Stands in for the lab process, which a test cannot kill -9 itself.
+        let mut lab = Command::new("sleep").arg("300").spawn().expect("sleep");
+        let mut procs = Processes::watching(lab.id(), dir.path(), Some(&doomed)).expect("procs");
+        let mut command = Command::new("sh");
+        command.args(["-c", "trap '' TERM INT HUP; sleep 300 & wait"]);
+        let pgid = procs
+            .spawn("orphan-to-be", &mut command, Signal::SIGTERM)
+            .expect("spawn")
+            .pgid;
+        assert!(group_alive(pgid));
+        lab.kill().expect("kill");
+        lab.wait().expect("reap");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while group_alive(pgid) || doomed.exists() {
+            assert!(Instant::now() < deadline, "the watchdog did not clean up");
+            std::thread::sleep(POLL);
+        }
+        procs.stop_all();
     }
 
     #[test]
