@@ -318,3 +318,6 @@ async fn cart(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
