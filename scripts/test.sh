@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (tmux for the terminal
 # end-to-end tests, the PostgreSQL server for the store's conformance suite,
-# haproxy and python3 for the HAProxy runbooks), then runs every test. README and .ci/run both call it.
+# haproxy and python3 for the HAProxy runbooks, memcached for the lab), then
+# runs every test. README and .ci/run both call it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,17 @@ if ! { command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null 2>&1 \
     apt-get update -qq && apt-get install -y -qq haproxy python3
   else
     sudo apt-get update -qq && sudo apt-get install -y -qq haproxy python3
+  fi
+fi
+
+# The lab's end-to-end test (tests/e2e/lab.rs) runs memcached too, beside
+# haproxy and PostgreSQL.
+if ! { command -v memcached || [ -x /usr/bin/memcached ]; } >/dev/null 2>&1; then
+  echo "test.sh: memcached is missing; installing it (the lab's end-to-end test needs it)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && apt-get install -y -qq memcached
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq memcached
   fi
 fi
 

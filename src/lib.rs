@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client;
 pub mod exec;
 pub mod fleet;
+pub mod lab;
 pub mod model;
 pub mod plan;
 pub mod probe;

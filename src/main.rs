@@ -68,6 +68,11 @@ enum Command {
         #[arg(long)]
         read_only: bool,
     },
+    /// The same on real infrastructure on loopback: HAProxy, app nodes, memcached, PostgreSQL.
+    Lab(cli::LabArgs),
+    /// One app node of the lab (started by `warroom lab`).
+    #[command(hide = true)]
+    LabNode(cli::LabNodeArgs),
     /// Run the orchestration API.
     Serve(cli::ServeArgs),
     /// Postmortem draft of an incident, from the API.
@@ -97,6 +102,8 @@ fn main() -> ExitCode {
             },
             console,
         ),
+        Some(Command::Lab(args)) => cli::lab(args, console),
+        Some(Command::LabNode(args)) => cli::lab_node(args),
         Some(Command::Export(args)) => cli::api_client(&cli.api, cli.token)
             .map_err(Into::into)
             .and_then(|c| cli::export(c, args, console.time_zone.as_deref())),

@@ -185,6 +185,18 @@ pub fn demo(demo: DemoOptions, options: ConsoleOptions) -> Result<(), CliError> 
     })
 }
 
+/// The console on an orchestrator that lives and dies with this process
+/// (`warroom lab`): like the demo's, it has no offline journal to replay.
+pub(super) async fn run_local_console(
+    options: ConsoleOptions,
+    url: String,
+    token: String,
+) -> Result<(), CliError> {
+    let mut resolved = resolve(options)?;
+    resolved.settings.journal_dir = None;
+    run_console(resolved, vec![url], Some(token), None).await
+}
+
 async fn run_console(
     resolved: Resolved,
     urls: Vec<String>,

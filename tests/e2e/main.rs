@@ -1,14 +1,17 @@
 //! End to end in a real terminal: `warroom` consoles in detached tmux
 //! servers (own sockets, own XDG dirs), driven with keys and read back with
 //! capture-pane. tmux must be installed (`.ci/run` installs it); without it
-//! these tests fail rather than skip.
+//! these tests fail rather than skip. `lab` runs `warroom lab` on real
+//! HAProxy, memcached and PostgreSQL (scripts/test.sh installs them).
 
 #[path = "../support"]
 mod support {
     pub mod console_moves;
+    pub mod lab;
     pub mod serve_args;
     pub mod tmux;
     pub mod tokens;
+    pub mod wait;
 }
 
 mod actions;
@@ -16,6 +19,7 @@ mod api_serve;
 mod demo;
 mod drill;
 mod incident;
+mod lab;
 mod quit_ask;
 mod rebind;
 mod timeline_reader;

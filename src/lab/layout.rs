@@ -1,0 +1,508 @@
+//! The lab's shape and the files generated from it: which nodes sit behind
+//! which switch, on which loopback address, which sites they host; the
+//! HAProxy configuration and map, and the fleet file warroom runs on.
+//! Pure: addresses and ports come in, text goes out.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use crate::model::Role;
+
+/// How big a lab to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabSize {
+    /// Switches (groups of loopback addresses 127.N.S.*), at least 1.
+    pub switches: u8,
+    /// App-node processes behind each switch, at least 2: the last one of
+    /// each switch is a failover server, the others app servers.
+    pub nodes_per_switch: u8,
+    pub sites: usize,
+}
+
+impl Default for LabSize {
+    fn default() -> Self {
+        LabSize {
+            switches: 2,
+            nodes_per_switch: 3,
+            sites: 12,
+        }
+    }
+}
+
+/// One process of the lab as the fleet file names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub id: String,
+    pub role: Role,
+    pub switch: String,
+    pub ip: Ipv4Addr,
+    /// Sites it can host (app and failover servers only).
+    pub capacity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteSlot {
+    /// Also its Host header.
+    pub id: String,
+    pub name: String,
+    pub home: String,
+}
+
+/// The lab's shape on the loopback network 127.`net`.0.0/16: HAProxy's
+/// frontend on 127.`net`.0.1, switch S's processes on 127.`net`.S.*.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub net: u8,
+    pub switches: Vec<String>,
+    /// App and failover nodes (`warroom lab-node` processes).
+    pub nodes: Vec<Slot>,
+    /// Memcached: the active node first, then the hot standby.
+    pub caches: Vec<Slot>,
+    /// PostgreSQL: the primary first, then the streaming replica.
+    pub databases: Vec<Slot>,
+    pub sites: Vec<SiteSlot>,
+}
+
+impl Layout {
+    /// `size` on 127.`net`.*.*. The cache and database primaries sit behind
+    /// the first switch, their standbys behind the last (as in 2017, where
+    /// the cache primary shared the faulty switch).
+    pub fn new(net: u8, size: LabSize) -> Result<Layout, String> {
+        if size.switches == 0 || size.switches > 200 {
+            return Err("a lab needs between 1 and 200 switches".into());
+        }
+        if !(2..=40).contains(&size.nodes_per_switch) {
+            return Err("a lab needs between 2 and 40 nodes per switch".into());
+        }
+        if size.sites == 0 || size.sites > 10_000 {
+            return Err("a lab needs between 1 and 10000 sites".into());
+        }
+        let switches: Vec<String> = (1..=size.switches).map(|s| format!("sw-{s}")).collect();
+        let apps_per_switch = usize::from(size.nodes_per_switch - 1);
+        let app_count = apps_per_switch * usize::from(size.switches);
+        // Room for a whole other server's sites on every node.
+        let capacity = u32::try_from(size.sites.div_ceil(app_count) * 2).unwrap_or(u32::MAX);
+        let mut nodes = Vec::new();
+        let mut app_number = 0;
+        for (s, switch) in (1..=size.switches).zip(&switches) {
+            for n in 1..=size.nodes_per_switch {
+                let ip = Ipv4Addr::new(127, net, s, 10 + n);
+                let (id, role) = if n == size.nodes_per_switch {
+                    (format!("fo-{s}"), Role::Failover)
+                } else {
+                    app_number += 1;
+                    (format!("app-{app_number:02}"), Role::App)
+                };
+                nodes.push(Slot {
+                    id,
+                    role,
+                    switch: switch.clone(),
+                    ip,
+                    capacity,
+                });
+            }
+        }
+        let last = size.switches;
+        let service = |id: &str, role: Role, s: u8, host: u8| Slot {
+            id: id.to_string(),
+            role,
+            switch: format!("sw-{s}"),
+            ip: Ipv4Addr::new(127, net, s, host),
+            capacity: 0,
+        };
+        let caches = vec![
+            service("cache-1", Role::Cache, 1, 100),
+            service("cache-2", Role::Cache, last, 101),
+        ];
+        let databases = vec![
+            service("db-1", Role::Db, 1, 110),
+            service("db-2", Role::Db, last, 111),
+        ];
+        let apps: Vec<&Slot> = nodes.iter().filter(|n| n.role == Role::App).collect();
+        let sites = (1..=size.sites)
+            .map(|i| SiteSlot {
+                id: format!("site-{i:02}.lab"),
+                name: format!("Lab site {i}"),
+                home: apps[(i - 1) % apps.len()].id.clone(),
+            })
+            .collect();
+        Ok(Layout {
+            net,
+            switches,
+            nodes,
+            caches,
+            databases,
+            sites,
+        })
+    }
+
+    /// HAProxy's frontend address.
+    pub fn front_ip(&self) -> Ipv4Addr {
+        Ipv4Addr::new(127, self.net, 0, 1)
+    }
+
+    /// Every process slot: nodes, caches, databases.
+    pub fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.nodes.iter().chain(&self.caches).chain(&self.databases)
+    }
+
+    pub fn slot(&self, id: &str) -> Option<&Slot> {
+        self.slots().find(|s| s.id == id)
+    }
+}
+
+/// Where everything listens once started, and the files under the lab's dir.
+#[derive(Debug, Clone)]
+pub struct Wiring {
+    /// By slot id.
+    pub addrs: BTreeMap<String, SocketAddr>,
+    pub front: SocketAddr,
+    pub dir: PathBuf,
+    pub pg_bindir: PathBuf,
+    /// The user PostgreSQL runs as when the lab runs as root.
+    pub pg_user: Option<String>,
+}
+
+impl Wiring {
+    pub fn haproxy_socket(&self) -> PathBuf {
+        self.dir.join("run/haproxy.sock")
+    }
+
+    pub fn map_file(&self) -> PathBuf {
+        self.dir.join("haproxy/sites.map")
+    }
+
+    pub fn control_socket(&self) -> PathBuf {
+        self.dir.join("run/lab.sock")
+    }
+
+    pub fn runbook(&self, kind: &str, name: &str) -> PathBuf {
+        self.dir.join("runbooks").join(kind).join(name)
+    }
+
+    /// The file naming the active memcached node (`host:port`).
+    pub fn cache_pointer(&self) -> PathBuf {
+        self.dir.join("cache.active")
+    }
+
+    /// The file naming the PostgreSQL primary (`host:port`).
+    pub fn db_pointer(&self) -> PathBuf {
+        self.dir.join("db.active")
+    }
+
+    pub fn pg_data(&self, id: &str) -> PathBuf {
+        self.dir.join("pg").join(id)
+    }
+
+    fn addr(&self, id: &str) -> String {
+        self.addrs
+            .get(id)
+            .map(SocketAddr::to_string)
+            .unwrap_or_default()
+    }
+}
+
+/// `site backend` per line, every site on its home server.
+pub fn map_file_text(layout: &Layout) -> String {
+    let mut text = String::from("# Host -> backend (the HAProxy runbooks rewrite this file)\n");
+    for site in &layout.sites {
+        let _ = writeln!(text, "{} {}", site.id, site.home);
+    }
+    text
+}
+
+/// HAProxy routing by Host header (port stripped, lower-cased) through the
+/// map file to one backend per node, a `failover` pool listing every node
+/// (the app servers `disabled` until promoted), and the admin runtime socket.
+pub fn haproxy_config(layout: &Layout, wiring: &Wiring) -> String {
+    let mut text = format!(
+        "global\n\
+         \tstats socket {socket} mode 600 level admin\n\
+         \tstats timeout 10s\n\
+         defaults\n\
+         \tmode http\n\
+         \toption http-server-close\n\
+         \ttimeout connect 1s\n\
+         \ttimeout client 30s\n\
+         \ttimeout server 15s\n\
+         frontend sites\n\
+         \tbind {front}\n\
+         \tuse_backend %[req.hdr(host),field(1,:),lower,map({map})]\n",
+        socket = wiring.haproxy_socket().display(),
+        front = wiring.front,
+        map = wiring.map_file().display(),
+    );
+    for node in &layout.nodes {
+        let _ = write!(
+            text,
+            "backend {id}\n\tserver {id} {addr}\n",
+            id = node.id,
+            addr = wiring.addr(&node.id)
+        );
+    }
+    text.push_str("backend failover\n");
+    for node in &layout.nodes {
+        let disabled = if node.role == Role::Failover {
+            ""
+        } else {
+            " disabled"
+        };
+        let _ = writeln!(
+            text,
+            "\tserver {} {}{disabled}",
+            node.id,
+            wiring.addr(&node.id)
+        );
+    }
+    text
+}
+
+/// Probe timing of the lab: fast, so a dead node is down within seconds.
+pub const PROBE_INTERVAL_MS: u64 = 500;
+pub const PROBE_TIMEOUT_MS: u64 = 400;
+
+/// The fleet file of the lab: every process with its real probe target
+/// (a node's `/health`, a TCP connect to memcached and PostgreSQL), and the
+/// `exec` driver wired to the HAProxy runbooks and the lab's own.
+pub fn fleet_file(layout: &Layout, wiring: &Wiring) -> String {
+    let mut text = format!(
+        "# Generated by `warroom lab`: the lab's processes on 127.{net}.0.0/16.\n\
+         service = \"warroom lab\"\n\n\
+         [probe_defaults]\n\
+         interval_ms = {PROBE_INTERVAL_MS}\n\
+         timeout_ms = {PROBE_TIMEOUT_MS}\n\
+         rise = 2\n\
+         fall = 3\n\n\
+         [detection]\n\
+         flap_transitions = 3\n\
+         flap_window_s = 60\n\n",
+        net = layout.net
+    );
+    for switch in &layout.switches {
+        let _ = writeln!(text, "[[switch]]\nid = \"{switch}\"\n");
+    }
+    for slot in layout.slots() {
+        let addr = wiring.addr(&slot.id);
+        let probe = match slot.role {
+            Role::App | Role::Failover | Role::Web => {
+                format!("{{ http = \"http://{addr}/health\" }}")
+            }
+            Role::Cache | Role::Db => format!("{{ tcp = \"{addr}\" }}"),
+        };
+        let _ = write!(
+            text,
+            "[[server]]\nid = \"{}\"\nrole = \"{}\"\nswitch = \"{}\"\n",
+            slot.id,
+            slot.role.as_str(),
+            slot.switch
+        );
+        if slot.capacity > 0 {
+            let _ = writeln!(text, "capacity = {}", slot.capacity);
+        }
+        let _ = writeln!(text, "probe = {probe}\n");
+    }
+    let ids = |slots: &[Slot]| -> Vec<String> { slots.iter().map(|s| toml_str(&s.id)).collect() };
+    let caches = ids(&layout.caches);
+    let dbs = ids(&layout.databases);
+    let _ = writeln!(
+        text,
+        "[cache]\nactive = {}\nstandby = [{}]\n\n[database]\nwriter = {}\nreplicas = [{}]\n",
+        caches[0],
+        caches[1..].join(", "),
+        dbs[0],
+        dbs[1..].join(", ")
+    );
+    for site in &layout.sites {
+        let _ = writeln!(
+            text,
+            "[[site]]\nid = {}\nname = {}\nhome = {}\n",
+            toml_str(&site.id),
+            toml_str(&site.name),
+            toml_str(&site.home)
+        );
+    }
+    let haproxy_env = [
+        format!("HAPROXY_SOCKET={}", wiring.haproxy_socket().display()),
+        format!("HAPROXY_MAP_FILE={}", wiring.map_file().display()),
+        "HAPROXY_TIMEOUT=5".to_string(),
+    ];
+    let mut lab_env = vec![
+        format!("LAB_DIR={}", wiring.dir.display()),
+        format!("LAB_PG_BINDIR={}", wiring.pg_bindir.display()),
+        format!("HAPROXY_MAP_FILE={}", wiring.map_file().display()),
+    ];
+    if let Some(user) = &wiring.pg_user {
+        lab_env.push(format!("LAB_PG_USER={user}"));
+    }
+    let command = |env: &[String], runbook: PathBuf, args: &[&str]| {
+        let argv: Vec<String> = std::iter::once("env".to_string())
+            .chain(env.iter().cloned())
+            .chain(std::iter::once(runbook.display().to_string()))
+            .chain(args.iter().map(|a| a.to_string()))
+            .map(|a| toml_str(&a))
+            .collect();
+        format!("[{}]", argv.join(", "))
+    };
+    let haproxy =
+        |name: &str, args: &[&str]| command(&haproxy_env, wiring.runbook("haproxy", name), args);
+    let lab = |name: &str, args: &[&str]| command(&lab_env, wiring.runbook("lab", name), args);
+    let _ = writeln!(
+        text,
+        "[executor]\n\
+         driver = \"exec\"\n\
+         cooldown_s = 60\n\n\
+         [executor.exec]\n\
+         move_site = {}\n\
+         set_admin = {}\n\
+         set_role = {}\n\
+         recycle_web = {}\n\
+         cache_failover = {}\n\
+         db_failover = {}\n\
+         restart_site = {}\n\
+         timeout_ms = 60000",
+        haproxy("move-site", &["{site}", "{from}", "{to}"]),
+        haproxy("set-state", &["{node}", "{admin}"]),
+        haproxy("set-role", &["{node}", "{role}"]),
+        lab("restart-node", &["{node}"]),
+        lab("cache-failover", &["{from}", "{to}"]),
+        lab("db-failover", &["{from}", "{to}"]),
+        lab("restart-site", &["{site}"]),
+    );
+    text
+}
+
+/// A TOML basic string (JSON's escaping is a subset of TOML's).
+fn toml_str(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// A process's log file in the lab's log directory.
+pub fn log_file(logs: &Path, name: &str) -> PathBuf {
+    logs.join(format!("{name}.log"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FleetSpec;
+
+    fn wired(layout: &Layout) -> Wiring {
+        let mut addrs = BTreeMap::new();
+        for (i, slot) in layout.slots().enumerate() {
+            addrs.insert(
+                slot.id.clone(),
+                SocketAddr::new(slot.ip.into(), 20_000 + i as u16),
+            );
+        }
+        Wiring {
+            addrs,
+            front: SocketAddr::new(layout.front_ip().into(), 19_999),
+            dir: PathBuf::from("/tmp/lab \"x\""),
+            pg_bindir: PathBuf::from("/usr/lib/postgresql/15/bin"),
+            pg_user: Some("postgres".into()),
+        }
+    }
+
+    #[test]
+    fn the_default_lab_is_two_switches_of_two_app_servers_and_a_failover() {
+        let layout = Layout::new(42, LabSize::default()).expect("layout");
+        let ids: Vec<&str> = layout.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["app-01", "app-02", "fo-1", "app-03", "app-04", "fo-2"]
+        );
+        assert_eq!(layout.nodes[3].ip, Ipv4Addr::new(127, 42, 2, 11));
+        assert_eq!(layout.sites.len(), 12);
+        assert_eq!(
+            layout.sites.iter().filter(|s| s.home == "app-01").count(),
+            3,
+            "sites spread evenly over the app servers"
+        );
+        assert_eq!(layout.caches[0].switch, "sw-1");
+        assert_eq!(layout.caches[1].switch, "sw-2");
+        let mut ips: Vec<Ipv4Addr> = layout.slots().map(|s| s.ip).collect();
+        ips.push(layout.front_ip());
+        let count = ips.len();
+        ips.sort();
+        ips.dedup();
+        assert_eq!(ips.len(), count, "every process has its own address");
+    }
+
+    #[test]
+    fn the_generated_fleet_file_parses_as_a_probed_fleet_with_every_op_wired() {
+        let layout = Layout::new(42, LabSize::default()).expect("layout");
+        let wiring = wired(&layout);
+        let text = fleet_file(&layout, &wiring);
+        let spec = FleetSpec::parse("lab.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(spec.is_probed());
+        assert_eq!(spec.servers.len(), 10);
+        assert_eq!(spec.sites.len(), 12);
+        let exec = spec.executor.exec.clone().expect("exec driver");
+        for op in crate::model::ExecutorSpec::STEP_OPS {
+            let command = exec.command_for(op).unwrap_or_else(|| panic!("{op}"));
+            assert_eq!(command[0], "env");
+            assert!(
+                command
+                    .iter()
+                    .any(|a| a.starts_with("/tmp/lab \"x\"/runbooks/")),
+                "{op}: {command:?}"
+            );
+        }
+        let app01 = spec.server("app-01").expect("app-01");
+        assert_eq!(
+            app01.probe.as_ref().map(|p| &p.target),
+            Some(&crate::model::ProbeTarget::Http(format!(
+                "http://{}/health",
+                wiring.addrs["app-01"]
+            )))
+        );
+    }
+
+    #[test]
+    fn haproxy_routes_each_site_to_its_home_backend_and_pools_the_spares() {
+        let layout = Layout::new(7, LabSize::default()).expect("layout");
+        let wiring = wired(&layout);
+        let map = map_file_text(&layout);
+        assert!(map.contains("\nsite-01.lab app-01\n"), "{map}");
+        let config = haproxy_config(&layout, &wiring);
+        assert!(
+            config.contains(&format!("bind {}", wiring.front)),
+            "{config}"
+        );
+        assert!(
+            config.contains(&format!(
+                "backend app-02\n\tserver app-02 {}\n",
+                wiring.addrs["app-02"]
+            )),
+            "{config}"
+        );
+        let pool = config.split("backend failover\n").nth(1).expect("pool");
+        assert!(pool.contains(&format!("server fo-1 {}\n", wiring.addrs["fo-1"])));
+        assert!(pool.contains(&format!(
+            "server app-01 {} disabled\n",
+            wiring.addrs["app-01"]
+        )));
+    }
+
+    #[test]
+    fn sizes_out_of_range_are_refused() {
+        for size in [
+            LabSize {
+                switches: 0,
+                ..LabSize::default()
+            },
+            LabSize {
+                nodes_per_switch: 1,
+                ..LabSize::default()
+            },
+            LabSize {
+                sites: 0,
+                ..LabSize::default()
+            },
+        ] {
+            assert!(Layout::new(1, size).is_err(), "{size:?}");
+        }
+    }
+}
