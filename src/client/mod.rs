@@ -20,9 +20,9 @@ pub use events::{EventStream, StreamItem, StreamSettings};
 pub use journal::{Journal, JournalWrite, WriteOp};
 
 use crate::model::{
-    Action, ActionList, AlertList, EntryPatch, ExecuteRequest, HealthHistory, Incident,
+    Action, ActionList, Alert, AlertList, EntryPatch, ExecuteRequest, HealthHistory, Incident,
     IncidentList, IncidentPatch, IncidentState, LatencyReport, NewEntry, NewIncident, Plan,
-    PlanRequest, SimFault, SimStatus, Timeline, TimelineEntry, Topology, Whoami,
+    PlanRequest, SilenceRequest, SimFault, SimStatus, Timeline, TimelineEntry, Topology, Whoami,
 };
 
 /// How the client reaches the API.
@@ -313,6 +313,28 @@ impl Client {
 
     pub async fn alerts(&self) -> Result<AlertList, ClientError> {
         self.get("/v1/alerts").await
+    }
+
+    /// Acknowledge an open alert (responder and up).
+    pub async fn ack_alert(&self, id: &str) -> Result<Alert, ClientError> {
+        let path = format!("/v1/alerts/{}/ack", encode(id));
+        Ok(self
+            .write::<(), _>(Method::POST, &path, None, &[], true)
+            .await?
+            .value)
+    }
+
+    /// Silence an open alert for a while, with a reason (responder and up).
+    pub async fn silence_alert(
+        &self,
+        id: &str,
+        request: &SilenceRequest,
+    ) -> Result<Alert, ClientError> {
+        let path = format!("/v1/alerts/{}/silence", encode(id));
+        Ok(self
+            .write(Method::POST, &path, Some(request), &[], true)
+            .await?
+            .value)
     }
 
     pub async fn health_history(&self, component_id: &str) -> Result<HealthHistory, ClientError> {

@@ -6,11 +6,50 @@
 
 use std::collections::BTreeMap;
 
-use super::FleetChange;
+use super::{Fleet, FleetChange, FleetError};
 use crate::model::{
-    Admin, Alert, AlertKind, AlertSeverity, DetectionSettings, HealthState, Role, Server, Switch,
-    SwitchHealth, Timestamp, Topology,
+    Admin, Alert, AlertAck, AlertKind, AlertSeverity, AlertSilence, DetectionSettings, HealthState,
+    Role, Server, Switch, SwitchHealth, Timestamp, Topology,
 };
+
+impl Fleet {
+    /// Records that `by` acknowledged the open alert `id` at `at` (again:
+    /// the latest acknowledgment counts). Nothing else changes.
+    pub fn acknowledge(&mut self, id: &str, by: &str, at: Timestamp) -> Result<Alert, FleetError> {
+        let alert = self
+            .alerts
+            .get_mut(id)
+            .ok_or_else(|| FleetError::UnknownAlert(id.to_string()))?;
+        alert.acknowledged = Some(AlertAck {
+            by: by.to_string(),
+            at,
+        });
+        Ok(alert.clone())
+    }
+
+    /// Hides the open alert `id` until `until`, for `reason`. A silence
+    /// ends when the alert resolves: the next one starts loud.
+    pub fn silence(
+        &mut self,
+        id: &str,
+        by: &str,
+        at: Timestamp,
+        until: Timestamp,
+        reason: &str,
+    ) -> Result<Alert, FleetError> {
+        let alert = self
+            .alerts
+            .get_mut(id)
+            .ok_or_else(|| FleetError::UnknownAlert(id.to_string()))?;
+        alert.silenced = Some(AlertSilence {
+            by: by.to_string(),
+            at,
+            until,
+            reason: reason.to_string(),
+        });
+        Ok(alert.clone())
+    }
+}
 
 /// The stable id of an alert: `kind:target`.
 pub fn alert_id(kind: AlertKind, target: &str) -> String {
@@ -180,6 +219,9 @@ impl<'a> Settle<'a> {
                 message: draft.message,
                 opened_at: self.at,
                 resolved_at: None,
+                acknowledged: None,
+                silenced: None,
+                runbook: None,
             };
             self.open.insert(id, alert.clone());
             self.changes.push(FleetChange::AlertOpened(alert));

@@ -41,6 +41,8 @@ pub enum FleetChange {
     AlertOpened(Alert),
     /// The condition of an open alert is gone: same id, `resolved_at` set.
     AlertResolved(Alert),
+    /// Someone acknowledged or silenced an open alert.
+    AlertWorked(Alert),
 }
 
 /// Why an operator or action change was refused. Nothing changed.
@@ -48,6 +50,8 @@ pub enum FleetChange {
 pub enum FleetError {
     #[error("there is no site '{0}' in the fleet")]
     UnknownSite(String),
+    #[error("no alert '{0}' is open (it may have resolved)")]
+    UnknownAlert(String),
     #[error("there is no server '{0}' in the fleet")]
     UnknownServer(String),
     #[error("server '{server}' is a {} server; only app and failover servers host sites", .role.as_str())]
@@ -67,6 +71,7 @@ impl FleetError {
     pub fn code(&self) -> &'static str {
         match self {
             FleetError::UnknownSite(_) => "unknown_site",
+            FleetError::UnknownAlert(_) => "unknown_alert",
             FleetError::UnknownServer(_) => "unknown_server",
             FleetError::NotSiteHost { .. } => "not_site_host",
             FleetError::OverCapacity { .. } => "over_capacity",

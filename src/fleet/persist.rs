@@ -200,10 +200,15 @@ impl Fleet {
             }
         }
         fleet.code_path_failing = saved.code_path_failing;
+        // The links are the fleet file's as it is now.
         fleet.alerts = saved
             .alerts
             .iter()
-            .map(|a| (a.id.clone(), a.clone()))
+            .map(|a| {
+                let mut alert = a.clone();
+                alert.runbook = fleet.runbooks.get(&a.kind).cloned();
+                (a.id.clone(), alert)
+            })
             .collect();
         fleet.topology.version = saved.topology.version.max(fleet.topology.version);
 

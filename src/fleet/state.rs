@@ -44,6 +44,8 @@ pub struct Fleet {
     pub(super) stuck_sites: BTreeSet<usize>,
     pub(super) stuck_total: u32,
     pub(super) alerts: BTreeMap<String, Alert>,
+    /// The fleet file's `[runbooks]`: a link per alert kind.
+    pub(super) runbooks: BTreeMap<crate::model::AlertKind, String>,
 }
 
 impl Fleet {
@@ -175,6 +177,7 @@ impl Fleet {
             stuck_sites: BTreeSet::new(),
             stuck_total: 0,
             alerts: BTreeMap::new(),
+            runbooks: spec.runbooks.clone(),
         }
     }
 
@@ -279,7 +282,18 @@ impl Fleet {
             sites: u32::try_from(self.stuck_sites.len()).unwrap_or(u32::MAX),
         };
         settle.fleet_wide(&self.topology, stuck);
-        settle.into_changes()
+        let mut changes = settle.into_changes();
+        for change in &mut changes {
+            if let FleetChange::AlertOpened(alert) = change
+                && let Some(link) = self.runbooks.get(&alert.kind)
+            {
+                alert.runbook = Some(link.clone());
+                if let Some(open) = self.alerts.get_mut(&alert.id) {
+                    open.runbook = Some(link.clone());
+                }
+            }
+        }
+        changes
     }
 
     /// Keeps the cache and database objects' health equal to their active

@@ -19,6 +19,17 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    pub const ALL: [AlertKind; 8] = [
+        AlertKind::ServerDown,
+        AlertKind::ServerFlapping,
+        AlertKind::SwitchSuspect,
+        AlertKind::CacheDown,
+        AlertKind::DatabaseDown,
+        AlertKind::StaleClients,
+        AlertKind::StuckBackends,
+        AlertKind::FailoverCapacity,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::ServerDown => "server_down",
@@ -57,6 +68,56 @@ pub struct Alert {
     /// Set once, on the event that closes the alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Who acknowledged it and when: someone is on it (the console stops
+    /// reminding about it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<AlertAck>,
+    /// Hidden from the console until `until` (on the orchestrator's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silenced: Option<AlertSilence>,
+    /// What to read about this kind of alert, when the fleet file names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<String>,
+}
+
+impl Alert {
+    /// Whether a silence holds at `now` (the orchestrator's clock).
+    pub fn is_silenced(&self, now: DateTime<Utc>) -> bool {
+        self.silenced.as_ref().is_some_and(|s| s.until > now)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlertAck {
+    /// The name of the token that acknowledged it.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlertSilence {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// `POST /v1/alerts/{id}/silence`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SilenceRequest {
+    /// How long, in seconds: 60 to 604800 (a week).
+    #[schema(minimum = 60, maximum = 604800)]
+    pub duration_s: u64,
+    /// Why, for the timeline: 1 to 500 characters.
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+impl SilenceRequest {
+    pub const MIN_S: u64 = 60;
+    pub const MAX_S: u64 = 7 * 24 * 3600;
+    pub const MAX_REASON: usize = 500;
 }
 
 /// `GET /v1/alerts`: the alerts open now.

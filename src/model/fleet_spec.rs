@@ -25,6 +25,8 @@ pub struct FleetSpec {
     pub sites: Vec<SiteSpec>,
     /// `[executor]`: the defaults when the file has no such section.
     pub executor: ExecutorSpec,
+    /// `[runbooks]`: a link per alert kind, shown with the alert.
+    pub runbooks: std::collections::BTreeMap<crate::model::AlertKind, String>,
 }
 
 impl FleetSpec {
@@ -203,6 +205,8 @@ struct RawFleet {
     sites: Vec<RawSite>,
     #[serde(default)]
     executor: Option<executor::RawExecutor>,
+    #[serde(default)]
+    runbooks: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -575,6 +579,32 @@ impl RawFleet {
             None => ExecutorSpec::default(),
         };
 
+        let mut runbooks = std::collections::BTreeMap::new();
+        for (kind, url) in self.runbooks {
+            let field = format!("runbooks.{kind}");
+            let kind = crate::model::AlertKind::ALL
+                .into_iter()
+                .find(|k| k.as_str() == kind)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = crate::model::AlertKind::ALL
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect();
+                    c.err(
+                        &field,
+                        format!("not an alert kind; use one of {}", known.join(", ")),
+                    )
+                })?;
+            let plain = !url.chars().any(char::is_control) && url.len() <= 2000;
+            if !(plain && (url.starts_with("https://") || url.starts_with("http://"))) {
+                return Err(c.err(
+                    &field,
+                    "must be an http:// or https:// link of at most 2000 characters",
+                ));
+            }
+            runbooks.insert(kind, url);
+        }
+
         Ok(FleetSpec {
             service: self.service,
             probe_defaults,
@@ -585,6 +615,7 @@ impl RawFleet {
             database,
             sites,
             executor,
+            runbooks,
         })
     }
 }

@@ -19,7 +19,9 @@ mod timeline;
 mod topology;
 
 pub use access::{AccessRole, Whoami};
-pub use alert::{Alert, AlertKind, AlertList, AlertSeverity};
+pub use alert::{
+    Alert, AlertAck, AlertKind, AlertList, AlertSeverity, AlertSilence, SilenceRequest,
+};
 pub use error::{ApiError, ApiErrorBody, ErrorCode, UnknownErrorCode};
 pub use event::{Event, EventKind, EventPayload, HealthEvent, TopologyEvent};
 pub use health::{

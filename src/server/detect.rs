@@ -83,6 +83,7 @@ pub async fn apply_changes(
                 opened.push(a.clone());
                 events.push((now, EventPayload::Alert(a)));
             }
+            FleetChange::AlertWorked(a) => events.push((now, EventPayload::Alert(a))),
             FleetChange::AlertResolved(a) => {
                 resolved.push(a.clone());
                 events.push((now, EventPayload::Alert(a)));

@@ -331,7 +331,7 @@ impl Drop for Orchestrator {
 
 /// The whole API. `main` and the tests use this same router.
 pub fn router(state: AppState) -> Router {
-    use routes::{actions, incidents, meta, plans, postmortem, sim, timeline, topology};
+    use routes::{actions, alerts, incidents, meta, plans, postmortem, sim, timeline, topology};
     let v1 = Router::new()
         .route("/openapi.json", get(meta::openapi))
         .route("/whoami", get(meta::whoami))
@@ -365,6 +365,8 @@ pub fn router(state: AppState) -> Router {
         .route("/actions/{id}/abort", post(actions::abort))
         .route("/actions/{id}/undo", post(actions::undo))
         .route("/sim/faults", post(sim::inject))
+        .route("/alerts/{id}/ack", post(alerts::ack))
+        .route("/alerts/{id}/silence", post(alerts::silence))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             forward::leader_only,

@@ -59,6 +59,9 @@ pub fn alert(
         message: message.into(),
         opened_at: at,
         resolved_at: None,
+        acknowledged: None,
+        silenced: None,
+        runbook: None,
     }
 }
 

@@ -88,6 +88,9 @@ pub fn alert(target: &str, opened: i64) -> Alert {
         message: format!("app server {target} behind sw-2 is down; 17 sites run on it"),
         opened_at: t(opened),
         resolved_at: None,
+        acknowledged: None,
+        silenced: None,
+        runbook: None,
     }
 }
 

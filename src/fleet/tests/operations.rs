@@ -9,7 +9,9 @@ fn all_carry(changes: &[FleetChange], version: u64) -> bool {
     changes.iter().all(|c| match c {
         FleetChange::Health(e) => e.version == version,
         FleetChange::Topology(e) => e.version == version,
-        FleetChange::AlertOpened(_) | FleetChange::AlertResolved(_) => true,
+        FleetChange::AlertOpened(_)
+        | FleetChange::AlertResolved(_)
+        | FleetChange::AlertWorked(_) => true,
     })
 }
 

@@ -62,3 +62,31 @@ fn probe_needs_exactly_one_target() {
     let err = FleetSpec::parse("f.toml", &text).unwrap_err();
     assert_eq!(err.field, "server[0].probe");
 }
+
+#[test]
+fn runbooks_link_alert_kinds_and_refuse_what_is_not_a_link_or_a_kind() {
+    let text =
+        format!("{SMALL}[runbooks]\nserver_down = \"https://wiki.example/runbooks/server-down\"\n");
+    let spec = FleetSpec::parse("f.toml", &text).unwrap();
+    assert_eq!(
+        spec.runbooks
+            .get(&crate::model::AlertKind::ServerDown)
+            .map(String::as_str),
+        Some("https://wiki.example/runbooks/server-down")
+    );
+    let err = FleetSpec::parse(
+        "f.toml",
+        &format!("{SMALL}[runbooks]\nserver_gone = \"https://x\"\n"),
+    )
+    .unwrap_err();
+    assert_eq!(err.field, "runbooks.server_gone");
+    assert!(err.problem.contains("server_down"), "{err}");
+    for url in ["ftp://x", "wiki/page", "https://a\\u001b[31m"] {
+        let err = FleetSpec::parse(
+            "f.toml",
+            &format!("{SMALL}[runbooks]\ncache_down = \"{url}\"\n"),
+        )
+        .unwrap_err();
+        assert_eq!(err.field, "runbooks.cache_down", "{url}");
+    }
+}

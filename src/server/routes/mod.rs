@@ -1,6 +1,7 @@
 //! Handlers, one file per resource.
 
 pub mod actions;
+pub mod alerts;
 pub mod incidents;
 pub mod meta;
 pub mod plans;

@@ -60,6 +60,9 @@ fn an_alert_scrolls_within_its_message() {
         message: "app server app-04 behind sw-2 is down".into(),
         opened_at: t(30),
         resolved_at: None,
+        acknowledged: None,
+        silenced: None,
+        runbook: None,
     });
     let _ = reader.key(key("G"), &ctx);
     assert_eq!(reader.scroll, 7, "one line + 6 rows");
