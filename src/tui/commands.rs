@@ -6,13 +6,13 @@ use super::keymap::{Action, Context};
 use super::model::{Model, Pane};
 use super::msg::Effect;
 use super::overlay::{
-    Composer, Confirm, Help, IncidentForm, NewKind, OnYes, Overlay, Palette, PlanModal, Reader,
-    Switcher, composer,
+    AlertView, Composer, Confirm, Help, IncidentForm, NewKind, OnYes, Overlay, Palette, PlanModal,
+    Reader, SilenceForm, Switcher, composer,
 };
 use super::update::{ask_to_quit, fetch_all};
 use super::{panes, target};
 use crate::client::{JournalWrite, WriteOp};
-use crate::model::{EntryPatch, PlanKind, TimelineEntry, Visibility};
+use crate::model::{Alert, EntryPatch, PlanKind, TimelineEntry, Visibility};
 use crate::tui::logic::labels::action_label;
 use crate::tui::logic::sanitize::sanitize;
 
@@ -167,6 +167,31 @@ pub fn run(model: &mut Model, action: Action, effects: &mut Vec<Effect>) {
         Action::DbFailover => plan(model, PlanKind::DbFailover, effects),
         Action::RestartSites => plan(model, PlanKind::RestartSites, effects),
         Action::Failback => plan(model, PlanKind::Failback, effects),
+        Action::AckAlert => match selected_alert(model) {
+            Some(alert) => {
+                if let Some(reason) = model.write_block() {
+                    return model.toast(format!("acknowledge: not allowed, {reason}"), true);
+                }
+                effects.push(Effect::AckAlert(alert.id));
+                model.toast("acknowledging…", false);
+            }
+            None => select_an_alert(model),
+        },
+        Action::SilenceAlert => match selected_alert(model) {
+            Some(alert) => {
+                if let Some(reason) = model.write_block() {
+                    return model.toast(format!("silence: not allowed, {reason}"), true);
+                }
+                let mut view = AlertView::new(alert);
+                view.silence = Some(SilenceForm {
+                    duration: 1,
+                    reason: String::new(),
+                    error: None,
+                });
+                model.ui.overlay = Overlay::AlertView(Box::new(view));
+            }
+            None => select_an_alert(model),
+        },
         Action::AbortAction => abort(model, effects),
         Action::UndoAction => undo(model, effects),
         Action::ShowAction => show_action(model),
@@ -235,11 +260,34 @@ fn open_selected(model: &mut Model) {
             None => select_an_entry(model),
         },
         Pane::Alerts => match model.data.alerts.open.get(model.ui.alerts.selected) {
-            Some(alert) => model.ui.overlay = Overlay::Reader(Reader::alert(alert.clone())),
+            Some(alert) => {
+                model.ui.overlay = Overlay::AlertView(Box::new(AlertView::new(alert.clone())))
+            }
             None => model.toast("no alert is open", false),
         },
         Pane::Servers | Pane::Sites => {}
     }
+}
+
+/// The alert under the selection, when the alerts pane has focus.
+fn selected_alert(model: &Model) -> Option<Alert> {
+    if model.ui.focus != Pane::Alerts {
+        return None;
+    }
+    model
+        .data
+        .alerts
+        .open
+        .get(model.ui.alerts.selected)
+        .cloned()
+}
+
+fn select_an_alert(model: &mut Model) {
+    let focus = model.keymap.hint(Context::Global, Action::FocusAlerts);
+    model.toast(
+        format!("select an alert in the Alerts pane first ({focus})"),
+        true,
+    );
 }
 
 /// The timeline entry under the selection, when the timeline has focus.

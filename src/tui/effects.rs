@@ -224,6 +224,36 @@ impl EffectRunner {
                 });
                 None
             }
+            Effect::AckAlert(id) => {
+                let failed = Wrote::Alert {
+                    done: "acknowledged",
+                    result: Err(no_answer()),
+                };
+                self.write(failed, move |client| async move {
+                    Wrote::Alert {
+                        done: "acknowledged",
+                        result: client.ack_alert(&id).await.map(Box::new).map_err(refused),
+                    }
+                });
+                None
+            }
+            Effect::SilenceAlert { id, request } => {
+                let failed = Wrote::Alert {
+                    done: "silenced",
+                    result: Err(no_answer()),
+                };
+                self.write(failed, move |client| async move {
+                    Wrote::Alert {
+                        done: "silenced",
+                        result: client
+                            .silence_alert(&id, &request)
+                            .await
+                            .map(Box::new)
+                            .map_err(refused),
+                    }
+                });
+                None
+            }
             Effect::Notify { text } => Some(TerminalEffect::Notify(text)),
             Effect::SetMouse(on) => Some(TerminalEffect::SetMouse(on)),
         }

@@ -130,6 +130,10 @@ actions! {
     UndoAction = "undo_action",
     /// Show the running or last action and its progress.
     ShowAction = "show_action",
+    /// Acknowledge the selected alert: you are on it (the reminders stop).
+    AckAlert = "ack_alert",
+    /// Silence the selected alert for a while, with a reason.
+    SilenceAlert = "silence_alert",
     /// Show or hide the scenario's upcoming faults (game-day view).
     ToggleUpcoming = "toggle_upcoming",
     /// Save what was written (a status update shows its preview first).

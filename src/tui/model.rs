@@ -70,6 +70,9 @@ pub struct Ui {
     pub mouse: bool,
     pub notify: bool,
     pub toast: Option<Toast>,
+    /// When the bell last rang (or began to wait) for critical alerts nobody
+    /// acknowledged; `None` while there are none.
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 /// The whole console state.
@@ -134,6 +137,7 @@ impl Model {
                 mouse,
                 notify,
                 toast: None,
+                reminded_at: None,
             },
             unsaved: Vec::new(),
             conflicts: Vec::new(),

@@ -88,6 +88,11 @@ pub enum Wrote {
     Plan(Result<Box<Plan>, WriteError>),
     /// An action was started (execute) or aborted.
     Action(Result<Box<Action>, WriteError>),
+    /// An alert was acknowledged or silenced (`done` says which).
+    Alert {
+        done: &'static str,
+        result: Result<Box<Alert>, WriteError>,
+    },
 }
 
 /// A refused write: the HTTP status (none when no API answered), the
@@ -199,6 +204,13 @@ pub enum Effect {
     },
     Abort(String),
     Undo(String),
+    /// Acknowledge an alert.
+    AckAlert(String),
+    /// Silence an alert.
+    SilenceAlert {
+        id: String,
+        request: crate::model::SilenceRequest,
+    },
 }
 
 /// What only the terminal can do, handed back by the effect runner to the

@@ -42,6 +42,19 @@ pub(super) fn wrote(model: &mut Model, wrote: Wrote, effects: &mut Vec<Effect>) 
             result: Err(error), ..
         } => model.toast(format!("the incident was not changed: {error}"), true),
         Wrote::Incident { .. } | Wrote::Plan(_) => {}
+        Wrote::Alert {
+            done,
+            result: Ok(alert),
+        } => {
+            let id = alert.id.clone();
+            let (_, _) = model.data.alerts.apply(*alert);
+            model.data.group_alerts(model.now);
+            model.toast(format!("alert {id} {done}"), false);
+        }
+        Wrote::Alert {
+            done,
+            result: Err(error),
+        } => model.toast(format!("the alert was not {done}: {}", error.message), true),
         Wrote::Journal { pending } => {
             for write in &pending {
                 saved(model, &write.id);

@@ -1,8 +1,11 @@
 //! Which plan a key asks for: the kind and the target, from the row
 //! selected in the focused pane.
 
-use crate::model::{PlanKind, PlanOptions, PlanRequest, Role, Server, Site, Switch};
+use crate::model::{
+    Alert, AlertKind, PlanKind, PlanOptions, PlanRequest, Role, Server, Site, Switch,
+};
 use crate::tui::data::ServerRow;
+use crate::tui::keymap::Action;
 use crate::tui::model::{Model, Pane};
 
 /// The row selected in the focused pane, when it names something a plan can target.
@@ -29,6 +32,38 @@ fn selected(model: &Model) -> Selected<'_> {
         Pane::Alerts | Pane::Timeline => None,
     };
     found.unwrap_or(Selected::Nothing)
+}
+
+/// The plan that answers an alert, with the pane key that asks for it:
+/// evacuate a down or flapping server or a suspect switch, fail the cache
+/// or the database over, recycle web servers for stale connections,
+/// restart stuck sites, promote a spare when failover capacity is short.
+pub fn request_for_alert(alert: &Alert) -> Option<(Action, PlanRequest)> {
+    let (action, kind, target) = match alert.kind {
+        AlertKind::ServerDown | AlertKind::ServerFlapping => (
+            Action::Evacuate,
+            PlanKind::EvacuateServer,
+            Some(alert.target.clone()),
+        ),
+        AlertKind::SwitchSuspect => (
+            Action::Evacuate,
+            PlanKind::EvacuateSwitch,
+            Some(alert.target.clone()),
+        ),
+        AlertKind::CacheDown => (Action::CacheFailover, PlanKind::CacheFailover, None),
+        AlertKind::DatabaseDown => (Action::DbFailover, PlanKind::DbFailover, None),
+        AlertKind::StaleClients => (Action::RecycleWeb, PlanKind::RecycleWeb, None),
+        AlertKind::StuckBackends => (Action::RestartSites, PlanKind::RestartSites, None),
+        AlertKind::FailoverCapacity => (Action::PromoteSpare, PlanKind::PromoteSpare, None),
+    };
+    Some((
+        action,
+        PlanRequest {
+            kind,
+            target,
+            options: PlanOptions::default(),
+        },
+    ))
 }
 
 /// The request for `kind` on the selection, or which pane and row to

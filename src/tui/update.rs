@@ -20,6 +20,9 @@ use crate::model::{Alert, Event, EventPayload};
 /// How often the journal's pending writes are offered again while the API
 /// seems away.
 pub const REPLAY_EVERY: TimeDelta = TimeDelta::seconds(3);
+/// The bell rings again this often while a critical alert is listed that
+/// nobody acknowledged (acknowledge or silence it to stop it).
+pub const REMIND_EVERY: TimeDelta = TimeDelta::minutes(2);
 /// How often the latency of the servers on screen is read (the sparklines).
 pub const LATENCY_EVERY: TimeDelta = TimeDelta::seconds(5);
 /// How often the simulator's clock is read again (its speed can change).
@@ -242,6 +245,12 @@ fn tick(model: &mut Model, now: chrono::DateTime<chrono::Utc>, effects: &mut Vec
     if model.ui.toast.as_ref().is_some_and(|t| now >= t.until) {
         model.ui.toast = None;
     }
+    if model.data.alerts.settle(model.data.api_now(now)) {
+        model.data.group_alerts(now);
+        panes::fit_lists(model);
+        model.mark_dirty();
+    }
+    remind(model, now, effects);
     let key = model.current_time_key();
     if key != model.time_key {
         model.time_key = key;
@@ -325,7 +334,7 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
         }
         EventPayload::Alert(alert) => {
             let (changed, news) = data.alerts.apply(alert);
-            data.group_alerts();
+            data.group_alerts(model.now);
             if let Some(alert) = news {
                 notify(model, &alert, effects);
             }
@@ -369,7 +378,7 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
             {
                 data.force_snapshot = false;
                 data.fleet.replace(*topology);
-                data.group_alerts();
+                data.group_alerts(model.now);
                 model.sites.mark_stale();
                 panes::fit_lists(model);
             } else {
@@ -378,7 +387,7 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
         }
         Loaded::Alerts(alerts) => {
             let (_, news) = data.alerts.replace(alerts);
-            data.group_alerts();
+            data.group_alerts(model.now);
             for alert in news {
                 notify(model, &alert, effects);
             }
@@ -415,6 +424,34 @@ pub(super) fn follow_incident(model: &mut Model, effects: &mut Vec<Effect>) {
         effects.push(Effect::Fetch(Request::Timeline(id)));
     } else if incidents.current().is_none() && incidents.timeline.incident_id.is_some() {
         incidents.follow_current();
+    }
+}
+
+/// Rings again every [`REMIND_EVERY`] while critical alerts wait for
+/// someone to acknowledge them.
+fn remind(model: &mut Model, now: chrono::DateTime<chrono::Utc>, effects: &mut Vec<Effect>) {
+    let waiting = model.data.alerts.unacknowledged_critical();
+    if waiting == 0 {
+        model.ui.reminded_at = None;
+        return;
+    }
+    let Some(since) = model.ui.reminded_at else {
+        model.ui.reminded_at = Some(now);
+        return;
+    };
+    if now - since >= REMIND_EVERY {
+        model.ui.reminded_at = Some(now);
+        if model.ui.notify {
+            let ack = model.keymap.hint(Context::Global, Action::AckAlert);
+            let text = if waiting == 1 {
+                format!("warroom: a critical alert is not acknowledged (press {ack} on it)")
+            } else {
+                format!(
+                    "warroom: {waiting} critical alerts are not acknowledged (press {ack} on each)"
+                )
+            };
+            effects.push(Effect::Notify { text });
+        }
     }
 }
 

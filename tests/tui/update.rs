@@ -745,3 +745,81 @@ fn the_sparklines_sample_only_the_servers_on_screen() {
         "the row's number follows too"
     );
 }
+
+#[test]
+fn unacknowledged_critical_alerts_ring_again_until_someone_acknowledges_them() {
+    let mut model = demo_model(120, 40);
+    model.data.sim = None;
+    // demo_model's two critical alerts are listed and nobody acknowledged them.
+    let start = fixed_now();
+    assert_eq!(
+        notifications(&send(&mut model, Msg::Tick(start))),
+        0,
+        "the wait starts"
+    );
+    assert_eq!(
+        notifications(&send(&mut model, Msg::Tick(start + TimeDelta::seconds(60)))),
+        0
+    );
+    let effects = send(&mut model, Msg::Tick(start + TimeDelta::seconds(121)));
+    assert_eq!(notifications(&effects), 1, "two minutes on: a reminder");
+    assert!(
+        effects.iter().any(
+            |e| matches!(e, Effect::Notify { text } if text.contains("2 critical alerts are not acknowledged"))
+        ),
+        "{effects:?}"
+    );
+    for (seq, known) in demo_alerts().into_iter().enumerate() {
+        let mut acked = known;
+        acked.acknowledged = Some(warroom::model::AlertAck {
+            by: "alice".into(),
+            at: start,
+        });
+        send(&mut model, alert_event(10 + seq as i64, acked));
+    }
+    assert_eq!(
+        notifications(&send(
+            &mut model,
+            Msg::Tick(start + TimeDelta::seconds(400))
+        )),
+        0,
+        "acknowledged: quiet"
+    );
+    let shown = screen_text(&render(&model, &warroom::tui::Theme::default(), 120, 40));
+    assert!(
+        shown.contains(" ack "),
+        "the pane marks them acknowledged:\n{shown}"
+    );
+}
+
+#[test]
+fn a_silenced_alert_leaves_the_list_is_counted_and_comes_back_when_the_silence_ends() {
+    let mut model = demo_model(120, 40);
+    model.data.sim = None;
+    let start = fixed_now();
+    send(&mut model, Msg::Tick(start));
+    let mut quiet = demo_alerts()[0].clone();
+    quiet.silenced = Some(warroom::model::AlertSilence {
+        by: "alice".into(),
+        at: start,
+        until: start + TimeDelta::minutes(15),
+        reason: "rack work".into(),
+    });
+    send(&mut model, alert_event(20, quiet.clone()));
+    assert!(
+        model.data.alerts.open.iter().all(|a| a.id != quiet.id),
+        "hidden"
+    );
+    assert_eq!(model.data.alerts.silenced.len(), 1);
+    let shown = screen_text(&render(&model, &warroom::tui::Theme::default(), 120, 40));
+    assert!(
+        shown.contains("1 silenced"),
+        "counted in the pane's title:\n{shown}"
+    );
+    send(&mut model, Msg::Tick(start + TimeDelta::minutes(16)));
+    assert!(
+        model.data.alerts.open.iter().any(|a| a.id == quiet.id),
+        "back when it ends"
+    );
+    assert!(model.data.alerts.silenced.is_empty());
+}

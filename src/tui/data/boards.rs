@@ -11,6 +11,8 @@ pub struct AlertBoard {
     pub open: Vec<Alert>,
     /// Parallel to `open`: the alert is listed under its switch's.
     pub under_switch: Vec<bool>,
+    /// Open alerts silenced now: not listed, counted (see [`AlertBoard::settle`]).
+    pub silenced: Vec<Alert>,
     /// The first snapshot arrived: alerts seen after it are news.
     pub primed: bool,
 }
@@ -19,6 +21,16 @@ impl AlertBoard {
     /// Apply an alert event. Returns the alert when it is a critical alert
     /// that was not open before (a notification is due), once primed.
     pub fn apply(&mut self, alert: Alert) -> (bool, Option<Alert>) {
+        if let Some(i) = self.silenced.iter().position(|a| a.id == alert.id) {
+            self.silenced.remove(i);
+            if alert.resolved_at.is_none() {
+                // Back in the list; `settle` puts it aside again while
+                // its silence holds.
+                self.open.push(alert);
+                self.sort();
+            }
+            return (true, None);
+        }
         let existing = self.open.iter().position(|a| a.id == alert.id);
         if alert.resolved_at.is_some() {
             return match existing {
@@ -52,9 +64,7 @@ impl AlertBoard {
         let news = if self.primed {
             alerts
                 .iter()
-                .filter(|a| {
-                    a.severity == AlertSeverity::Critical && !self.open.iter().any(|o| o.id == a.id)
-                })
+                .filter(|a| a.severity == AlertSeverity::Critical && self.find(&a.id).is_none())
                 .cloned()
                 .collect()
         } else {
@@ -65,14 +75,52 @@ impl AlertBoard {
             .filter(|a| a.resolved_at.is_none())
             .collect();
         alerts.sort_by(order);
-        let changed = alerts != self.open || !self.primed;
+        let changed = alerts != self.open || !self.primed || !self.silenced.is_empty();
         self.open = alerts;
+        self.silenced.clear();
         self.primed = true;
         (changed, news)
     }
 
     fn sort(&mut self) {
         self.open.sort_by(order);
+    }
+
+    /// An open alert, listed or silenced.
+    pub fn find(&self, id: &str) -> Option<&Alert> {
+        self.open.iter().chain(&self.silenced).find(|a| a.id == id)
+    }
+
+    /// Puts aside the alerts whose silence holds at `now` (the API's
+    /// clock) and lists again those whose silence ran out. True when one
+    /// moved (then group again).
+    pub fn settle(&mut self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let quiet = self.open.iter().any(|a| a.is_silenced(now));
+        let loud = self.silenced.iter().any(|a| !a.is_silenced(now));
+        if !quiet && !loud {
+            return false;
+        }
+        let (hide, keep): (Vec<Alert>, Vec<Alert>) = std::mem::take(&mut self.open)
+            .into_iter()
+            .partition(|a| a.is_silenced(now));
+        let (still, back): (Vec<Alert>, Vec<Alert>) = std::mem::take(&mut self.silenced)
+            .into_iter()
+            .partition(|a| a.is_silenced(now));
+        self.open = keep;
+        self.open.extend(back);
+        self.silenced = still;
+        self.silenced.extend(hide);
+        self.silenced.sort_by(order);
+        self.sort();
+        true
+    }
+
+    /// Critical alerts listed (not silenced) that nobody acknowledged.
+    pub fn unacknowledged_critical(&self) -> usize {
+        self.open
+            .iter()
+            .filter(|a| a.severity == AlertSeverity::Critical && a.acknowledged.is_none())
+            .count()
     }
 
     /// List the alerts of the servers behind a suspect switch right after

@@ -131,8 +131,10 @@ impl Mirror {
         }
     }
 
-    /// Group the alerts of servers behind a suspect switch under it.
-    pub fn group_alerts(&mut self) {
+    /// Put the silenced alerts aside (as of wall time `now`) and group the
+    /// alerts of servers behind a suspect switch under it.
+    pub fn group_alerts(&mut self, now: DateTime<Utc>) {
+        self.alerts.settle(self.api_now(now));
         let fleet = &self.fleet;
         self.alerts
             .group(|id| fleet.server(id).map(|server| server.switch.clone()));

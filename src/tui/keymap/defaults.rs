@@ -53,6 +53,8 @@ pub(super) const DEFAULTS: &[(Context, KeyChord, Action)] = &[
     (C::Global, K::char('U'), A::UndoAction),
     (C::Global, K::char('a'), A::ShowAction),
     (C::Global, K::char('f'), A::ToggleUpcoming),
+    (C::Global, K::char('K'), A::AckAlert),
+    (C::Global, K::char('S'), A::SilenceAlert),
     (C::List, K::char('j'), A::Down),
     (C::List, K::plain(Key::Down), A::Down),
     (C::List, K::char('k'), A::Up),

@@ -2,6 +2,7 @@
 //! is one module owning its state, its keys and its answers to API
 //! replies; [`Overlay`] only routes to them.
 
+mod alert_view;
 pub mod composer;
 mod confirm;
 mod conflict;
@@ -12,6 +13,7 @@ pub mod plan;
 mod reader;
 mod switcher;
 
+pub use alert_view::{AlertView, SILENCE_CHOICES, SilenceForm};
 pub use composer::{Composer, NewKind};
 pub use confirm::{Confirm, OnYes};
 pub use conflict::{ConflictView, MERGE_SEPARATOR};
@@ -49,6 +51,8 @@ pub enum Overlay {
     Plan(Box<PlanModal>),
     /// A timeline entry or an alert, in full.
     Reader(Reader),
+    /// An alert, to work it: plan, acknowledge, silence.
+    AlertView(Box<AlertView>),
 }
 
 impl Overlay {
@@ -60,7 +64,7 @@ impl Overlay {
     pub fn context(&self) -> Context {
         match self {
             Overlay::None => Context::Global,
-            Overlay::Help(_) | Overlay::Reader(_) => Context::List,
+            Overlay::Help(_) | Overlay::Reader(_) | Overlay::AlertView(_) => Context::List,
             Overlay::Palette(_) => Context::Palette,
             Overlay::Compose(_) => Context::Editor,
             Overlay::IncidentForm(_) | Overlay::Switcher(_) => Context::Form,
@@ -95,6 +99,7 @@ impl Overlay {
             Overlay::Conflict(conflict) => conflict.key(chord, ctx),
             Overlay::Plan(modal) => modal.key(chord, ctx),
             Overlay::Reader(reader) => reader.key(chord, ctx),
+            Overlay::AlertView(view) => view.key(chord, event, ctx),
         }
     }
 

@@ -26,6 +26,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             theme.alert(AlertSeverity::Critical),
         ));
     }
+    let silenced = model.data.alerts.silenced.len();
+    if silenced > 0 {
+        title.push(Span::styled(
+            format!("· {silenced} silenced "),
+            theme.ui(UiStyle::Muted),
+        ));
+    }
     if !model.ui.notify {
         title.push(Span::styled("· bell off ", theme.ui(UiStyle::Muted)));
     }
@@ -35,7 +42,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         rows = upcoming(frame, rows, model, theme);
     }
     if open.is_empty() {
-        let text = if model.data.alerts.primed {
+        let text = if silenced > 0 {
+            "every open alert is silenced"
+        } else if model.data.alerts.primed {
             "no open alerts"
         } else {
             "loading…"
@@ -71,7 +80,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 Span::styled(if under { "  └ " } else { "" }, theme.ui(UiStyle::Muted)),
                 Span::styled(label, style),
                 Span::styled(
-                    format!(" {} ", clock(alert.opened_at, zone)),
+                    format!(
+                        " {}{} ",
+                        clock(alert.opened_at, zone),
+                        if alert.acknowledged.is_some() {
+                            " ack"
+                        } else {
+                            ""
+                        }
+                    ),
                     theme.ui(UiStyle::Muted),
                 ),
                 Span::styled(

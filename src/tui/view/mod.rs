@@ -4,6 +4,7 @@
 //! one pass over the sites, is the only exception).
 
 mod actions;
+mod alert_view;
 mod alerts;
 mod banner;
 mod compose;
@@ -81,6 +82,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, ove
         Overlay::Conflict(conflict) => forms::draw_conflict(frame, area, model, theme, conflict),
         Overlay::Plan(modal) => actions::draw(frame, area, model, theme, modal),
         Overlay::Reader(reader) => reader::draw(frame, area, model, theme, reader),
+        Overlay::AlertView(view) => alert_view::draw(frame, area, model, theme, view),
     }
 }
 

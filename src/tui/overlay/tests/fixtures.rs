@@ -109,6 +109,7 @@ pub fn overlay_name(overlay: &Overlay) -> &'static str {
         Overlay::Conflict(_) => "conflict",
         Overlay::Plan(_) => "plan",
         Overlay::Reader(_) => "reader",
+        Overlay::AlertView(_) => "alert_view",
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod fixtures;
 
+mod alert_view;
 mod composer;
 mod composer_edit;
 mod confirm;
