@@ -101,6 +101,16 @@ async fn run(cluster: &support::postgres::Cluster, dir: &Path, sizes: &Sizes, fu
         "smoke run under cargo test (`cargo bench --bench replicas` measures): "
     };
     let http = http();
+    // The figures depend on what else runs on the machine: say so.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "replicas bench: {} cores, load average {} at start",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
 
     // 2. Timeline writes, one server at a time so they do not compete.
     let files = Files::new(dir);
@@ -113,20 +123,20 @@ async fn run(cluster: &support::postgres::Cluster, dir: &Path, sizes: &Sizes, fu
     serve.child.kill().await.expect("stop the PostgreSQL serve");
 
     // 1. Leader failover, then 3. fan-out from a follower, on one replica set.
-    let mut set =
-        ReplicaSet::start(Files::new(dir), cluster.database().await, sizes.replicas).await;
+    let mut set = ReplicaSet::start(files, cluster.database().await, sizes.replicas).await;
     let mut failovers = Vec::new();
     for round in 0..sizes.kills {
         let failover = failover_round(&mut set, &http, round).await;
         if full {
             println!(
-                "  kill {}: {} killed, {} leads (epoch {}): elected after {:.2} s, plan + execute answered after {:.2} s",
+                "  kill {}: {} killed, {} leads (epoch {}): elected after {:.2} s, plan + execute answered after {:.2} s; refused before: {}",
                 round + 1,
                 failover.killed,
                 failover.new_leader,
                 failover.epoch,
                 failover.elected.as_secs_f64(),
                 failover.answered.as_secs_f64(),
+                failover.refusals.summary(),
             );
         }
         failovers.push(failover);
@@ -159,7 +169,7 @@ async fn run(cluster: &support::postgres::Cluster, dir: &Path, sizes: &Sizes, fu
         percentiles(on_postgres),
     );
     println!(
-        "{smoke}SSE fan-out from a follower, {} clients, {} timeline writes at {}/s on the leader: {} of {} delivered ({} before the write's acknowledgement, counted as 0), write acknowledged -> client receipt {}",
+        "{smoke}SSE fan-out from a follower, {} clients, {} timeline writes at {}/s on the leader: {} of {} delivered ({} before the write's acknowledgement, counted as 0), write acknowledged -> client receipt {}; write sent -> client receipt {}",
         sizes.clients,
         sizes.events,
         sizes.events_per_s,
@@ -167,6 +177,7 @@ async fn run(cluster: &support::postgres::Cluster, dir: &Path, sizes: &Sizes, fu
         sizes.clients * sizes.events,
         fanout.early,
         percentiles(fanout.latencies),
+        percentiles(fanout.from_sent),
     );
 }
 
@@ -238,6 +249,7 @@ struct Failover {
     elected: Duration,
     /// From the kill until a survivor answered a new plan and its execute.
     answered: Duration,
+    refusals: Refusals,
 }
 
 async fn failover_round(set: &mut ReplicaSet, http: &reqwest::Client, round: usize) -> Failover {
@@ -275,10 +287,11 @@ async fn failover_round(set: &mut ReplicaSet, http: &reqwest::Client, round: usi
         (killed_at.elapsed(), new_leader, new_epoch)
     };
     let answered = async {
-        let action = plan_and_execute(http, &survivors, round).await;
-        (killed_at.elapsed(), action)
+        let (action, refusals) = plan_and_execute(http, &survivors, round).await;
+        (killed_at.elapsed(), action, refusals)
     };
-    let ((elected, new_leader, new_epoch), (answered, action)) = tokio::join!(elected, answered);
+    let ((elected, new_leader, new_epoch), (answered, action, refusals)) =
+        tokio::join!(elected, answered);
 
     // Not timed: the action ends before the next kill, so that no kill
     // interrupts it and the next plan is not refused by its lease.
@@ -317,50 +330,111 @@ async fn failover_round(set: &mut ReplicaSet, http: &reqwest::Client, round: usi
         epoch: new_epoch,
         elected,
         answered,
+        refusals,
     }
 }
 
 /// Makes a cache failover plan and executes it through the survivors in
 /// turn (a follower forwards to the leader), every 20 ms until one answers
-/// both; returns the started action.
-async fn plan_and_execute(http: &reqwest::Client, survivors: &[String], round: usize) -> Action {
-    let mut last_error = String::new();
+/// both; returns the started action and the refusals met on the way.
+async fn plan_and_execute(
+    http: &reqwest::Client,
+    survivors: &[String],
+    round: usize,
+) -> (Action, Refusals) {
+    let mut refusals = Refusals::default();
     let deadline = Instant::now() + WAIT;
     for url in survivors.iter().cycle() {
         assert!(
             Instant::now() < deadline,
-            "no survivor answered a plan and its execute within {WAIT:?}: {last_error}"
+            "no survivor answered a plan and its execute within {WAIT:?}: {}",
+            refusals.last
         );
         match try_plan_and_execute(http, url, round).await {
-            Ok(action) => return action,
-            Err(err) => last_error = err,
+            Ok(action) => return (action, refusals),
+            Err(refusal) => refusals.count(refusal),
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     unreachable!("survivors cycle forever")
 }
 
+/// Why attempts failed, counted by kind (e.g. `plan 503 no_leader`), in
+/// the order first met; and the last one in full.
+#[derive(Default)]
+struct Refusals {
+    kinds: Vec<(String, usize)>,
+    last: String,
+}
+
+impl Refusals {
+    fn count(&mut self, (kind, detail): (String, String)) {
+        match self.kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => self.kinds.push((kind, 1)),
+        }
+        self.last = detail;
+    }
+
+    fn summary(&self) -> String {
+        if self.kinds.is_empty() {
+            return "none".to_string();
+        }
+        self.kinds
+            .iter()
+            .map(|(kind, n)| format!("{kind} x{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A refusal: its kind (the step, the status and the error code, or what
+/// failed in transport) and the full text.
+type Refusal = (String, String);
+
+async fn refusal(step: &str, url: &str, response: reqwest::Response) -> Refusal {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    let code = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|body| body["error"]["code"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    (
+        format!("{step} {} {code}", status.as_u16()),
+        format!("{step} on {url}: {status} {text}"),
+    )
+}
+
+fn transport(step: &str, url: &str, err: &reqwest::Error) -> Refusal {
+    let what = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "cannot connect"
+    } else {
+        "failed"
+    };
+    (format!("{step} {what}"), format!("{step} on {url}: {err}"))
+}
+
 async fn try_plan_and_execute(
     http: &reqwest::Client,
     url: &str,
     round: usize,
-) -> Result<Action, String> {
+) -> Result<Action, Refusal> {
     let response = http
         .post(format!("{url}/v1/plans"))
         .bearer_auth(COMMANDER)
         .json(&json!({"kind": "cache_failover"}))
         .send()
         .await
-        .map_err(|err| format!("plan on {url}: {err}"))?;
+        .map_err(|err| transport("plan", url, &err))?;
     if response.status() != reqwest::StatusCode::CREATED {
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        return Err(format!("plan on {url}: {status} {text}"));
+        return Err(refusal("plan", url, response).await);
     }
     let plan: Plan = response
         .json()
         .await
-        .map_err(|err| format!("plan on {url}: {err}"))?;
+        .map_err(|err| transport("plan", url, &err))?;
     let response = http
         .post(format!("{url}/v1/plans/{}/execute", plan.id))
         .bearer_auth(COMMANDER)
@@ -369,16 +443,14 @@ async fn try_plan_and_execute(
         .json(&json!({}))
         .send()
         .await
-        .map_err(|err| format!("execute on {url}: {err}"))?;
+        .map_err(|err| transport("execute", url, &err))?;
     if !response.status().is_success() {
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        return Err(format!("execute on {url}: {status} {text}"));
+        return Err(refusal("execute", url, response).await);
     }
     response
         .json()
         .await
-        .map_err(|err| format!("execute on {url}: {err}"))
+        .map_err(|err| transport("execute", url, &err))
 }
 
 // ---- 3. SSE fan-out from a follower ----
@@ -387,6 +459,8 @@ struct Fanout {
     latencies: Vec<Duration>,
     /// Deliveries that came before the writer had the write's answer.
     early: usize,
+    /// From sending each write (an upper bound: includes the write itself).
+    from_sent: Vec<Duration>,
 }
 
 /// What one stream client received: (event number, nanoseconds since base).
@@ -454,7 +528,9 @@ async fn fanout_from_follower(set: &ReplicaSet, http: &reqwest::Client, sizes: &
         .await;
     }
 
-    let acks: Arc<Mutex<Vec<Option<u64>>>> = Arc::new(Mutex::new(vec![None; sizes.events + 1]));
+    // (sent, acknowledged) of each write, in nanoseconds since base.
+    let acks: Arc<Mutex<Vec<Option<(u64, u64)>>>> =
+        Arc::new(Mutex::new(vec![None; sizes.events + 1]));
     let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / sizes.events_per_s));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut writes = Vec::new();
@@ -464,8 +540,9 @@ async fn fanout_from_follower(set: &ReplicaSet, http: &reqwest::Client, sizes: &
         // Each write on its own task, so a slow one does not hold the rate.
         writes.push(tokio::spawn(async move {
             let marker = format!("fanout-{n}.");
+            let sent = base.elapsed().as_nanos() as u64;
             write_note(&http, &url, incident, &marker, &marker).await;
-            acks.lock().expect("lock")[n] = Some(base.elapsed().as_nanos() as u64);
+            acks.lock().expect("lock")[n] = Some((sent, base.elapsed().as_nanos() as u64));
         }));
     }
     for write in writes {
@@ -484,19 +561,25 @@ async fn fanout_from_follower(set: &ReplicaSet, http: &reqwest::Client, sizes: &
 
     let acks = acks.lock().expect("lock").clone();
     let mut latencies = Vec::new();
+    let mut from_sent = Vec::new();
     let mut early = 0;
     for log in &logs {
         for &(n, at) in log.lock().expect("lock").iter() {
-            let Some(Some(acked)) = acks.get(n).filter(|_| n > 0) else {
+            let Some(Some((sent, acked))) = acks.get(n).filter(|_| n > 0) else {
                 continue;
             };
             if at < *acked {
                 early += 1;
             }
             latencies.push(Duration::from_nanos(at.saturating_sub(*acked)));
+            from_sent.push(Duration::from_nanos(at.saturating_sub(*sent)));
         }
     }
-    Fanout { latencies, early }
+    Fanout {
+        latencies,
+        from_sent,
+        early,
+    }
 }
 
 /// One SSE client of `url`: records the number of each `fanout-N.` entry
