@@ -276,6 +276,9 @@ struct Fanout {
     from_sent: Vec<Duration>,
 }
 
+/// (sent, acknowledged) of each write by its number, in nanoseconds since base.
+type Acks = Arc<Mutex<Vec<Option<(u64, u64)>>>>;
+
 /// What one stream client received: (event number, nanoseconds since base).
 type Received = Arc<Mutex<Vec<(usize, u64)>>>;
 
@@ -341,9 +344,7 @@ async fn fanout_from_follower(set: &ReplicaSet, http: &reqwest::Client, sizes: &
         .await;
     }
 
-    // (sent, acknowledged) of each write, in nanoseconds since base.
-    let acks: Arc<Mutex<Vec<Option<(u64, u64)>>>> =
-        Arc::new(Mutex::new(vec![None; sizes.events + 1]));
+    let acks: Acks = Arc::new(Mutex::new(vec![None; sizes.events + 1]));
     let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / sizes.events_per_s));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut writes = Vec::new();
@@ -439,7 +440,7 @@ fn fanout_number(line: &[u8]) -> Option<usize> {
 
 fn median(sorted: &[Duration]) -> Duration {
     let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 0 {
+    if sorted.len().is_multiple_of(2) {
         (sorted[mid - 1] + sorted[mid]) / 2
     } else {
         sorted[mid]
