@@ -243,7 +243,12 @@ async fn write_loop(mut w: WriteLoop) {
             }
         }
         let leader = w.leader.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        // Requests' events (incidents, timeline) change nothing the world
+        // state holds: a batch of only those is written without it, so a
+        // timeline write does not rewrite the whole world.
+        let world_changed = batch.iter().any(|p| p.from_leader);
         let written = match &leader {
+            Some(_) if !world_changed => write_plain(&w.store, &batch).await,
             Some(leader) => match write_as_leader(leader, &batch).await {
                 Some(Err(err @ StoreError::Fenced { .. })) => {
                     tracing::warn!(%err, "the leader's events were refused");
