@@ -40,7 +40,7 @@ fn main_screen_120x40_shows_the_incident_essentials() {
         "identified · 37m",
         "UTC 23:52",
         "Los Angeles 16:52 PDT",
-        "sim 23:52 switch-2017 ×60",
+        "sim UTC 23:52",
         "⚠ sw-2 SUSPECT",
         "✖ app-04",
         "↯ app-05",

@@ -313,7 +313,7 @@ fn action_body(out: &mut Lines, model: &Model, action: &Action, plan: Option<&Pl
             theme.health(HealthState::Degraded),
         );
     }
-    if let Some(result) = result_text(action, &p, took) {
+    if let Some(result) = result_text(action, &p, took, still_down(plan, model)) {
         out.wrapped("Result: ", &result, state_style);
     }
 
@@ -359,11 +359,59 @@ fn step_lines(out: &mut Lines, step: &StepProgress) {
     }
 }
 
+/// The sites the plan moved or restarted that are down now: what the
+/// action has not (yet) achieved.
+fn still_down(plan: Option<&crate::model::Plan>, model: &Model) -> Vec<String> {
+    let Some(plan) = plan else {
+        return Vec::new();
+    };
+    let topology = &model.data.fleet.topology;
+    plan.steps
+        .iter()
+        .filter_map(|step| match &step.op {
+            crate::model::StepOp::MoveSite { site, .. }
+            | crate::model::StepOp::RestartSite { site } => Some(site),
+            _ => None,
+        })
+        .filter(|id| {
+            topology
+                .sites
+                .iter()
+                .any(|s| &s.id == *id && s.health.state == HealthState::Down)
+        })
+        .map(|id| sanitize(id).into_owned())
+        .collect()
+}
+
+/// What the action achieved, in words: "succeeded in 3m05s: 15 of 17
+/// sites moved; 2 still down: site-052, site-060".
 fn result_text(
     action: &Action,
     p: &crate::tui::data::Progress,
     took: chrono::TimeDelta,
+    still_down: Vec<String>,
 ) -> Option<String> {
+    let achieved = {
+        let mut text = String::new();
+        if let Some((moved, all)) = p.sites {
+            text.push_str(&format!(": {moved} of {all} sites moved"));
+        }
+        if !still_down.is_empty() {
+            let shown: Vec<&str> = still_down.iter().take(5).map(String::as_str).collect();
+            let more = still_down.len().saturating_sub(shown.len());
+            text.push_str(&format!(
+                "; {} still down: {}{}",
+                still_down.len(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        text
+    };
     let first_error = || {
         action
             .steps
@@ -380,9 +428,9 @@ fn result_text(
     };
     match action.state {
         ActionState::Running => None,
-        ActionState::Succeeded => Some(format!("succeeded in {}", seconds(took))),
+        ActionState::Succeeded => Some(format!("succeeded in {}{achieved}", seconds(took))),
         ActionState::NeedsFollowUp => Some(format!(
-            "every step done in {}; not finished until the follow-up is cleared",
+            "every step done in {}{achieved}; not finished until the follow-up is cleared",
             seconds(took)
         )),
         ActionState::Failed => {
@@ -394,7 +442,7 @@ fn result_text(
             p.total
         )),
         ActionState::Interrupted => Some(format!(
-            "interrupted by an orchestrator restart after {} of {} steps",
+            "interrupted (the orchestrator restarted or another replica took over) after {} of {} steps",
             p.done + p.failed,
             p.total
         )),

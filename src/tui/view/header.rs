@@ -29,8 +29,13 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
     let mut spans = Vec::new();
     let badge = theme.ui(UiStyle::Badge);
     let muted = theme.ui(UiStyle::Muted);
+    // Whenever the API runs a simulator, not only in the demo: nothing on
+    // this screen is a real fleet then.
     if model.settings.demo.is_some() {
         spans.push(Span::styled(" DEMO · SIMULATED ", badge));
+        spans.push(Span::raw(" "));
+    } else if model.data.sim.is_some() {
+        spans.push(Span::styled(" SIMULATED ", badge));
         spans.push(Span::raw(" "));
     }
     if model.settings.read_only {
@@ -131,19 +136,23 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
     let text = theme.ui(UiStyle::Text);
     let zone = model.settings.time_zone;
     let separator = || Span::styled(" │ ", muted);
+    // One clock: the orchestrator's (the simulator's when one runs), the
+    // one every entry, alert and action on screen is stamped with.
+    let now = model.api_now();
+    let simulated = model.data.sim.is_some();
     let mut spans = vec![
-        Span::styled("UTC ", muted),
-        Span::styled(clock(model.now, Tz::UTC), text),
+        Span::styled(if simulated { "sim UTC " } else { "UTC " }, muted),
+        Span::styled(clock(now, Tz::UTC), text),
     ];
     // A zone that is UTC anyway (Etc/UTC, Zulu…) would only repeat the first clock.
-    let abbreviation = zone_abbreviation(model.now, zone);
+    let abbreviation = zone_abbreviation(now, zone);
     if abbreviation != "UTC" {
         if wide {
             spans.push(Span::styled(format!("  {} ", zone_label(zone)), muted));
         } else {
             spans.push(Span::raw("  "));
         }
-        spans.push(Span::styled(clock(model.now, zone), text));
+        spans.push(Span::styled(clock(now, zone), text));
         spans.push(Span::styled(format!(" {abbreviation}"), muted));
     }
     spans.push(separator());
@@ -169,20 +178,17 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
             theme.ui(UiStyle::Error),
         ));
     }
-    if let Some(demo) = &model.settings.demo {
+    let replay = match (&model.data.sim, &model.settings.demo) {
+        (Some(sim), _) => Some((sim.status.scenario.clone(), sim.status.speed)),
+        (None, Some(demo)) => Some((demo.scenario.clone(), demo.speed)),
+        (None, None) => None,
+    };
+    if let Some((scenario, speed)) = replay {
         spans.push(separator());
-        let (scenario, speed) = match &model.data.sim {
-            Some(sim) => (sim.status.scenario.clone(), sim.status.speed),
-            None => (demo.scenario.clone(), demo.speed),
-        };
-        if model.data.sim.is_some() {
-            spans.push(Span::styled("sim ", muted));
-            spans.push(Span::styled(clock(model.api_now(), Tz::UTC), text));
-        }
         let scenario = scenario
-            .map(|s| format!(" {}", sanitize(&s)))
+            .map(|s| format!("{} ", sanitize(&s)))
             .unwrap_or_default();
-        spans.push(Span::styled(format!("{scenario} ×{speed}"), muted));
+        spans.push(Span::styled(format!("{scenario}×{speed}"), muted));
     }
     let critical = model.data.alerts.count(AlertSeverity::Critical);
     let warning = model.data.alerts.count(AlertSeverity::Warning);
