@@ -145,8 +145,11 @@ pub struct MetricRow {
     pub key: String,
     pub name: String,
     pub definition: String,
-    /// `None`: not recorded.
-    pub minutes: Option<u64>,
+    /// `None`: not recorded. Negative: reached before the recorded start.
+    pub minutes: Option<i64>,
+    /// Reached before the incident's recorded start (a late declaration
+    /// that was not back-dated to the start of impact).
+    pub before_start: bool,
     pub reached_at: Option<Timestamp>,
     pub reached_at_local: Option<String>,
 }
@@ -395,10 +398,22 @@ fn metrics_table(response: &Metrics, clock: &LocalClock) -> MetricsTable {
                 name: name.to_string(),
                 definition: definition.to_string(),
                 minutes: reached.map(|m| m.minutes),
+                before_start: reached.is_some_and(|m| m.minutes < 0),
                 reached_at: reached.map(|m| m.at),
                 reached_at_local: reached.map(|m| clock.time(m.at)),
             })
             .collect(),
+    }
+}
+
+/// `detected after 4 minutes`, or for a milestone before the recorded start
+/// `detected 6 minutes before the recorded start`.
+fn milestone_text(verb: &str, minutes: i64) -> String {
+    let magnitude = minutes_text(minutes.unsigned_abs());
+    if minutes < 0 {
+        format!("{verb} {magnitude} before the recorded start")
+    } else {
+        format!("{verb} after {magnitude}")
     }
 }
 
@@ -472,7 +487,7 @@ fn narrative(
     let reached: Vec<String> = ["detected", "acknowledged", "mitigated", "resolved"]
         .iter()
         .zip(response.in_order())
-        .filter_map(|(verb, m)| m.map(|m| format!("{verb} after {}", minutes_text(m.minutes))))
+        .filter_map(|(verb, m)| m.map(|m| milestone_text(verb, m.minutes)))
         .collect();
     if let Some((last, rest)) = reached.split_last() {
         let list = if rest.is_empty() {

@@ -247,7 +247,7 @@ pub fn draw_conflict(
         format!(
             "Entry #{} was changed by {} while you edited it.",
             view.theirs.id,
-            sanitize(&view.theirs.author)
+            sanitize(view.changed_by())
         ),
         theme.ui(UiStyle::Error),
     ))];
