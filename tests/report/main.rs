@@ -13,6 +13,7 @@ mod support {
 
 mod api;
 mod api_golden;
+mod declared_late;
 mod drill_run;
 mod errors;
 mod golden;
