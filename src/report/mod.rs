@@ -24,7 +24,7 @@ pub use import::{
 pub use lines::Lines;
 pub use metrics::{DEFINITIONS, Metrics, Milestone, metrics};
 pub use postmortem::{
-    FailingWindow, IMPORTED_POSTMORTEM_HEADER, Line, MetricRow, MetricsTable, Postmortem,
+    FailingWindow, IMPORTED_POSTMORTEM_HEADER, IMPORTED_REPORT_HEADER, Line, MetricRow, MetricsTable, Postmortem,
     PostmortemInput, PublishedUpdate, ScopeOfImpact, build, status_name,
 };
 pub use render::{

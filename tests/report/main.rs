@@ -18,4 +18,5 @@ mod drill_run;
 mod errors;
 mod golden;
 mod impact;
+mod imported;
 mod roundtrip;
