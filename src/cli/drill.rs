@@ -114,9 +114,11 @@ pub async fn run_drill(
     speed: f64,
     quiet: bool,
 ) -> anyhow::Result<Scorecard> {
-    Ok(run_drill_declared(scenario, seed, speed, quiet, Declare::AtStart)
-        .await?
-        .scorecard)
+    Ok(
+        run_drill_declared(scenario, seed, speed, quiet, Declare::AtStart)
+            .await?
+            .scorecard,
+    )
 }
 
 /// [`run_drill`] with the incident declared as `declare` says, returning

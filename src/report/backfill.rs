@@ -72,7 +72,10 @@ pub fn imported_to_entries(report: &ImportedReport) -> (NewIncident, Vec<NewEntr
         kind: EntryKind::Note,
         status: None,
         visibility: Some(Visibility::Internal),
-        body: format!("{IMPORTED_REPORT_HEADER}\nIncident Report for {}", report.service),
+        body: format!(
+            "{IMPORTED_REPORT_HEADER}\nIncident Report for {}",
+            report.service
+        ),
         occurred_at: posted_at,
         starred: false,
         marker: None,

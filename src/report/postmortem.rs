@@ -202,7 +202,11 @@ pub fn build(input: &PostmortemInput) -> Postmortem {
     // An imported incident's impact is not this fleet's to measure.
     let measured = !live.iter().any(|e| e.source == Source::Import);
     let (site_history, component_history, total_sites) = if measured {
-        (input.site_history, input.component_history, input.total_sites)
+        (
+            input.site_history,
+            input.component_history,
+            input.total_sites,
+        )
     } else {
         (&[][..], &[][..], 0)
     };
@@ -279,7 +283,11 @@ fn imported_report(entry: &TimelineEntry) -> Option<&str> {
         .body
         .strip_prefix(IMPORTED_REPORT_HEADER)?
         .strip_prefix('\n')?;
-    let page = rest.lines().next()?.strip_prefix("Incident Report for ")?.trim();
+    let page = rest
+        .lines()
+        .next()?
+        .strip_prefix("Incident Report for ")?
+        .trim();
     (!page.is_empty()).then_some(page)
 }
 

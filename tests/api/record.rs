@@ -13,11 +13,11 @@ use crate::support::new_note::note;
 use crate::support::raw::Api;
 use crate::support::tokens::RESPONDER;
 use crate::support::wait::eventually;
-use warroom::client::{Client, ClientError};
 use warroom::client::journal::{self, Journal, JournalWrite, Outcome, WriteOp};
+use warroom::client::{Client, ClientError};
 use warroom::model::{
-    Action, ActionState, EntryKind, EntryPatch, ExecuteRequest, FaultKind, IncidentPatch,
-    NewEntry, NewIncident, PlanKind, PlanOptions, PlanRequest, SimFault, Source, TimelineEntry,
+    Action, ActionState, EntryKind, EntryPatch, ExecuteRequest, FaultKind, IncidentPatch, NewEntry,
+    NewIncident, PlanKind, PlanOptions, PlanRequest, SimFault, Source, TimelineEntry,
 };
 
 /// One responder edits another's note, the author edits it back, a third
@@ -229,7 +229,8 @@ async fn an_incident_started_in_the_past_holds_the_detections_and_actions_since_
     let action = run_plan(&commander, PlanKind::EvacuateServer, "app-04").await;
     assert_eq!(action.state, ActionState::Succeeded, "{action:?}");
     assert_eq!(action.incident_id, None, "no incident was open");
-    let action_entries = |t: &[TimelineEntry]| entries_of(t, EntryKind::Action, "evacuate_server app-04");
+    let action_entries =
+        |t: &[TimelineEntry]| entries_of(t, EntryKind::Action, "evacuate_server app-04");
 
     // Declared three sim minutes after the alert: the evacuation came
     // before its start.
@@ -268,7 +269,11 @@ async fn an_incident_started_in_the_past_holds_the_detections_and_actions_since_
         .await
         .unwrap();
     let timeline = responder.timeline(late.id).await.unwrap().entries;
-    assert_eq!(action_entries(&timeline), 2, "started and result: {timeline:#?}");
+    assert_eq!(
+        action_entries(&timeline),
+        2,
+        "started and result: {timeline:#?}"
+    );
     let result = timeline
         .iter()
         .find(|e| e.kind == EntryKind::Action && e.body.contains("succeeded"))
@@ -321,7 +326,11 @@ async fn an_incident_started_in_the_past_holds_the_detections_and_actions_since_
             .any(|t| t.starts_with("evacuate_server app-04: succeeded")),
         "{what_happened:#?}"
     );
-    assert!(what_happened.iter().any(|t| t.contains("app-04") && !t.starts_with("evacuate")));
+    assert!(
+        what_happened
+            .iter()
+            .any(|t| t.contains("app-04") && !t.starts_with("evacuate"))
+    );
     let detect = &pm["metrics"]["rows"][0];
     assert_eq!(detect["minutes"].as_i64(), Some(0), "{detect}");
     assert_eq!(detect["before_start"], false);

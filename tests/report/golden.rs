@@ -164,7 +164,12 @@ fn the_2017_outage_declared_late_shows_what_came_before_its_start() {
         &components,
         Los_Angeles,
     ));
-    let detect = pm.metrics.rows.iter().find(|r| r.key == "time_to_detect").unwrap();
+    let detect = pm
+        .metrics
+        .rows
+        .iter()
+        .find(|r| r.key == "time_to_detect")
+        .unwrap();
     assert_eq!(detect.minutes, Some(1));
     assert!(!detect.before_start);
 }

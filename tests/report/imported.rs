@@ -49,12 +49,7 @@ fn succeeded(what: &str, out: &Output) -> String {
 #[tokio::test]
 async fn an_imported_report_keeps_its_page_its_posted_time_and_claims_no_local_impact() {
     let api = Api::sim(1.0).await;
-    let local_service = api
-        .commander()
-        .topology()
-        .await
-        .expect("topology")
-        .service;
+    let local_service = api.commander().topology().await.expect("topology").service;
     assert_ne!(local_service, "GitHub");
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("github.md");
@@ -73,7 +68,10 @@ async fn an_imported_report_keeps_its_page_its_posted_time_and_claims_no_local_i
         md.starts_with("Incident with Git Operations\nIncident Report for GitHub\nPostmortem\n"),
         "{md}"
     );
-    assert!(!md.contains(&local_service), "the local fleet's name leaked:\n{md}");
+    assert!(
+        !md.contains(&local_service),
+        "the local fleet's name leaked:\n{md}"
+    );
     assert!(md.contains("its impact was not measured here"), "{md}");
     assert!(
         md.contains("\nScope of impact\nNot measured here: this incident was imported"),
@@ -113,7 +111,10 @@ async fn an_imported_report_keeps_its_page_its_posted_time_and_claims_no_local_i
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_default()
         .to_string();
-    let md2 = succeeded("re-export", &warroom(dir.path(), &api, &["export", &id2]).await);
+    let md2 = succeeded(
+        "re-export",
+        &warroom(dir.path(), &api, &["export", &id2]).await,
+    );
     assert_eq!(md2, md);
     api.stop().await;
 }

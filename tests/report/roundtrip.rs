@@ -4,8 +4,9 @@
 use crate::support::report::*;
 use warroom::model::{EntryKind, IncidentStatus, Source, UpdateStatus, Visibility};
 use warroom::report::{
-    DEFAULT_TEMPLATE, IMPORTED_POSTMORTEM_HEADER, IMPORTED_REPORT_HEADER, ImportedReport, PostmortemInput, build,
-    imported_to_entries, parse_report, render_markdown, status_update_section,
+    DEFAULT_TEMPLATE, IMPORTED_POSTMORTEM_HEADER, IMPORTED_REPORT_HEADER, ImportedReport,
+    PostmortemInput, build, imported_to_entries, parse_report, render_markdown,
+    status_update_section,
 };
 
 const FIXTURES: [&str; 3] = ["switch-2017.md", "db-2020.md", "multiline.md"];
@@ -79,7 +80,10 @@ fn a_report_without_a_postmortem_part_gets_a_drafted_one() {
     // Posted at the report's own (newest) time, not at the export's.
     assert!(exported.contains("\nPosted Apr 01, 2020 - 16:57 UTC\n\nResolved\n"));
     assert!(!exported.contains("Jan 01, 2024"), "{exported}");
-    assert!(exported.contains("its impact was not measured here"), "{exported}");
+    assert!(
+        exported.contains("its impact was not measured here"),
+        "{exported}"
+    );
     assert!(!exported.contains("Sites affected:"), "{exported}");
 }
 

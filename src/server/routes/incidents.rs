@@ -139,7 +139,10 @@ pub async fn update(
 /// its opening is told with the message it opened with, as the detector
 /// told it then. Open alerts the log does not know (none, unless the log
 /// lost events) are told as they read now.
-async fn alert_detections(state: &AppState, start: Timestamp) -> Result<Vec<EntryRecord>, StoreError> {
+async fn alert_detections(
+    state: &AppState,
+    start: Timestamp,
+) -> Result<Vec<EntryRecord>, StoreError> {
     // Per alert opening (id, opened_at): its first form, and how it cleared.
     let mut openings: Vec<(Alert, Option<Alert>)> = Vec::new();
     let mut after = 0;

@@ -434,12 +434,26 @@ async fn edits_and_deletes_record_who_made_them(backend: Backend) {
         .expect("created");
     assert_eq!(entry.edited_by, None);
     let by_bo = store
-        .update_entry(incident, entry.id, 1, &body_patch("bo's words"), "bo", at(2))
+        .update_entry(
+            incident,
+            entry.id,
+            1,
+            &body_patch("bo's words"),
+            "bo",
+            at(2),
+        )
         .await
         .expect("bo edits");
     assert_eq!(by_bo.edited_by.as_deref(), Some("bo"));
     let by_ana = store
-        .update_entry(incident, entry.id, 2, &body_patch("ana again"), "ana", at(3))
+        .update_entry(
+            incident,
+            entry.id,
+            2,
+            &body_patch("ana again"),
+            "ana",
+            at(3),
+        )
         .await
         .expect("ana edits");
     assert_eq!(by_ana.edited_by.as_deref(), Some("ana"));

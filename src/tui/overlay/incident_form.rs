@@ -9,10 +9,10 @@ use crate::model::{
     AffectedComponent, Alert, AlertKind, AlertSeverity, ComponentStatus, Impact, Incident,
     IncidentPatch, IncidentStatus, NewIncident, Severity,
 };
-use crate::tui::logic::when;
 use crate::tui::component::{Ctx, Outcome};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::keys::{Key, KeyChord};
+use crate::tui::logic::when;
 use crate::tui::msg::{Effect, Wrote};
 
 use super::Overlay;
@@ -130,9 +130,9 @@ impl IncidentForm {
             AlertSeverity::Info => (Severity::Sev3, Impact::Minor),
         };
         let layer = match alert.kind {
-            AlertKind::ServerDown
-            | AlertKind::ServerFlapping
-            | AlertKind::FailoverCapacity => "Application servers",
+            AlertKind::ServerDown | AlertKind::ServerFlapping | AlertKind::FailoverCapacity => {
+                "Application servers"
+            }
             AlertKind::SwitchSuspect => "Network",
             AlertKind::CacheDown | AlertKind::StaleClients => "Cache",
             AlertKind::DatabaseDown | AlertKind::StuckBackends => "Database",

@@ -77,7 +77,11 @@ fn the_entry_view_names_the_editor_as_well_as_the_author() {
     let mut model = model();
     conflicting_edit(&mut model, " — mine");
     send(&mut model, char_key('t'));
-    assert!(matches!(model.ui.overlay, Overlay::None), "{:?}", model.ui.overlay);
+    assert!(
+        matches!(model.ui.overlay, Overlay::None),
+        "{:?}",
+        model.ui.overlay
+    );
     select_entry(&mut model, 4);
     send(&mut model, key(KeyCode::Enter));
     let text = screen(&model);

@@ -1,9 +1,7 @@
 //! The incident form: typing, fields, choices, what Enter sends (only what
 //! changed), Esc asking once, and the answer to its write.
 
-use super::fixtures::{
-    FOLLOWED, World, chars, component, event, incident, key, next, now, t,
-};
+use super::fixtures::{FOLLOWED, World, chars, component, event, incident, key, next, now, t};
 use crate::model::{
     Alert, AlertKind, AlertSeverity, ComponentStatus, Impact, IncidentPatch, IncidentState,
     IncidentStatus, NewIncident, Severity,
@@ -347,7 +345,10 @@ fn the_start_can_be_back_dated_when_declaring() {
     let out = press(&mut form, key("enter"), &ctx);
     assert!(out.effects.is_empty());
     let error = form.error.clone().unwrap_or_default();
-    assert!(error.starts_with("started: 'nonsense' is not a time"), "{error}");
+    assert!(
+        error.starts_with("started: 'nonsense' is not a time"),
+        "{error}"
+    );
 
     let _ = press(&mut form, key("ctrl-u"), &ctx);
     type_text(&mut form, "03:50", &ctx);
