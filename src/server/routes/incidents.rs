@@ -197,9 +197,9 @@ const EVENT_PAGE: u32 = 1000;
 /// Adds to the incident's timeline what happened from its `started_at` on
 /// and is not there yet: a detection for every alert open at the start or
 /// opened since (at the time it opened), one for every alert cleared since
-/// (at the time it cleared), and the entries of every action since the start that ran
-/// outside this incident (rebuilt from the stored action, at the times it
-/// started, failed a step and ended). The timeline thus holds every
+/// (at the time it cleared), and the entries of every action since the
+/// start that ran outside this incident (rebuilt from the stored action, at
+/// the times it started, failed a step and ended). The timeline thus holds every
 /// detection and action since the start of impact, whenever the incident
 /// was declared; the postmortem's narrative, metrics and impact follow.
 /// Adding is idempotent: an entry with the same kind, text and time is
