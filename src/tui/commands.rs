@@ -114,7 +114,10 @@ pub fn run(model: &mut Model, action: Action, effects: &mut Vec<Effect>) {
                 let alert = (model.ui.focus == Pane::Alerts)
                     .then(|| model.data.alerts.open.get(model.ui.alerts.selected))
                     .flatten();
-                let form = alert.map_or_else(IncidentForm::declare, IncidentForm::from_alert);
+                let form = alert.map_or_else(IncidentForm::declare, |alert| {
+                    let role = model.data.fleet.server(&alert.target).map(|s| s.role);
+                    IncidentForm::from_alert(alert, role)
+                });
                 model.ui.overlay = Overlay::IncidentForm(Box::new(form))
             }
         },

@@ -62,7 +62,10 @@ fn declared_from_an_alert_after_mitigating_the_postmortem_has_the_impact_and_the
         form.contains("(when the alert opened)"),
         "the start is the alert's:\n{form}"
     );
-    assert!(form.contains("Sites, "), "components pre-filled:\n{form}");
+    assert!(
+        form.contains("Sites, Database"),
+        "components pre-filled from the alert about the database server:\n{form}"
+    );
     tmux.keys(&["Enter"]);
     tmux.wait_for(
         "the header to follow the incident",

@@ -7,7 +7,7 @@ use crossterm::event::KeyEvent;
 
 use crate::model::{
     AffectedComponent, Alert, AlertKind, AlertSeverity, ComponentStatus, Impact, Incident,
-    IncidentPatch, IncidentStatus, NewIncident, Severity,
+    IncidentPatch, IncidentStatus, NewIncident, Role, Severity,
 };
 use crate::tui::component::{Ctx, Outcome};
 use crate::tui::keymap::{Action, Context};
@@ -111,10 +111,11 @@ impl IncidentForm {
     }
 
     /// `i` on a selected alert: the title is the alert's text, the
-    /// severity and components follow from it, and the incident starts
+    /// severity and components follow from it (and from the role of the
+    /// server it is about, when it is about one), and the incident starts
     /// when the alert opened (the start of impact as far as anyone knows),
     /// so what was done before the declaration is part of it.
-    pub fn from_alert(alert: &Alert) -> IncidentForm {
+    pub fn from_alert(alert: &Alert, server_role: Option<Role>) -> IncidentForm {
         let title: String = alert
             .message
             .lines()
@@ -129,13 +130,17 @@ impl IncidentForm {
             AlertSeverity::Warning => (Severity::Sev2, Impact::Minor),
             AlertSeverity::Info => (Severity::Sev3, Impact::Minor),
         };
-        let layer = match alert.kind {
-            AlertKind::ServerDown | AlertKind::ServerFlapping | AlertKind::FailoverCapacity => {
-                "Application servers"
-            }
-            AlertKind::SwitchSuspect => "Network",
-            AlertKind::CacheDown | AlertKind::StaleClients => "Cache",
-            AlertKind::DatabaseDown | AlertKind::StuckBackends => "Database",
+        let layer = match (alert.kind, server_role) {
+            (_, Some(Role::Db)) => "Database",
+            (_, Some(Role::Cache)) => "Cache",
+            (_, Some(Role::Web)) => "Web servers",
+            (AlertKind::SwitchSuspect, _) => "Network",
+            (AlertKind::CacheDown | AlertKind::StaleClients, _) => "Cache",
+            (AlertKind::DatabaseDown | AlertKind::StuckBackends, _) => "Database",
+            (
+                AlertKind::ServerDown | AlertKind::ServerFlapping | AlertKind::FailoverCapacity,
+                _,
+            ) => "Application servers",
         };
         IncidentForm {
             title: title.trim().to_string(),

@@ -4,7 +4,7 @@
 use super::fixtures::{FOLLOWED, World, chars, component, event, incident, key, next, now, t};
 use crate::model::{
     Alert, AlertKind, AlertSeverity, ComponentStatus, Impact, IncidentPatch, IncidentState,
-    IncidentStatus, NewIncident, Severity,
+    IncidentStatus, NewIncident, Role, Severity,
 };
 use crate::tui::component::{Ctx, Outcome};
 use crate::tui::keys::KeyChord;
@@ -309,13 +309,28 @@ fn stuck_backends_alert() -> Alert {
 fn declaring_from_an_alert_starts_when_the_alert_opened() {
     let world = World::new();
     let ctx = world.ctx();
-    let mut form = IncidentForm::from_alert(&stuck_backends_alert());
+    let mut form = IncidentForm::from_alert(&stuck_backends_alert(), None);
     assert_eq!(form.title, "12 backends stuck on the old writer db-1");
     assert_eq!(form.components, "Sites, Database");
     assert_eq!(
         form.started_placeholder(chrono_tz::UTC),
         "2024-03-01 03:20:34 UTC (when the alert opened)"
     );
+    // An alert about a server names its role's component.
+    let db_down = Alert {
+        kind: AlertKind::ServerDown,
+        message: "db server db-1 behind sw-1 is down".into(),
+        ..stuck_backends_alert()
+    };
+    assert_eq!(
+        IncidentForm::from_alert(&db_down, Some(Role::Db)).components,
+        "Sites, Database"
+    );
+    assert_eq!(
+        IncidentForm::from_alert(&db_down, Some(Role::App)).components,
+        "Sites, Application servers"
+    );
+
     let out = press(&mut form, key("enter"), &ctx);
     assert_eq!(
         out.effects,
