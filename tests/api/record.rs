@@ -17,7 +17,7 @@ use warroom::client::journal::{self, Journal, JournalWrite, Outcome, WriteOp};
 use warroom::client::{Client, ClientError};
 use warroom::model::{
     Action, ActionState, EntryKind, EntryPatch, ExecuteRequest, FaultKind, IncidentPatch, NewEntry,
-    NewIncident, PlanKind, PlanOptions, PlanRequest, SimFault, Source, TimelineEntry,
+    NewIncident, PlanKind, PlanOptions, PlanRequest, SimFault, Source, StepState, TimelineEntry,
 };
 
 /// One responder edits another's note, the author edits it back, a third
@@ -338,6 +338,91 @@ async fn an_incident_started_in_the_past_holds_the_detections_and_actions_since_
         pm["impact"]["sites_affected"].as_u64().unwrap() > 0,
         "the sites app-04 carried were down: {}",
         pm["impact"]
+    );
+    api.stop().await;
+}
+
+/// Declared while an evacuation runs (or just as it ends): the incident
+/// gets the action's start (added at the declaration, or written by the
+/// action if it had not started writing yet) and its result (written when
+/// it ends, or added at the declaration), each exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_declared_while_an_action_runs_gets_its_start_and_its_result() {
+    let api = Api::sim(5.0).await;
+    let commander = api.commander();
+    commander
+        .inject_fault(&SimFault {
+            kind: FaultKind::ServerDown,
+            target: "app-04".into(),
+        })
+        .await
+        .unwrap();
+    eventually(WAIT, "app-04 down", || async {
+        let alerts = commander.alerts().await.ok()?.alerts;
+        alerts
+            .iter()
+            .any(|a| a.id == "server_down:app-04")
+            .then_some(())
+    })
+    .await;
+    // Executed without waiting: at 5x, 17 moves take seconds of real time.
+    let action = loop {
+        let plan = commander
+            .create_plan(&PlanRequest {
+                kind: PlanKind::EvacuateServer,
+                target: Some("app-04".into()),
+                options: PlanOptions::default(),
+            })
+            .await
+            .unwrap();
+        match commander
+            .execute_plan(&plan, &plan.id, &ExecuteRequest::default())
+            .await
+        {
+            Ok(written) => break written.value,
+            Err(e) if matches!(e.status(), Some(409 | 423)) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    // Once a step ran, the action has told its start (to no incident).
+    eventually(WAIT, "the evacuation's first step", || async {
+        let action = commander.action(&action.id).await.ok()?;
+        (action.state.is_finished() || action.steps[0].state != StepState::Pending).then_some(())
+    })
+    .await;
+    let incident = commander
+        .create_incident(&NewIncident {
+            started_at: Some(action.started_at),
+            ..incident("declared mid-evacuation")
+        })
+        .await
+        .unwrap();
+    let at_declaration = commander.action(&action.id).await.unwrap().state;
+    eprintln!("the evacuation was {at_declaration:?} once declared");
+    let done = eventually(WAIT, "the evacuation to end", || async {
+        let action = commander.action(&action.id).await.ok()?;
+        action.state.is_finished().then_some(action)
+    })
+    .await;
+    assert_eq!(done.state, ActionState::Succeeded);
+    let timeline = eventually(WAIT, "the result in the timeline", || async {
+        let entries = commander.timeline(incident.id).await.ok()?.entries;
+        (entries_of(
+            &entries,
+            EntryKind::Action,
+            "evacuate_server app-04: succeeded",
+        ) == 1)
+            .then_some(entries)
+    })
+    .await;
+    assert_eq!(
+        entries_of(
+            &timeline,
+            EntryKind::Action,
+            "evacuate_server app-04: started by"
+        ),
+        1,
+        "{timeline:#?}"
     );
     api.stop().await;
 }

@@ -202,8 +202,10 @@ const EVENT_PAGE: u32 = 1000;
 /// the times it started, failed a step and ended). The timeline thus holds every
 /// detection and action since the start of impact, whenever the incident
 /// was declared; the postmortem's narrative, metrics and impact follow.
-/// Adding is idempotent: an entry with the same kind, text and time is
-/// never added twice, so moving `started_at` again only adds what is new.
+/// Adding is idempotent: a detection with the same text and time, or an
+/// action entry with the same text (the action may have written it itself,
+/// a moment later than it is dated here), is never added twice, so moving
+/// `started_at` again only adds what is new.
 ///
 /// The incident change is committed already, so a failure here is logged
 /// rather than answered: a retried create would open a second incident.
@@ -216,10 +218,14 @@ async fn record_since_start(state: &AppState, incident: &Incident) {
 async fn add_since_start(state: &AppState, incident: &Incident) -> Result<(), StoreError> {
     let start = incident.started_at;
     let existing = state.store.list_entries(incident.id).await?;
-    let mut have: HashSet<(EntryKind, String, Timestamp)> = existing
+    let key = |kind: EntryKind, body: &str, at: Timestamp| match kind {
+        EntryKind::Action => (kind, body.to_string(), None),
+        _ => (kind, body.to_string(), Some(at)),
+    };
+    let mut have: HashSet<(EntryKind, String, Option<Timestamp>)> = existing
         .iter()
         .filter(|e| matches!(e.kind, EntryKind::Detection | EntryKind::Action))
-        .map(|e| (e.kind, e.body.clone(), e.occurred_at))
+        .map(|e| key(e.kind, &e.body, e.occurred_at))
         .collect();
 
     let mut records = alert_detections(state, start).await?;
@@ -236,7 +242,7 @@ async fn add_since_start(state: &AppState, incident: &Incident) -> Result<(), St
                 .filter(|r| r.occurred_at >= start),
         );
     }
-    records.retain(|r| have.insert((r.kind, r.body.clone(), r.occurred_at)));
+    records.retain(|r| have.insert(key(r.kind, &r.body, r.occurred_at)));
     records.sort_by_key(|r| r.occurred_at);
     add_entries(state, incident.id, records).await;
     Ok(())
