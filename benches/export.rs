@@ -72,6 +72,7 @@ fn fixture() -> Fixture {
                 occurred_at: at,
                 recorded_at: at,
                 edited_at: None,
+                edited_by: None,
                 version: 1,
                 starred: i % 7 == 0,
                 marker: (kind == EntryKind::Marker).then_some(Marker::Acknowledged),

@@ -10,8 +10,8 @@ use anyhow::{Context, anyhow};
 use super::CliError;
 use crate::client::{Client, ClientConfig, ClientError};
 use crate::model::{
-    Action, ActionState, ExecuteRequest, FleetSpec, HealthState, NewIncident, Plan, PlanKind,
-    PlanOptions, PlanRequest, Severity, Timestamp,
+    Action, ActionState, EntryKind, ExecuteRequest, FleetSpec, HealthState, Marker, NewEntry,
+    NewIncident, Plan, PlanKind, PlanOptions, PlanRequest, Severity, Timestamp,
 };
 use crate::report::{ActionRecord, DrillRecord, FaultRecord, Scorecard, render_table, scorecard};
 use crate::server::{AccessRole, LocalServer, ServerConfig, TokenEntry, Tokens, WorldSource};
@@ -82,6 +82,30 @@ pub fn drill(args: DrillArgs) -> Result<(), CliError> {
     }
 }
 
+/// When the drill's incident is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Declare {
+    /// Before anything happens, as a team already watching would.
+    #[default]
+    AtStart,
+    /// Fix first, declare second: once every site is up again, with the
+    /// start back-dated to the first alert and a `mitigated` marker
+    /// back-dated to the end of the last action, as a commander writes the
+    /// record after the fire.
+    AfterMitigation,
+}
+
+/// A drill's scorecard and its incident's postmortem as exported.
+#[derive(Debug, Clone)]
+pub struct DrillOutcome {
+    pub scorecard: Scorecard,
+    pub incident_id: i64,
+    /// `GET /v1/incidents/{id}/postmortem?format=md`.
+    pub postmortem_md: String,
+    /// The same as JSON.
+    pub postmortem_json: String,
+}
+
 /// Play `scenario` on the demo fleet at `speed` and score it. `quiet`
 /// silences the progress lines on stderr.
 pub async fn run_drill(
@@ -90,6 +114,22 @@ pub async fn run_drill(
     speed: f64,
     quiet: bool,
 ) -> anyhow::Result<Scorecard> {
+    Ok(
+        run_drill_declared(scenario, seed, speed, quiet, Declare::AtStart)
+            .await?
+            .scorecard,
+    )
+}
+
+/// [`run_drill`] with the incident declared as `declare` says, returning
+/// the postmortem the API exports for it as well.
+pub async fn run_drill_declared(
+    scenario: Scenario,
+    seed: u64,
+    speed: f64,
+    quiet: bool,
+    declare: Declare,
+) -> anyhow::Result<DrillOutcome> {
     let spec =
         FleetSpec::parse("demo.toml", DEMO_FLEET).context("the embedded demo fleet is invalid")?;
     let store = crate::store::open("sqlite::memory:")
@@ -119,15 +159,18 @@ pub async fn run_drill(
         started_at,
         speed,
         quiet,
+        declare,
         actions: Vec::new(),
+        first_alert: None,
+        last_action_end: None,
     };
     let result = drill.play(&scenario).await;
-    let record = match result {
-        Ok(()) => drill.record(&scenario).await,
+    let outcome = match result {
+        Ok(incident_id) => drill.outcome(&scenario, incident_id).await,
         Err(e) => Err(e),
     };
     server.stop().await;
-    Ok(scorecard(&record?))
+    outcome
 }
 
 struct Drill {
@@ -135,7 +178,12 @@ struct Drill {
     started_at: Timestamp,
     speed: f64,
     quiet: bool,
+    declare: Declare,
     actions: Vec<ActionRecord>,
+    /// When the first alert opened, as seen while playing.
+    first_alert: Option<Timestamp>,
+    /// When the last action ended.
+    last_action_end: Option<Timestamp>,
 }
 
 fn seconds(d: Duration) -> u64 {
@@ -160,18 +208,56 @@ impl Drill {
 
     /// Open the incident, play the responses at their offsets and wait until
     /// the scenario's faults and responses have played and every site is up
-    /// (or the sim-time deadline passed).
-    async fn play(&mut self, scenario: &Scenario) -> anyhow::Result<()> {
-        self.client
+    /// (or the sim-time deadline passed). Returns the incident's id.
+    async fn play(&mut self, scenario: &Scenario) -> anyhow::Result<i64> {
+        let declared = match self.declare {
+            Declare::AtStart => Some(self.declare_incident(scenario, None).await?),
+            Declare::AfterMitigation => None,
+        };
+        self.play_responses(scenario).await?;
+        match declared {
+            Some(id) => Ok(id),
+            None => {
+                let start = self.first_alert;
+                let id = self.declare_incident(scenario, start).await?;
+                if let Some(end) = self.last_action_end {
+                    let marker = NewEntry {
+                        kind: EntryKind::Marker,
+                        status: None,
+                        visibility: None,
+                        body: "every site is up again".into(),
+                        occurred_at: Some(end),
+                        starred: false,
+                        marker: Some(Marker::Mitigated),
+                        source: None,
+                    };
+                    self.client.create_entry(id, &marker, None).await?;
+                }
+                Ok(id)
+            }
+        }
+    }
+
+    async fn declare_incident(
+        &self,
+        scenario: &Scenario,
+        started_at: Option<Timestamp>,
+    ) -> anyhow::Result<i64> {
+        let incident = self
+            .client
             .create_incident(&NewIncident {
                 title: format!("Drill: {}", scenario.name),
                 severity: Severity::Sev1,
                 status: crate::model::IncidentStatus::Investigating,
                 impact: crate::model::Impact::Major,
                 components: Vec::new(),
-                started_at: None,
+                started_at,
             })
             .await?;
+        Ok(incident.id)
+    }
+
+    async fn play_responses(&mut self, scenario: &Scenario) -> anyhow::Result<()> {
         let mut pending: Vec<ScriptedResponse> = scenario.responses.clone();
         pending.sort_by_key(|r| r.at.duration());
         let mut pending = VecDeque::from(pending);
@@ -191,6 +277,14 @@ impl Drill {
         loop {
             let status = self.client.sim_status().await?;
             let now = Duration::from_secs(self.offset_s(status.clock));
+            if self.declare == Declare::AfterMitigation {
+                let alerts = self.client.alerts().await?.alerts;
+                let first = alerts.iter().map(|a| a.opened_at).min();
+                self.first_alert = match (self.first_alert, first) {
+                    (Some(seen), Some(now_open)) => Some(seen.min(now_open)),
+                    (seen, now_open) => seen.or(now_open),
+                };
+            }
             while let Some(response) = pending.front() {
                 if response.at.duration() > now {
                     break;
@@ -357,6 +451,7 @@ impl Drill {
             current.target.as_deref().unwrap_or("(all)"),
             current.state.as_str()
         ));
+        self.last_action_end = current.finished_at.max(self.last_action_end);
         self.actions.push(ActionRecord {
             kind: current.kind.as_str().to_string(),
             target: current.target.clone(),
@@ -373,6 +468,16 @@ impl Drill {
             ));
         }
         Ok(Some(current))
+    }
+
+    async fn outcome(&self, scenario: &Scenario, incident_id: i64) -> anyhow::Result<DrillOutcome> {
+        let record = self.record(scenario).await?;
+        Ok(DrillOutcome {
+            scorecard: scorecard(&record),
+            incident_id,
+            postmortem_md: self.client.postmortem(incident_id, "md", None).await?,
+            postmortem_json: self.client.postmortem(incident_id, "json", None).await?,
+        })
     }
 
     /// Collect what the scorecard needs from the API.

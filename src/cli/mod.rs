@@ -8,7 +8,7 @@ mod serve;
 mod tail;
 
 pub use console::{ConsoleOptions, DemoOptions, console, demo};
-pub use drill::{DrillArgs, drill, run_drill};
+pub use drill::{Declare, DrillArgs, DrillOutcome, drill, run_drill, run_drill_declared};
 pub use lab::{LabArgs, LabNodeArgs, lab, lab_node};
 pub use report::{ExportArgs, api_client, export, import};
 pub use serve::{ServeArgs, serve};

@@ -23,8 +23,23 @@ pub struct JournalWrite {
     /// Unique; also the Idempotency-Key of a create.
     pub id: String,
     pub incident_id: i64,
+    /// When the user wrote it (on the API's clock as the console knows it):
+    /// a new entry that was not back-dated occurred then, however late it
+    /// reaches the API.
     pub made_at: Timestamp,
     pub op: WriteOp,
+}
+
+/// The entry a create sends: `occurred_at` is the back-dated time the user
+/// gave, else the moment it was written (`made_at`) — never the moment it was
+/// delivered, which after an outage of the API may be much later. The
+/// server still sets `recorded_at` to when it received it. Every retry sends
+/// the same time, so the Idempotency-Key still matches.
+pub fn written_at(entry: &NewEntry, made_at: Timestamp) -> NewEntry {
+    NewEntry {
+        occurred_at: Some(entry.occurred_at.unwrap_or(made_at)),
+        ..entry.clone()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -223,10 +238,13 @@ impl Journal {
 /// pending and stop replaying (order matters).
 pub async fn send(client: &Client, write: &JournalWrite) -> Result<Outcome, ClientError> {
     let result = match &write.op {
-        WriteOp::CreateEntry { entry } => client
-            .create_entry(write.incident_id, entry, Some(&write.id))
-            .await
-            .map(|w| w.value),
+        WriteOp::CreateEntry { entry } => {
+            let entry = written_at(entry, write.made_at);
+            client
+                .create_entry(write.incident_id, &entry, Some(&write.id))
+                .await
+                .map(|w| w.value)
+        }
         WriteOp::UpdateEntry {
             entry_id,
             base_version,

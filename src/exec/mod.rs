@@ -38,6 +38,7 @@ use chrono::TimeDelta;
 use tokio::sync::watch;
 
 pub use error::ExecError;
+pub(crate) use record::entries_of;
 
 use crate::fleet::{Fleet, FleetChange};
 use crate::model::{

@@ -221,6 +221,36 @@ fn moved_sites(action: &Action, plan: &Plan) -> String {
     format!("{count} {noun}: {}", groups.join("; "))
 }
 
+/// The entries an action's run writes into its incident's timeline, rebuilt
+/// from the stored action and its plan: its start, each failed step and, once
+/// it finished, its result, each at the time it happened. For an incident
+/// declared (or back-dated) after the action ran; bodies are the same as the
+/// runner writes (an abort names no one: who aborted is not stored).
+pub(crate) fn entries_of(action: &Action, plan: &Plan) -> Vec<EntryRecord> {
+    let by = action.started_by.as_str();
+    let mut entries = vec![entry(by, started(action), action.started_at)];
+    for (index, step) in action.steps.iter().enumerate() {
+        if step.state != StepState::Failed {
+            continue;
+        }
+        if let Some(error) = step.error.as_deref()
+            && error != INTERRUPTED_IN_FLIGHT
+        {
+            let at = step
+                .finished_at
+                .or(step.started_at)
+                .unwrap_or(action.started_at);
+            entries.push(entry(by, step_failed(action, index, error), at));
+        }
+    }
+    if action.state.is_finished()
+        && let Some(end) = action.finished_at
+    {
+        entries.push(entry(by, finished(action, plan, None), end));
+    }
+    entries
+}
+
 /// The audit record of an action's outcome.
 pub(super) fn finish_audit(action: &Action, now: Timestamp, error: Option<&str>) -> AuditRecord {
     let steps_done = action

@@ -13,8 +13,8 @@ use super::drivers::{Failed, StepCall, Vars, run_command, substitute};
 use super::{Executor, Host, follow_up, record};
 use crate::fleet::FleetChange;
 use crate::model::{
-    Action, ActionState, CacheFacts, DatabaseFacts, HealthState, Plan, PlanStep, StepOp, StepState,
-    Topology, WorldFacts,
+    Action, ActionState, CacheFacts, DatabaseFacts, EntryKind, HealthState, Plan, PlanStep, StepOp,
+    StepState, Topology, WorldFacts,
 };
 use crate::store::StoreError;
 
@@ -329,11 +329,31 @@ impl Run {
         Ok(())
     }
 
-    /// An entry in the incident's timeline, when one was open at the start.
+    /// An entry in the incident's timeline: the one open at the start, else
+    /// one declared while the action ran. The declaration added what the
+    /// action had written until then (see `record::entries_of`), so an
+    /// entry that incident holds already is not written twice.
     async fn note(&self, body: String) {
-        if let Some(incident_id) = self.action.incident_id {
-            let entry = record::entry(&self.action.started_by, body, self.host.now());
-            self.host.add_entries(incident_id, vec![entry]).await;
+        let incident_id = match self.action.incident_id {
+            Some(id) => id,
+            None => match self.exec.open_incident().await {
+                Some(id) if !self.already_noted(id, &body).await => id,
+                _ => return,
+            },
+        };
+        let entry = record::entry(&self.action.started_by, body, self.host.now());
+        self.host.add_entries(incident_id, vec![entry]).await;
+    }
+
+    async fn already_noted(&self, incident_id: i64, body: &str) -> bool {
+        match self.exec.inner.store.list_entries(incident_id).await {
+            Ok(entries) => entries
+                .iter()
+                .any(|e| e.kind == EntryKind::Action && e.body == body),
+            Err(err) => {
+                tracing::error!(%err, incident_id, "could not read the timeline");
+                false
+            }
         }
     }
 }

@@ -112,6 +112,9 @@ pub struct TimelineEntry {
     pub recorded_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<DateTime<Utc>>,
+    /// The token name of whoever made the last edit or the delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_by: Option<String>,
     pub version: i64,
     pub starred: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,7 @@ use crate::model::{
 };
 
 use super::import::ImportedReport;
-use super::postmortem::IMPORTED_POSTMORTEM_HEADER;
+use super::postmortem::{IMPORTED_POSTMORTEM_HEADER, IMPORTED_REPORT_HEADER};
 
 /// The severity given to imported incidents: reports do not state one.
 pub const IMPORTED_SEVERITY: Severity = Severity::Sev3;
@@ -19,7 +19,11 @@ pub const IMPORTED_SEVERITY: Severity = Severity::Sev3;
 /// share a minute are told apart by their order of creation, which is how the
 /// export puts them back in the report's order. A postmortem part becomes an
 /// internal note starting with [`IMPORTED_POSTMORTEM_HEADER`], which the export
-/// prints as published.
+/// prints as published. The last entry is an internal note starting with
+/// [`IMPORTED_REPORT_HEADER`] that keeps the report's page name (`Incident
+/// Report for GitHub`), dated at the report's own `Posted` time (its
+/// postmortem's, else its newest update's): the export names the page and
+/// posts its postmortem at that time, whatever the local fleet is called.
 pub fn imported_to_entries(report: &ImportedReport) -> (NewIncident, Vec<NewEntry>) {
     let oldest_first: Vec<_> = report.updates.iter().rev().collect();
     let started_at = oldest_first
@@ -59,6 +63,24 @@ pub fn imported_to_entries(report: &ImportedReport) -> (NewIncident, Vec<NewEntr
             .unwrap_or(entries.len());
         entries.insert(index, note);
     }
+    let posted_at = report
+        .postmortem
+        .as_ref()
+        .map(|p| p.posted_at)
+        .or_else(|| report.updates.iter().map(|u| u.posted_at).max());
+    entries.push(NewEntry {
+        kind: EntryKind::Note,
+        status: None,
+        visibility: Some(Visibility::Internal),
+        body: format!(
+            "{IMPORTED_REPORT_HEADER}\nIncident Report for {}",
+            report.service
+        ),
+        occurred_at: posted_at,
+        starred: false,
+        marker: None,
+        source: Some(Source::Import),
+    });
 
     let incident = NewIncident {
         title: report.title.clone(),

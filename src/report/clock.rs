@@ -158,6 +158,13 @@ pub fn rounded_minutes(seconds: i64) -> u64 {
     u64::try_from(seconds.max(0)).map_or(0, |s| (s + 30) / 60)
 }
 
+/// Whole minutes in `seconds`, rounded to the nearest minute (halves away
+/// from zero); negative spans stay negative.
+pub fn signed_minutes(seconds: i64) -> i64 {
+    let minutes = i64::try_from(rounded_minutes(seconds.saturating_abs())).unwrap_or(i64::MAX);
+    if seconds < 0 { -minutes } else { minutes }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +202,17 @@ mod tests {
         let utc_clock = LocalClock::new(chrono_tz::UTC, start);
         assert_eq!(utc_clock.time(start), "22h15 UTC");
         assert_eq!(utc_clock.time(utc(2017, 9, 12, 1, 36)), "Sep 12 01h36 UTC");
+    }
+
+    #[test]
+    fn signed_minutes_round_to_the_nearest_minute_and_keep_their_sign() {
+        assert_eq!(signed_minutes(0), 0);
+        assert_eq!(signed_minutes(29), 0);
+        assert_eq!(signed_minutes(30), 1);
+        assert_eq!(signed_minutes(-360), -6);
+        assert_eq!(signed_minutes(-390), -7);
+        assert_eq!(signed_minutes(-89), -1);
+        assert_eq!(rounded_minutes(-360), 0, "durations never go negative");
     }
 
     #[test]

@@ -5,15 +5,17 @@ use serde::Serialize;
 
 use crate::model::{EntryKind, Incident, Marker, TimelineEntry, Timestamp, UpdateStatus};
 
-use super::clock::rounded_minutes;
+use super::clock::signed_minutes;
 
 /// When a milestone was first reached and how long after the start that was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Milestone {
     pub at: Timestamp,
-    /// Minutes from the incident's start, rounded to the nearest minute; 0 if
-    /// the milestone was recorded before the start.
-    pub minutes: u64,
+    /// Minutes from the incident's start, rounded to the nearest minute;
+    /// negative when the milestone came before the recorded start (e.g. a
+    /// detection before a late declaration that was not back-dated). Never
+    /// clamped: a negative time says the start is wrong.
+    pub minutes: i64,
 }
 
 /// The four response times, each `None` when the timeline never reached it.
@@ -94,6 +96,6 @@ pub fn metrics(incident: &Incident, entries: &[TimelineEntry]) -> Metrics {
 fn milestone(start: Timestamp, at: Timestamp) -> Milestone {
     Milestone {
         at,
-        minutes: rounded_minutes((at - start).num_seconds()),
+        minutes: signed_minutes((at - start).num_seconds()),
     }
 }

@@ -24,8 +24,8 @@ pub use import::{
 pub use lines::Lines;
 pub use metrics::{DEFINITIONS, Metrics, Milestone, metrics};
 pub use postmortem::{
-    FailingWindow, IMPORTED_POSTMORTEM_HEADER, Line, MetricRow, MetricsTable, Postmortem,
-    PostmortemInput, PublishedUpdate, ScopeOfImpact, build, status_name,
+    FailingWindow, IMPORTED_POSTMORTEM_HEADER, IMPORTED_REPORT_HEADER, Line, MetricRow,
+    MetricsTable, Postmortem, PostmortemInput, PublishedUpdate, ScopeOfImpact, build, status_name,
 };
 pub use render::{
     DEFAULT_TEMPLATE, TemplateError, render_json, render_markdown, render_markdown_json,

@@ -18,11 +18,17 @@ use super::metrics::{DEFINITIONS, Metrics, metrics};
 /// rest of the note is the published text, reproduced as published on export.
 pub const IMPORTED_POSTMORTEM_HEADER: &str = "Published postmortem (imported)";
 
+/// First line of the note the importer writes about the report itself; its
+/// second line is the report's `Incident Report for <page>` line, and the
+/// note is dated at the report's own `Posted` time.
+pub const IMPORTED_REPORT_HEADER: &str = "Imported status-page report";
+
 /// Everything a postmortem is built from. The caller reads it (store, clock,
 /// config); building it does no I/O and never reads the clock.
 #[derive(Debug, Clone, Copy)]
 pub struct PostmortemInput<'a> {
-    /// The service's public name, e.g. `Acme Sites`.
+    /// The service's public name, e.g. `Acme Sites` (an imported report
+    /// keeps its own page name instead).
     pub service: &'a str,
     pub incident: &'a Incident,
     /// The incident's timeline; deleted entries are ignored.
@@ -110,6 +116,10 @@ pub struct PublishedUpdate {
 /// Site impact (see [`SiteImpact`] for the definitions) with local times.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScopeOfImpact {
+    /// False for an imported incident: it happened elsewhere or long ago,
+    /// the recorded health history does not cover it, and every figure
+    /// below is 0 rather than a measurement.
+    pub measured: bool,
     pub sites_affected: u32,
     pub total_sites: u32,
     pub percent_affected: f64,
@@ -145,8 +155,11 @@ pub struct MetricRow {
     pub key: String,
     pub name: String,
     pub definition: String,
-    /// `None`: not recorded.
-    pub minutes: Option<u64>,
+    /// `None`: not recorded. Negative: reached before the recorded start.
+    pub minutes: Option<i64>,
+    /// Reached before the incident's recorded start (a late declaration
+    /// that was not back-dated to the start of impact).
+    pub before_start: bool,
     pub reached_at: Option<Timestamp>,
     pub reached_at_local: Option<String>,
 }
@@ -169,15 +182,37 @@ pub fn build(input: &PostmortemInput) -> Postmortem {
         None => (input.until.max(start), true),
     };
     let clock = LocalClock::new(input.tz, start);
-    let sites = impact(input.site_history, input.total_sites, start, end);
-    let components = component_minutes(input.component_history, start, end);
 
     let published = live
         .iter()
         .rev()
         .find_map(|e| imported_postmortem(e).map(|text| (e.id, e.occurred_at, text)));
     let published_id = published.as_ref().map(|(id, _, _)| *id);
-    let posted_at = published.as_ref().map_or(input.until, |(_, at, _)| *at);
+    let report = live
+        .iter()
+        .rev()
+        .find_map(|e| imported_report(e).map(|page| (e.id, e.occurred_at, page)));
+    let report_id = report.as_ref().map(|(id, _, _)| *id);
+    let service = report.as_ref().map_or(input.service, |(_, _, page)| page);
+    let posted_at = published
+        .as_ref()
+        .map(|(_, at, _)| *at)
+        .or(report.as_ref().map(|(_, at, _)| *at))
+        .unwrap_or(input.until);
+    // An imported incident's impact is not this fleet's to measure.
+    let measured = !live.iter().any(|e| e.source == Source::Import);
+    let (site_history, component_history, total_sites) = if measured {
+        (
+            input.site_history,
+            input.component_history,
+            input.total_sites,
+        )
+    } else {
+        (&[][..], &[][..], 0)
+    };
+    let sites = impact(site_history, total_sites, start, end);
+    let components = component_minutes(component_history, start, end);
+    let importer_notes = [published_id, report_id];
 
     let what_happened = live
         .iter()
@@ -186,20 +221,20 @@ pub fn build(input: &PostmortemInput) -> Postmortem {
                 || e.marker.is_some()
                 || matches!(e.kind, EntryKind::Detection | EntryKind::Action)
         })
-        .filter(|e| Some(e.id) != published_id)
+        .filter(|e| !importer_notes.contains(&Some(e.id)))
         .map(|e| line(e, &clock, true))
         .collect::<Vec<_>>()
         .into();
     let internal_timeline = live
         .iter()
-        .filter(|e| Some(e.id) != published_id)
+        .filter(|e| !importer_notes.contains(&Some(e.id)))
         .map(|e| line(e, &clock, false))
         .collect::<Vec<_>>()
         .into();
 
     Postmortem {
         title: incident.title.clone(),
-        service: input.service.to_string(),
+        service: service.to_string(),
         incident_id: incident.id,
         severity: incident.severity,
         time_zone: clock.zone_name().to_string(),
@@ -209,16 +244,14 @@ pub fn build(input: &PostmortemInput) -> Postmortem {
         ended_at_local: clock.time(end),
         ongoing,
         narrative: narrative(
-            input.service,
+            service,
             &clock,
-            start,
-            end,
-            ongoing,
-            &sites,
+            (start, end, ongoing),
+            measured.then_some(&sites),
             &response,
         ),
         what_happened,
-        impact: scope_of_impact(sites, components, &clock),
+        impact: scope_of_impact(measured, sites, components, &clock),
         metrics: metrics_table(&response, &clock),
         action_items: live.iter().filter_map(|e| action_item(e)).collect(),
         published_postmortem: published.map(|(_, _, text)| text.to_string()),
@@ -239,6 +272,23 @@ fn imported_postmortem(entry: &TimelineEntry) -> Option<&str> {
         .body
         .strip_prefix(IMPORTED_POSTMORTEM_HEADER)?
         .strip_prefix('\n')
+}
+
+/// The page name if `entry` is the importer's note about the report.
+fn imported_report(entry: &TimelineEntry) -> Option<&str> {
+    if entry.kind != EntryKind::Note || entry.source != Source::Import {
+        return None;
+    }
+    let rest = entry
+        .body
+        .strip_prefix(IMPORTED_REPORT_HEADER)?
+        .strip_prefix('\n')?;
+    let page = rest
+        .lines()
+        .next()?
+        .strip_prefix("Incident Report for ")?
+        .trim();
+    (!page.is_empty()).then_some(page)
 }
 
 /// The item of a note whose body starts with `Action item:` (any case).
@@ -356,11 +406,13 @@ fn one_line(text: &str) -> String {
 }
 
 fn scope_of_impact(
+    measured: bool,
     sites: SiteImpact,
     components: Vec<ComponentMinutes>,
     clock: &LocalClock,
 ) -> ScopeOfImpact {
     ScopeOfImpact {
+        measured,
         sites_affected: sites.sites_affected,
         total_sites: sites.total_sites,
         percent_affected: sites.percent_affected,
@@ -395,10 +447,22 @@ fn metrics_table(response: &Metrics, clock: &LocalClock) -> MetricsTable {
                 name: name.to_string(),
                 definition: definition.to_string(),
                 minutes: reached.map(|m| m.minutes),
+                before_start: reached.is_some_and(|m| m.minutes < 0),
                 reached_at: reached.map(|m| m.at),
                 reached_at_local: reached.map(|m| clock.time(m.at)),
             })
             .collect(),
+    }
+}
+
+/// `detected after 4 minutes`, or for a milestone before the recorded start
+/// `detected 6 minutes before the recorded start`.
+fn milestone_text(verb: &str, minutes: i64) -> String {
+    let magnitude = minutes_text(minutes.unsigned_abs());
+    if minutes < 0 {
+        format!("{verb} {magnitude} before the recorded start")
+    } else {
+        format!("{verb} after {magnitude}")
     }
 }
 
@@ -411,13 +475,12 @@ pub fn minutes_text(minutes: u64) -> String {
     }
 }
 
+/// `sites` is `None` when the impact was not measured here (an import).
 fn narrative(
     service: &str,
     clock: &LocalClock,
-    start: Timestamp,
-    end: Timestamp,
-    ongoing: bool,
-    sites: &SiteImpact,
+    (start, end, ongoing): (Timestamp, Timestamp, bool),
+    sites: Option<&SiteImpact>,
     response: &Metrics,
 ) -> String {
     let end_text = if clock.on_first_day(end) {
@@ -434,9 +497,37 @@ fn narrative(
         format!("from {} to {end_text}", clock.time_of_day(start))
     };
     let mut text = format!(
-        "On {}, {span}, {service} was affected: ",
+        "On {}, {span}, {service} was affected",
         clock.long_date(start)
     );
+    match sites {
+        Some(sites) => {
+            text.push_str(": ");
+            site_sentence(&mut text, clock, sites);
+        }
+        None => text.push_str(
+            "; its impact was not measured here (the incident was imported from a published \
+             report).",
+        ),
+    }
+    let reached: Vec<String> = ["detected", "acknowledged", "mitigated", "resolved"]
+        .iter()
+        .zip(response.in_order())
+        .filter_map(|(verb, m)| m.map(|m| milestone_text(verb, m.minutes)))
+        .collect();
+    if let Some((last, rest)) = reached.split_last() {
+        let list = if rest.is_empty() {
+            last.clone()
+        } else {
+            format!("{} and {last}", rest.join(", "))
+        };
+        text.push_str(&format!(" The incident was {list}."));
+    }
+    text
+}
+
+/// `30 of 400 sites (7.5%) were down, …; requests … returned errors …`
+fn site_sentence(text: &mut String, clock: &LocalClock, sites: &SiteImpact) {
     if sites.sites_affected == 0 {
         text.push_str("no site was recorded down");
     } else {
@@ -469,18 +560,4 @@ fn narrative(
             windows.len()
         )),
     }
-    let reached: Vec<String> = ["detected", "acknowledged", "mitigated", "resolved"]
-        .iter()
-        .zip(response.in_order())
-        .filter_map(|(verb, m)| m.map(|m| format!("{verb} after {}", minutes_text(m.minutes))))
-        .collect();
-    if let Some((last, rest)) = reached.split_last() {
-        let list = if rest.is_empty() {
-            last.clone()
-        } else {
-            format!("{} and {last}", rest.join(", "))
-        };
-        text.push_str(&format!(" The incident was {list}."));
-    }
-    text
 }

@@ -89,6 +89,7 @@ pub(crate) fn new_entry(incident_id: i64, record: &EntryRecord, now: Timestamp) 
         occurred_at: record.occurred_at,
         recorded_at: now,
         edited_at: None,
+        edited_by: None,
         version: 1,
         starred: record.starred,
         marker: record.marker,
@@ -113,6 +114,7 @@ pub(crate) fn ensure_editable(entry: &TimelineEntry) -> Result<(), StoreError> {
 pub(crate) fn patched_entry(
     current: &TimelineEntry,
     patch: &EntryPatch,
+    actor: &str,
     now: Timestamp,
 ) -> Option<TimelineEntry> {
     let mut next = current.clone();
@@ -138,14 +140,16 @@ pub(crate) fn patched_entry(
         return None;
     }
     next.edited_at = Some(now);
+    next.edited_by = Some(actor.to_string());
     next.version += 1;
     Some(next)
 }
 
-/// The entry after a soft delete.
-pub(crate) fn deleted_entry(current: &TimelineEntry, now: Timestamp) -> TimelineEntry {
+/// The entry after a soft delete by `actor`.
+pub(crate) fn deleted_entry(current: &TimelineEntry, actor: &str, now: Timestamp) -> TimelineEntry {
     let mut next = current.clone();
     next.deleted_at = Some(now);
+    next.edited_by = Some(actor.to_string());
     next.version += 1;
     next
 }

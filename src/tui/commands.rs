@@ -109,7 +109,17 @@ pub fn run(model: &mut Model, action: Action, effects: &mut Vec<Effect>) {
         },
         Action::NewIncident => match model.write_block() {
             Some(reason) => model.toast(reason, true),
-            None => model.ui.overlay = Overlay::IncidentForm(Box::new(IncidentForm::declare())),
+            None => {
+                // On a selected alert: declared from it, starting when it opened.
+                let alert = (model.ui.focus == Pane::Alerts)
+                    .then(|| model.data.alerts.open.get(model.ui.alerts.selected))
+                    .flatten();
+                let form = alert.map_or_else(IncidentForm::declare, |alert| {
+                    let role = model.data.fleet.server(&alert.target).map(|s| s.role);
+                    IncidentForm::from_alert(alert, role)
+                });
+                model.ui.overlay = Overlay::IncidentForm(Box::new(form))
+            }
         },
         Action::EditIncident => {
             if let Some(reason) = model.write_block() {

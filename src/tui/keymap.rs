@@ -90,9 +90,9 @@ actions! {
     ToggleNotify = "toggle_notify",
     /// Write the incident's postmortem draft to a Markdown file and show where.
     ExportPostmortem = "export_postmortem",
-    /// Declare an incident: title, severity, status, impact, components.
+    /// Declare an incident (on a selected alert: from it, starting when it opened).
     NewIncident = "new_incident",
-    /// Change the followed incident's title, severity, impact or components.
+    /// Change the followed incident's title, severity, impact, components or start.
     EditIncident = "edit_incident",
     /// Choose the incident to follow (open and recently resolved ones).
     SwitchIncident = "switch_incident",

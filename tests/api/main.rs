@@ -33,6 +33,7 @@ mod journal_replay;
 mod meta;
 mod plans;
 mod probes;
+mod record;
 mod replicas;
 mod restart;
 mod runbooks;

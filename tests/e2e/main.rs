@@ -16,6 +16,7 @@ mod support {
 
 mod actions;
 mod api_serve;
+mod declare_late;
 mod demo;
 mod drill;
 mod incident;

@@ -109,3 +109,67 @@ fn an_ongoing_incident_runs_until_the_export_time() {
     assert!(markdown.contains("| Time to resolve | not recorded | - |"));
     assert!(markdown.contains("\nPosted Sep 11, 2017 - 23:55 UTC\n\nInvestigating\n"));
 }
+
+/// The 2017 outage declared six minutes after the first detection, its
+/// start left at the declaration: the detection and acknowledgement came
+/// before the recorded start and say so (negative minutes), never 0; the
+/// impact is measured from the declaration, so the figures shrink. The
+/// golden file is what a commander sees before back-dating the start.
+#[test]
+fn the_2017_outage_declared_late_shows_what_came_before_its_start() {
+    let mut incident = incident_2017();
+    incident.started_at = pdt(7);
+    incident.created_at = pdt(7);
+    let entries = entries_2017();
+    let sites = site_history_2017();
+    let components = component_history_2017();
+    let pm = build(&input_2017(
+        &incident,
+        &entries,
+        &sites,
+        &components,
+        Los_Angeles,
+    ));
+    let row = |key: &str| {
+        pm.metrics
+            .rows
+            .iter()
+            .find(|r| r.key == key)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("time_to_detect").minutes, Some(-6));
+    assert!(row("time_to_detect").before_start);
+    assert_eq!(row("time_to_acknowledge").minutes, Some(-2));
+    assert!(!row("time_to_mitigate").before_start);
+    assert!(
+        pm.narrative
+            .contains("detected 6 minutes before the recorded start, acknowledged 2 minutes before the recorded start"),
+        "{}",
+        pm.narrative
+    );
+    let markdown = render_markdown(&pm, DEFAULT_TEMPLATE).unwrap();
+    assert!(
+        markdown.contains("| Time to detect | -6 (before the start) | 15h16 PDT |"),
+        "{markdown}"
+    );
+    assert_golden("switch-2017.declared-late.md", &markdown);
+
+    // Back-dated to the start of impact, the same record measures from it.
+    incident.started_at = pdt(0);
+    let pm = build(&input_2017(
+        &incident,
+        &entries,
+        &sites,
+        &components,
+        Los_Angeles,
+    ));
+    let detect = pm
+        .metrics
+        .rows
+        .iter()
+        .find(|r| r.key == "time_to_detect")
+        .unwrap();
+    assert_eq!(detect.minutes, Some(1));
+    assert!(!detect.before_start);
+}

@@ -13,8 +13,10 @@ mod support {
 
 mod api;
 mod api_golden;
+mod declared_late;
 mod drill_run;
 mod errors;
 mod golden;
 mod impact;
+mod imported;
 mod roundtrip;

@@ -4,8 +4,9 @@
 use crate::support::report::*;
 use warroom::model::{EntryKind, IncidentStatus, Source, UpdateStatus, Visibility};
 use warroom::report::{
-    DEFAULT_TEMPLATE, IMPORTED_POSTMORTEM_HEADER, ImportedReport, PostmortemInput, build,
-    imported_to_entries, parse_report, render_markdown, status_update_section,
+    DEFAULT_TEMPLATE, IMPORTED_POSTMORTEM_HEADER, IMPORTED_REPORT_HEADER, ImportedReport,
+    PostmortemInput, build, imported_to_entries, parse_report, render_markdown,
+    status_update_section,
 };
 
 const FIXTURES: [&str; 3] = ["switch-2017.md", "db-2020.md", "multiline.md"];
@@ -16,8 +17,9 @@ fn export_imported(report: &ImportedReport) -> String {
     let (new_incident, new_entries) = imported_to_entries(report);
     let incident = stored_incident(&new_incident, export_time);
     let entries = stored_entries(&new_entries, export_time);
+    // The local fleet has another name: the report keeps its own.
     let pm = build(&PostmortemInput {
-        service: &report.service,
+        service: "Local fleet",
         incident: &incident,
         entries: &entries,
         site_history: &[],
@@ -75,7 +77,14 @@ fn a_report_without_a_postmortem_part_gets_a_drafted_one() {
         "Sites unresponsive after a database failover\nIncident Report for Acme Sites\n\
          Postmortem\n\nOn Wednesday April 1st 2020, from 13h05 UTC to 16h57 UTC, Acme Sites"
     ));
-    assert!(exported.contains("\nPosted Jan 01, 2024 - 00:00 UTC\n\nResolved\n"));
+    // Posted at the report's own (newest) time, not at the export's.
+    assert!(exported.contains("\nPosted Apr 01, 2020 - 16:57 UTC\n\nResolved\n"));
+    assert!(!exported.contains("Jan 01, 2024"), "{exported}");
+    assert!(
+        exported.contains("its impact was not measured here"),
+        "{exported}"
+    );
+    assert!(!exported.contains("Sites affected:"), "{exported}");
 }
 
 #[test]
@@ -112,7 +121,7 @@ fn imported_entries_are_back_dated_import_entries_oldest_first() {
         .collect();
     assert_eq!(names, ["Sites", "Application servers"]);
 
-    assert_eq!(entries.len(), 7);
+    assert_eq!(entries.len(), 8);
     assert!(entries.iter().all(|e| e.source == Some(Source::Import)));
     let times: Vec<_> = entries.iter().map(|e| e.occurred_at.unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
@@ -125,7 +134,7 @@ fn imported_entries_are_back_dated_import_entries_oldest_first() {
             Some(Visibility::Public)
         )
     );
-    let note = entries.last().unwrap();
+    let note = &entries[6];
     assert_eq!(note.kind, EntryKind::Note);
     assert_eq!(note.visibility, Some(Visibility::Internal));
     assert_eq!(note.occurred_at, Some(utc(2017, 9, 14, 12, 46)));
@@ -136,4 +145,13 @@ fn imported_entries_are_back_dated_import_entries_oldest_first() {
         note.body
             .ends_with("  • Detect web servers holding stale connections.")
     );
+    // Last, the report itself: its page name, at its own Posted time.
+    let page = entries.last().unwrap();
+    assert_eq!(page.kind, EntryKind::Note);
+    assert_eq!(page.visibility, Some(Visibility::Internal));
+    assert_eq!(
+        page.body,
+        format!("{IMPORTED_REPORT_HEADER}\nIncident Report for Acme Sites")
+    );
+    assert_eq!(page.occurred_at, Some(utc(2017, 9, 14, 12, 46)));
 }

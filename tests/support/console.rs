@@ -104,6 +104,7 @@ pub fn entry(id: i64, minutes_ago: i64, kind: EntryKind, body: &str) -> Timeline
         occurred_at: at,
         recorded_at: at,
         edited_at: None,
+        edited_by: None,
         version: 1,
         starred: id == 2,
         marker: (kind == EntryKind::Marker).then_some(Marker::Acknowledged),

@@ -123,6 +123,7 @@ pub fn entry(id: i64, incident_id: i64, body: &str, at: i64) -> TimelineEntry {
         occurred_at: t(at),
         recorded_at: t(at),
         edited_at: None,
+        edited_by: None,
         version: 1,
         starred: false,
         marker: None,

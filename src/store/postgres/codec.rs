@@ -25,7 +25,7 @@ macro_rules! incident_columns {
 macro_rules! entry_columns {
     () => {
         "id, incident_id, kind, status, visibility, body, author, occurred_at, recorded_at, \
-         edited_at, version, starred, marker, source, deleted_at"
+         edited_at, edited_by, version, starred, marker, source, deleted_at"
     };
 }
 
@@ -96,6 +96,10 @@ impl Columns<'_> {
         parse_time(column, &self.text(column)?)
     }
 
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.0.try_get(column)?)
+    }
+
     fn opt_time(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
         let text: Option<String> = self.0.try_get(column)?;
         text.map(|text| parse_time(column, &text)).transpose()
@@ -146,6 +150,7 @@ pub(super) fn entry_from_row(row: &PgRow) -> Result<TimelineEntry, StoreError> {
         occurred_at: columns.time("occurred_at")?,
         recorded_at: columns.time("recorded_at")?,
         edited_at: columns.opt_time("edited_at")?,
+        edited_by: columns.opt_text("edited_by")?,
         version: columns.int("version")?,
         starred: row.try_get("starred")?,
         marker: columns.opt_enumeration("marker")?,

@@ -202,7 +202,7 @@ pub(super) async fn update(
     now: Timestamp,
 ) -> Result<TimelineEntry, StoreError> {
     let current = editable(conn, incident_id, entry_id, expected_version).await?;
-    let Some(next) = rules::patched_entry(&current, patch, now) else {
+    let Some(next) = rules::patched_entry(&current, patch, actor, now) else {
         return Ok(current);
     };
     write_change(conn, &current, &next).await?;
@@ -221,7 +221,7 @@ pub(super) async fn delete(
     now: Timestamp,
 ) -> Result<TimelineEntry, StoreError> {
     let current = editable(conn, incident_id, entry_id, expected_version).await?;
-    let next = rules::deleted_entry(&current, now);
+    let next = rules::deleted_entry(&current, actor, now);
     write_change(conn, &current, &next).await?;
     let audit = rules::entry_audit(TIMELINE_DELETE, actor, now, Some(&current), &next)?;
     insert_audit(conn, &audit).await?;
@@ -236,14 +236,15 @@ async fn write_change(
 ) -> Result<(), StoreError> {
     let result = sqlx::query(
         "UPDATE timeline_entries SET status = $1, visibility = $2, body = $3, \
-         occurred_at = $4, edited_at = $5, version = $6, starred = $7, marker = $8, \
-         deleted_at = $9 WHERE id = $10 AND incident_id = $11 AND version = $12",
+         occurred_at = $4, edited_at = $5, edited_by = $6, version = $7, starred = $8, \
+         marker = $9, deleted_at = $10 WHERE id = $11 AND incident_id = $12 AND version = $13",
     )
     .bind(opt_enum_text(next.status.as_ref())?)
     .bind(enum_text(&next.visibility)?)
     .bind(&next.body)
     .bind(time_text(next.occurred_at))
     .bind(opt_time_text(next.edited_at))
+    .bind(next.edited_by.as_deref())
     .bind(next.version)
     .bind(next.starred)
     .bind(opt_enum_text(next.marker.as_ref())?)

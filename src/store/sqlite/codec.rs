@@ -21,7 +21,7 @@ macro_rules! incident_columns {
 macro_rules! entry_columns {
     () => {
         "id, incident_id, kind, status, visibility, body, author, occurred_at, recorded_at, \
-         edited_at, version, starred, marker, source, deleted_at"
+         edited_at, edited_by, version, starred, marker, source, deleted_at"
     };
 }
 
@@ -93,6 +93,10 @@ impl Columns<'_> {
         parse_time(column, &self.text(column)?)
     }
 
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.0.try_get(column)?)
+    }
+
     fn opt_time(&self, column: &str) -> Result<Option<Timestamp>, StoreError> {
         let text: Option<String> = self.0.try_get(column)?;
         text.map(|text| parse_time(column, &text)).transpose()
@@ -143,6 +147,7 @@ pub(super) fn entry_from_row(row: &SqliteRow) -> Result<TimelineEntry, StoreErro
         occurred_at: row.time("occurred_at")?,
         recorded_at: row.time("recorded_at")?,
         edited_at: row.opt_time("edited_at")?,
+        edited_by: row.opt_text("edited_by")?,
         version: row.int("version")?,
         starred: row.int("starred")? != 0,
         marker: row.opt_enumeration("marker")?,

@@ -186,7 +186,7 @@ pub(super) async fn update(
     now: Timestamp,
 ) -> Result<TimelineEntry, StoreError> {
     let current = editable(conn, incident_id, entry_id, expected_version).await?;
-    let Some(next) = rules::patched_entry(&current, patch, now) else {
+    let Some(next) = rules::patched_entry(&current, patch, actor, now) else {
         return Ok(current);
     };
     write_change(conn, &current, &next).await?;
@@ -205,7 +205,7 @@ pub(super) async fn delete(
     now: Timestamp,
 ) -> Result<TimelineEntry, StoreError> {
     let current = editable(conn, incident_id, entry_id, expected_version).await?;
-    let next = rules::deleted_entry(&current, now);
+    let next = rules::deleted_entry(&current, actor, now);
     write_change(conn, &current, &next).await?;
     let audit = rules::entry_audit(TIMELINE_DELETE, actor, now, Some(&current), &next)?;
     insert_audit(conn, &audit).await?;
@@ -221,7 +221,7 @@ async fn write_change(
 ) -> Result<(), StoreError> {
     let result = sqlx::query(
         "UPDATE timeline_entries SET status = ?, visibility = ?, body = ?, occurred_at = ?, \
-         edited_at = ?, version = ?, starred = ?, marker = ?, deleted_at = ? \
+         edited_at = ?, edited_by = ?, version = ?, starred = ?, marker = ?, deleted_at = ? \
          WHERE id = ? AND incident_id = ? AND version = ?",
     )
     .bind(opt_enum_text(next.status.as_ref())?)
@@ -229,6 +229,7 @@ async fn write_change(
     .bind(&next.body)
     .bind(time_text(next.occurred_at))
     .bind(opt_time_text(next.edited_at))
+    .bind(next.edited_by.as_deref())
     .bind(next.version)
     .bind(next.starred)
     .bind(opt_enum_text(next.marker.as_ref())?)

@@ -424,7 +424,83 @@ async fn every_entry_change_is_audited(backend: Backend) {
     );
 }
 
+/// Each edit and the delete name their maker, on the entry and (stored
+/// again, after a reopen) in the audit log, which lists every edit.
+async fn edits_and_deletes_record_who_made_them(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
+    let (entry, _) = store
+        .create_entry(incident, &note("ana's note", at(1)), None, at(1))
+        .await
+        .expect("created");
+    assert_eq!(entry.edited_by, None);
+    let by_bo = store
+        .update_entry(
+            incident,
+            entry.id,
+            1,
+            &body_patch("bo's words"),
+            "bo",
+            at(2),
+        )
+        .await
+        .expect("bo edits");
+    assert_eq!(by_bo.edited_by.as_deref(), Some("bo"));
+    let by_ana = store
+        .update_entry(
+            incident,
+            entry.id,
+            2,
+            &body_patch("ana again"),
+            "ana",
+            at(3),
+        )
+        .await
+        .expect("ana edits");
+    assert_eq!(by_ana.edited_by.as_deref(), Some("ana"));
+
+    // A stale writer's conflict names the last editor, not the author.
+    let Err(StoreError::Conflict { current }) = store
+        .update_entry(incident, entry.id, 2, &body_patch("late"), "cy", at(4))
+        .await
+    else {
+        panic!("a stale version must conflict");
+    };
+    let Conflicting::Entry(current) = *current else {
+        panic!("the conflict carries the entry");
+    };
+    assert_eq!(current.edited_by.as_deref(), Some("ana"));
+
+    let deleted = store
+        .delete_entry(incident, entry.id, 3, "cy", at(5))
+        .await
+        .expect("cy deletes");
+    assert_eq!(deleted.edited_by.as_deref(), Some("cy"));
+
+    let store = backend.store().await;
+    let audit = store.audit_log(Some(incident)).await.expect("audit");
+    let edits: Vec<(&str, &str, Option<&str>)> = audit
+        .iter()
+        .filter(|r| r.action == "timeline.update" || r.action == "timeline.delete")
+        .map(|r| {
+            (
+                r.action.as_str(),
+                r.actor.as_str(),
+                r.detail["after"]["edited_by"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        edits,
+        vec![
+            ("timeline.update", "bo", Some("bo")),
+            ("timeline.update", "ana", Some("ana")),
+            ("timeline.delete", "cy", Some("cy")),
+        ]
+    );
+}
+
 conformance!(
+    edits_and_deletes_record_who_made_them,
     created_entries_list_by_occurred_at_then_id,
     entries_of_unknown_incidents_are_not_found,
     update_applies_the_patch_sets_edited_at_and_raises_the_version,

@@ -32,6 +32,15 @@ impl ConflictView {
         }
     }
 
+    /// Who made the version that is saved now: its last editor, else (an
+    /// entry never edited, or edited before editors were recorded) its author.
+    pub fn changed_by(&self) -> &str {
+        self.theirs
+            .edited_by
+            .as_deref()
+            .unwrap_or(&self.theirs.author)
+    }
+
     pub fn is_delete(&self) -> bool {
         matches!(self.mine.op, WriteOp::DeleteEntry { .. })
     }

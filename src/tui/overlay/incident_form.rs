@@ -1,15 +1,18 @@
-//! `i` declares an incident, `T` changes the followed one: title,
-//! severity, status, impact and components.
+//! `i` declares an incident (on a selected alert: from that alert), `T`
+//! changes the followed one: title, severity, status, impact, components
+//! and when it started, which may be back-dated like an entry's time.
 
+use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use crate::model::{
-    AffectedComponent, ComponentStatus, Impact, Incident, IncidentPatch, IncidentStatus,
-    NewIncident, Severity,
+    AffectedComponent, Alert, AlertKind, AlertSeverity, ComponentStatus, Impact, Incident,
+    IncidentPatch, IncidentStatus, NewIncident, Role, Severity,
 };
 use crate::tui::component::{Ctx, Outcome};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::keys::{Key, KeyChord};
+use crate::tui::logic::when;
 use crate::tui::msg::{Effect, Wrote};
 
 use super::Overlay;
@@ -35,6 +38,7 @@ pub enum FormField {
     Status,
     Impact,
     Components,
+    Started,
 }
 
 impl FormField {
@@ -45,7 +49,16 @@ impl FormField {
             FormField::Status => "status",
             FormField::Impact => "impact",
             FormField::Components => "components",
+            FormField::Started => "started",
         }
+    }
+
+    /// Fields typed into, rather than cycled through.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            FormField::Title | FormField::Components | FormField::Started
+        )
     }
 }
 
@@ -60,6 +73,15 @@ pub struct IncidentForm {
     pub impact: Impact,
     /// Affected components, comma-separated.
     pub components: String,
+    /// When the impact started, as typed (`14:05`, `-20m`, … as for an
+    /// entry's time); empty keeps `start_preset`.
+    pub started: String,
+    /// The start while `started` is empty: when the alert opened for a
+    /// declaration from an alert, the incident's start for an edit, `None`
+    /// (now) for a plain declaration.
+    pub start_preset: Option<DateTime<Utc>>,
+    /// The alert a declaration was made from.
+    pub from_alert: Option<String>,
     pub field: FormField,
     pub error: Option<String>,
     /// Sent; waiting for the API's answer.
@@ -78,10 +100,56 @@ impl IncidentForm {
             status: IncidentStatus::Investigating,
             impact: Impact::Major,
             components: String::new(),
+            started: String::new(),
+            start_preset: None,
+            from_alert: None,
             field: FormField::Title,
             error: None,
             sending: false,
             discard_armed: false,
+        }
+    }
+
+    /// `i` on a selected alert: the title is the alert's text, the
+    /// severity and components follow from it (and from the role of the
+    /// server it is about, when it is about one), and the incident starts
+    /// when the alert opened (the start of impact as far as anyone knows),
+    /// so what was done before the declaration is part of it.
+    pub fn from_alert(alert: &Alert, server_role: Option<Role>) -> IncidentForm {
+        let title: String = alert
+            .message
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(200)
+            .collect();
+        let (severity, impact) = match alert.severity {
+            AlertSeverity::Critical => (Severity::Sev1, Impact::Major),
+            AlertSeverity::Warning => (Severity::Sev2, Impact::Minor),
+            AlertSeverity::Info => (Severity::Sev3, Impact::Minor),
+        };
+        let layer = match (alert.kind, server_role) {
+            (_, Some(Role::Db)) => "Database",
+            (_, Some(Role::Cache)) => "Cache",
+            (_, Some(Role::Web)) => "Web servers",
+            (AlertKind::SwitchSuspect, _) => "Network",
+            (AlertKind::CacheDown | AlertKind::StaleClients, _) => "Cache",
+            (AlertKind::DatabaseDown | AlertKind::StuckBackends, _) => "Database",
+            (
+                AlertKind::ServerDown | AlertKind::ServerFlapping | AlertKind::FailoverCapacity,
+                _,
+            ) => "Application servers",
+        };
+        IncidentForm {
+            title: title.trim().to_string(),
+            severity,
+            impact,
+            components: format!("Sites, {layer}"),
+            start_preset: Some(alert.opened_at),
+            from_alert: Some(alert.id.clone()),
+            ..IncidentForm::declare()
         }
     }
 
@@ -98,6 +166,9 @@ impl IncidentForm {
                 .map(|c| c.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
+            started: String::new(),
+            start_preset: Some(incident.started_at),
+            from_alert: None,
             field: FormField::Title,
             error: None,
             sending: false,
@@ -114,6 +185,7 @@ impl IncidentForm {
                 FormField::Status,
                 FormField::Impact,
                 FormField::Components,
+                FormField::Started,
             ],
             // The status changes with status updates (`u`), not here.
             Some(_) => &[
@@ -121,6 +193,7 @@ impl IncidentForm {
                 FormField::Severity,
                 FormField::Impact,
                 FormField::Components,
+                FormField::Started,
             ],
         }
     }
@@ -128,9 +201,14 @@ impl IncidentForm {
     /// Whether anything was typed that Esc would throw away.
     pub fn is_modified(&self) -> bool {
         match &self.editing {
-            None => !self.title.trim().is_empty() || !self.components.trim().is_empty(),
+            None => {
+                !self.title.trim().is_empty()
+                    || !self.components.trim().is_empty()
+                    || !self.started.trim().is_empty()
+            }
             Some(incident) => {
-                self.title.trim() != incident.title
+                !self.started.trim().is_empty()
+                    || self.title.trim() != incident.title
                     || self.severity != incident.severity
                     || self.impact != incident.impact
                     || self.affected() != incident.components
@@ -165,11 +243,44 @@ impl IncidentForm {
         out
     }
 
-    fn effect(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Option<Effect>, String> {
+    /// What the `started` field shows while nothing is typed in it: the
+    /// preset time (in `zone`) and where it comes from, or `now`.
+    pub fn started_placeholder(&self, zone: chrono_tz::Tz) -> String {
+        let Some(at) = self.start_preset else {
+            return "now".into();
+        };
+        let local = at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S");
+        let why = match (&self.editing, &self.from_alert) {
+            (Some(_), _) => "unchanged",
+            (None, Some(_)) => "when the alert opened",
+            (None, None) => "preset",
+        };
+        format!("{local} {} ({why})", zone.name())
+    }
+
+    /// The start as typed, resolved against `now` in `zone`, else the
+    /// preset; `None` means now (a plain declaration).
+    pub fn started_at(
+        &self,
+        now: DateTime<Utc>,
+        zone: chrono_tz::Tz,
+    ) -> Result<Option<DateTime<Utc>>, String> {
+        if self.started.trim().is_empty() {
+            return Ok(self.start_preset);
+        }
+        let at = when::parse(&self.started, now, zone).map_err(|e| format!("started: {e}"))?;
+        if at > now + chrono::TimeDelta::minutes(5) {
+            return Err("started: the time is in the future".into());
+        }
+        Ok(Some(at))
+    }
+
+    fn effect(&self, now: DateTime<Utc>, zone: chrono_tz::Tz) -> Result<Option<Effect>, String> {
         let title = self.title.trim();
         if title.is_empty() {
             return Err("the title is empty".into());
         }
+        let started_at = self.started_at(now, zone)?;
         let components = self.affected();
         Ok(match &self.editing {
             None => Some(Effect::CreateIncident(NewIncident {
@@ -178,7 +289,7 @@ impl IncidentForm {
                 status: self.status,
                 impact: self.impact,
                 components,
-                started_at: Some(now),
+                started_at: Some(started_at.unwrap_or(now)),
             })),
             Some(incident) => {
                 let patch = IncidentPatch {
@@ -186,6 +297,7 @@ impl IncidentForm {
                     severity: (self.severity != incident.severity).then_some(self.severity),
                     impact: (self.impact != incident.impact).then_some(self.impact),
                     components: (components != incident.components).then_some(components),
+                    started_at: started_at.filter(|at| *at != incident.started_at),
                     ..IncidentPatch::default()
                 };
                 (patch != IncidentPatch::default()).then_some(Effect::UpdateIncident {
@@ -200,7 +312,7 @@ impl IncidentForm {
     pub fn key(&mut self, chord: KeyChord, _event: KeyEvent, ctx: &Ctx) -> Outcome<Overlay> {
         let fields = self.fields();
         let at = fields.iter().position(|f| *f == self.field).unwrap_or(0);
-        let text_field = matches!(self.field, FormField::Title | FormField::Components);
+        let text_field = self.field.is_text();
         let action = if text_field {
             ctx.keymap.action_typing(Context::Form, &chord)
         } else {
@@ -220,7 +332,7 @@ impl IncidentForm {
                 return Outcome::close();
             }
             Some(Action::Submit) => {
-                return match self.effect(ctx.api_now()) {
+                return match self.effect(ctx.api_now(), ctx.settings.time_zone) {
                     Ok(Some(effect)) => {
                         self.error = None;
                         self.sending = true;
@@ -255,23 +367,24 @@ impl IncidentForm {
                         self.status = cycle(&INCIDENT_STATUSES, self.status, forward)
                     }
                     FormField::Impact => self.impact = cycle(&IMPACTS, self.impact, forward),
-                    FormField::Title | FormField::Components => {}
+                    FormField::Title | FormField::Components | FormField::Started => {}
                 }
                 return Outcome::keep();
             }
             _ => {}
         }
         if text_field {
-            let text = match self.field {
-                FormField::Title => &mut self.title,
-                _ => &mut self.components,
+            let (text, max) = match self.field {
+                FormField::Title => (&mut self.title, 200),
+                FormField::Started => (&mut self.started, 40),
+                _ => (&mut self.components, 200),
             };
             match chord.key {
                 Key::Backspace => {
                     text.pop();
                 }
                 Key::Char('u') if chord.ctrl => text.clear(),
-                Key::Char(c) if !chord.ctrl && !chord.alt && text.chars().count() < 200 => {
+                Key::Char(c) if !chord.ctrl && !chord.alt && text.chars().count() < max => {
                     text.push(c)
                 }
                 _ => {}

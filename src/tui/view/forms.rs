@@ -82,16 +82,25 @@ pub fn draw_incident_form(
             FormField::Status => form.status.as_str().to_string(),
             FormField::Impact => form.impact.as_str().to_string(),
             FormField::Components => sanitize(&form.components).into_owned(),
+            FormField::Started if form.started.is_empty() && !focused => {
+                form.started_placeholder(model.settings.time_zone)
+            }
+            FormField::Started => sanitize(&form.started).into_owned(),
         };
-        let text_field = matches!(field, FormField::Title | FormField::Components);
+        let text_field = field.is_text();
         let shown = match (focused, text_field) {
             (true, true) => format!("{value}▏"),
             (true, false) => format!("‹ {value} ›"),
             (false, _) => value,
         };
         let hint_text = match field {
-            FormField::Components if focused => "  comma-separated, e.g. api, web sites",
-            _ => "",
+            FormField::Components if focused => "  comma-separated, e.g. api, web sites".into(),
+            FormField::Started if focused => format!(
+                "  {}; empty: {}",
+                crate::tui::logic::when::FORMATS,
+                form.started_placeholder(model.settings.time_zone)
+            ),
+            _ => String::new(),
         };
         lines.push(Line::from(vec![
             Span::styled(
@@ -247,7 +256,7 @@ pub fn draw_conflict(
         format!(
             "Entry #{} was changed by {} while you edited it.",
             view.theirs.id,
-            sanitize(&view.theirs.author)
+            sanitize(view.changed_by())
         ),
         theme.ui(UiStyle::Error),
     ))];

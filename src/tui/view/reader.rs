@@ -60,9 +60,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, reader:
                 field("recorded", when(entry.recorded_at)),
             ];
             if let Some(edited) = entry.edited_at {
+                let by = entry
+                    .edited_by
+                    .as_deref()
+                    .map(|name| format!(" by {}", sanitize(name)))
+                    .unwrap_or_default();
                 lines.push(field(
                     "edited",
-                    format!("{} (version {})", when(edited), entry.version),
+                    format!("{}{by} (version {})", when(edited), entry.version),
                 ));
             }
             if entry.starred {

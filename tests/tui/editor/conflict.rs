@@ -21,7 +21,9 @@ fn conflicting_edit_of(
     let mine = the_write(&effects).clone();
     let mut theirs = entry(4, 8, EntryKind::Note, their_text);
     theirs.version = 2;
-    theirs.author = "lee".into();
+    // Written by ana, edited by lee: the view names lee, who changed it.
+    theirs.author = "ana".into();
+    theirs.edited_by = Some("lee".into());
     theirs.edited_at = Some(fixed_now());
     send(
         model,
@@ -66,6 +68,29 @@ fn a_conflict_shows_both_versions() {
         Some(2),
         "the timeline shows theirs"
     );
+}
+
+/// Taking theirs leaves their version in the timeline; reading it in full
+/// names both its author and the one who edited it.
+#[test]
+fn the_entry_view_names_the_editor_as_well_as_the_author() {
+    let mut model = model();
+    conflicting_edit(&mut model, " — mine");
+    send(&mut model, char_key('t'));
+    assert!(
+        matches!(model.ui.overlay, Overlay::None),
+        "{:?}",
+        model.ui.overlay
+    );
+    select_entry(&mut model, 4);
+    send(&mut model, key(KeyCode::Enter));
+    let text = screen(&model);
+    assert!(text.contains("ana"), "the author is shown:\n{text}");
+    let edited = text
+        .lines()
+        .find(|l| l.contains("edited"))
+        .unwrap_or_else(|| panic!("no edited line in\n{text}"));
+    assert!(edited.contains("by lee (version 2)"), "{edited}");
 }
 
 #[test]

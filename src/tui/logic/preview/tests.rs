@@ -460,6 +460,7 @@ fn entry(
         occurred_at,
         recorded_at: occurred_at,
         edited_at: None,
+        edited_by: None,
         version: 1,
         starred: false,
         marker: None,

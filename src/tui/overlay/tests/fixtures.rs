@@ -231,6 +231,7 @@ pub fn note_entry(id: i64, body: &str, at: i64) -> TimelineEntry {
         occurred_at: t(at),
         recorded_at: t(at),
         edited_at: None,
+        edited_by: None,
         version: 1,
         starred: false,
         marker: None,

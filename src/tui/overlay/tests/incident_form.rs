@@ -1,9 +1,10 @@
 //! The incident form: typing, fields, choices, what Enter sends (only what
 //! changed), Esc asking once, and the answer to its write.
 
-use super::fixtures::{FOLLOWED, World, chars, component, event, incident, key, next, now};
+use super::fixtures::{FOLLOWED, World, chars, component, event, incident, key, next, now, t};
 use crate::model::{
-    ComponentStatus, Impact, IncidentPatch, IncidentState, IncidentStatus, NewIncident, Severity,
+    Alert, AlertKind, AlertSeverity, ComponentStatus, Impact, IncidentPatch, IncidentState,
+    IncidentStatus, NewIncident, Role, Severity,
 };
 use crate::tui::component::{Ctx, Outcome};
 use crate::tui::keys::KeyChord;
@@ -53,6 +54,7 @@ fn tab_and_shift_tab_move_between_the_fields() {
         FormField::Status,
         FormField::Impact,
         FormField::Components,
+        FormField::Started,
         FormField::Title,
     ];
     for field in order {
@@ -60,11 +62,7 @@ fn tab_and_shift_tab_move_between_the_fields() {
         assert_eq!(form.field, field);
     }
     let _ = press(&mut form, key("shift-tab"), &ctx);
-    assert_eq!(
-        form.field,
-        FormField::Components,
-        "shift-tab wraps backwards"
-    );
+    assert_eq!(form.field, FormField::Started, "shift-tab wraps backwards");
 
     // Editing skips the status: status updates change it.
     let mut form = IncidentForm::edit(followed());
@@ -170,6 +168,7 @@ fn an_edit_of_the_components_keeps_the_known_statuses() {
     let ctx = world.ctx();
     let mut form = IncidentForm::edit(followed());
     assert_eq!(form.components, "api, web");
+    let _ = press(&mut form, key("shift-tab"), &ctx);
     let _ = press(&mut form, key("shift-tab"), &ctx);
     assert_eq!(form.field, FormField::Components);
     type_text(&mut form, ", db", &ctx);
@@ -286,4 +285,142 @@ fn a_declare_form_does_not_take_the_answer_to_another_change() {
     };
     assert!(form.on_reply(&other).is_none());
     assert!(form.sending, "still waiting for its own answer");
+}
+
+/// Focus the `started` field (the last one) from the title.
+fn to_started(form: &mut IncidentForm, ctx: &Ctx) {
+    let _ = press(form, key("shift-tab"), ctx);
+    assert_eq!(form.field, FormField::Started);
+}
+
+fn stuck_backends_alert() -> Alert {
+    Alert {
+        id: "stuck_backends:db-1".into(),
+        kind: AlertKind::StuckBackends,
+        severity: AlertSeverity::Critical,
+        target: "db-1".into(),
+        message: "12 backends stuck on the old writer db-1\u{7}\nsecond line".into(),
+        opened_at: t(1234),
+        resolved_at: None,
+        acknowledged: None,
+        silenced: None,
+        runbook: None,
+    }
+}
+
+#[test]
+fn declaring_from_an_alert_starts_when_the_alert_opened() {
+    let world = World::new();
+    let ctx = world.ctx();
+    let mut form = IncidentForm::from_alert(&stuck_backends_alert(), None);
+    assert_eq!(form.title, "12 backends stuck on the old writer db-1");
+    assert_eq!(form.components, "Sites, Database");
+    assert_eq!(
+        form.started_placeholder(chrono_tz::UTC),
+        "2024-03-01 03:20:34 UTC (when the alert opened)"
+    );
+    // An alert about a server names its role's component.
+    let db_down = Alert {
+        kind: AlertKind::ServerDown,
+        message: "db server db-1 behind sw-1 is down".into(),
+        ..stuck_backends_alert()
+    };
+    assert_eq!(
+        IncidentForm::from_alert(&db_down, Some(Role::Db)).components,
+        "Sites, Database"
+    );
+    assert_eq!(
+        IncidentForm::from_alert(&db_down, Some(Role::App)).components,
+        "Sites, Application servers"
+    );
+
+    let out = press(&mut form, key("enter"), &ctx);
+    assert_eq!(
+        out.effects,
+        vec![Effect::CreateIncident(NewIncident {
+            title: "12 backends stuck on the old writer db-1".into(),
+            severity: Severity::Sev1,
+            status: IncidentStatus::Investigating,
+            impact: Impact::Major,
+            components: vec![
+                component("Sites", ComponentStatus::PartialOutage),
+                component("Database", ComponentStatus::PartialOutage),
+            ],
+            started_at: Some(t(1234)),
+        })]
+    );
+}
+
+#[test]
+fn the_start_can_be_back_dated_when_declaring() {
+    let world = World::new();
+    let ctx = world.ctx();
+    let mut form = IncidentForm::declare();
+    type_text(&mut form, "Checkout down", &ctx);
+    to_started(&mut form, &ctx);
+    // Typed like an entry's time: h, l and space are text here.
+    type_text(&mut form, "nonsense", &ctx);
+    let out = press(&mut form, key("enter"), &ctx);
+    assert!(out.effects.is_empty());
+    let error = form.error.clone().unwrap_or_default();
+    assert!(
+        error.starts_with("started: 'nonsense' is not a time"),
+        "{error}"
+    );
+
+    let _ = press(&mut form, key("ctrl-u"), &ctx);
+    type_text(&mut form, "03:50", &ctx);
+    let out = press(&mut form, key("enter"), &ctx);
+    let Some(Effect::CreateIncident(new)) = out.effects.first() else {
+        panic!("{:?}", out.effects);
+    };
+    assert_eq!(new.started_at, Some(t(3000)));
+
+    let mut form = IncidentForm::declare();
+    type_text(&mut form, "Later", &ctx);
+    to_started(&mut form, &ctx);
+    type_text(&mut form, "05:00", &ctx);
+    let out = press(&mut form, key("enter"), &ctx);
+    assert!(out.effects.is_empty());
+    assert_eq!(
+        form.error.as_deref(),
+        Some("started: the time is in the future")
+    );
+
+    let mut form = IncidentForm::declare();
+    type_text(&mut form, "Relative", &ctx);
+    to_started(&mut form, &ctx);
+    type_text(&mut form, "-20m", &ctx);
+    let out = press(&mut form, key("enter"), &ctx);
+    let Some(Effect::CreateIncident(new)) = out.effects.first() else {
+        panic!("{:?}", out.effects);
+    };
+    assert_eq!(new.started_at, Some(now() - chrono::TimeDelta::minutes(20)));
+}
+
+#[test]
+fn an_edit_moves_the_start_only_when_a_new_one_is_typed() {
+    let world = World::new();
+    let ctx = world.ctx();
+    let mut form = IncidentForm::edit(followed());
+    assert_eq!(
+        form.started_placeholder(chrono_tz::UTC),
+        "2024-03-01 03:00:00 UTC (unchanged)"
+    );
+    to_started(&mut form, &ctx);
+    assert!(!form.is_modified());
+    type_text(&mut form, "-2h", &ctx);
+    assert!(form.is_modified());
+    let out = press(&mut form, key("enter"), &ctx);
+    assert_eq!(
+        out.effects,
+        vec![Effect::UpdateIncident {
+            id: FOLLOWED,
+            base_version: 4,
+            patch: IncidentPatch {
+                started_at: Some(now() - chrono::TimeDelta::hours(2)),
+                ..IncidentPatch::default()
+            },
+        }]
+    );
 }
