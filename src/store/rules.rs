@@ -139,8 +139,16 @@ pub(crate) fn patched_entry(
     if next == *current {
         return None;
     }
-    next.edited_at = Some(now);
-    next.edited_by = Some(actor.to_string());
+    // Starring marks an entry for the postmortem; it does not change what
+    // the entry says, so it is not an edit (the version still rises).
+    let only_starred = TimelineEntry {
+        starred: current.starred,
+        ..next.clone()
+    } == *current;
+    if !only_starred {
+        next.edited_at = Some(now);
+        next.edited_by = Some(actor.to_string());
+    }
     next.version += 1;
     Some(next)
 }

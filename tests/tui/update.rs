@@ -230,6 +230,36 @@ fn filter_terms_match_state_and_server() {
 }
 
 #[test]
+fn the_filter_finds_sites_by_home_server_and_says_when_a_state_is_unknown() {
+    let mut model = demo_model(120, 40);
+    send(&mut model, char_key('/'));
+    for c in "home:app-04".chars() {
+        send(&mut model, char_key(c));
+    }
+    let shown = shown_ids(&model);
+    assert_eq!(
+        shown.len(),
+        17,
+        "every site that belongs on app-04, the moved one too"
+    );
+    assert!(shown.iter().any(|id| site(&model, id).server != "app-04"));
+    assert!(model.sites.filter_problem().is_none());
+
+    let mut model = demo_model(120, 40);
+    send(&mut model, char_key('/'));
+    for c in "is:broken".chars() {
+        send(&mut model, char_key(c));
+    }
+    let problem = model.sites.filter_problem().expect("a problem");
+    assert!(
+        problem.contains("is:broken is not a state") && problem.contains("is:down"),
+        "{problem}"
+    );
+    let screen = screen_text(&render(&model, &warroom::tui::Theme::default(), 120, 40));
+    assert!(screen.contains("is:broken is not a state"), "{screen}");
+}
+
+#[test]
 fn tab_cycles_the_panes_both_ways() {
     let mut model = demo_model(120, 40);
     assert_eq!(model.ui.focus, Pane::Servers);

@@ -499,7 +499,44 @@ async fn edits_and_deletes_record_who_made_them(backend: Backend) {
     );
 }
 
+async fn starring_is_not_an_edit(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
+    let (entry, _) = store
+        .create_entry(incident, &note("worth keeping", at(1)), None, at(1))
+        .await
+        .expect("created");
+    let patch = crate::model::EntryPatch {
+        starred: Some(true),
+        ..crate::model::EntryPatch::default()
+    };
+    let starred = store
+        .update_entry(incident, entry.id, 1, &patch, "bo", at(2))
+        .await
+        .expect("starred");
+    assert!(starred.starred);
+    assert_eq!(
+        starred.version, 2,
+        "the version rises: writers still conflict"
+    );
+    assert_eq!(starred.edited_at, None, "not edited");
+    assert_eq!(starred.edited_by, None);
+    let edited = store
+        .update_entry(
+            incident,
+            entry.id,
+            2,
+            &body_patch("worth keeping, really"),
+            "bo",
+            at(3),
+        )
+        .await
+        .expect("edited");
+    assert_eq!(edited.edited_at, Some(at(3)));
+    assert_eq!(edited.edited_by.as_deref(), Some("bo"));
+}
+
 conformance!(
+    starring_is_not_an_edit,
     edits_and_deletes_record_who_made_them,
     created_entries_list_by_occurred_at_then_id,
     entries_of_unknown_incidents_are_not_found,

@@ -463,5 +463,9 @@ fn push_sample(ring: &mut VecDeque<Option<f64>>, sample: Option<f64>) {
 }
 
 fn search_text(site: &Site) -> String {
-    format!("{} {} {}", site.id, site.name, site.server).to_lowercase()
+    format!(
+        "{} {} {} {}",
+        site.id, site.name, site.server, site.home_server
+    )
+    .to_lowercase()
 }

@@ -45,14 +45,18 @@ impl SiteSort {
 }
 
 /// The filter text, parsed: every term must match. `is:down` matches a
-/// health state (by prefix), `on:app-04` the server a site runs on (by
-/// prefix), any other word a substring of id, name or server.
+/// health state (by prefix), `on:app-04` the server a site runs on and
+/// `home:app-04` the one it belongs on (by prefix), any other word a
+/// substring of id, name, server or home server.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct ParsedFilter {
     words: Vec<String>,
     /// One set of allowed states per `is:` term.
     states: Vec<Vec<HealthState>>,
     servers: Vec<String>,
+    homes: Vec<String>,
+    /// `is:` terms that name no state, to say so rather than match nothing.
+    unknown: Vec<String>,
 }
 
 const STATES: [HealthState; 5] = [
@@ -68,14 +72,19 @@ impl ParsedFilter {
         let mut filter = ParsedFilter::default();
         for term in text.to_lowercase().split_whitespace() {
             if let Some(state) = term.strip_prefix("is:") {
-                filter.states.push(
-                    STATES
-                        .into_iter()
-                        .filter(|s| s.as_str().starts_with(state))
-                        .collect(),
-                );
+                let allowed: Vec<HealthState> = STATES
+                    .into_iter()
+                    .filter(|s| s.as_str().starts_with(state))
+                    .collect();
+                if allowed.is_empty() {
+                    filter.unknown.push(state.to_string());
+                } else {
+                    filter.states.push(allowed);
+                }
             } else if let Some(server) = term.strip_prefix("on:") {
                 filter.servers.push(server.to_string());
+            } else if let Some(home) = term.strip_prefix("home:") {
+                filter.homes.push(home.to_string());
             } else {
                 filter.words.push(term.to_string());
             }
@@ -93,6 +102,10 @@ impl ParsedFilter {
                 .servers
                 .iter()
                 .all(|s| site.server.to_lowercase().starts_with(s.as_str()))
+            && self
+                .homes
+                .iter()
+                .all(|s| site.home_server.to_lowercase().starts_with(s.as_str()))
     }
 
     fn uses_health(&self) -> bool {
@@ -130,6 +143,17 @@ impl Default for SiteTable {
 impl SiteTable {
     pub fn filter(&self) -> &str {
         &self.filter
+    }
+
+    /// What is wrong with the filter, when a term names nothing: it is
+    /// then not applied, and the prompt says why.
+    pub fn filter_problem(&self) -> Option<String> {
+        let unknown = self.parsed.unknown.first()?;
+        let states: Vec<&str> = STATES.iter().map(|s| s.as_str()).collect();
+        Some(format!(
+            "is:{unknown} is not a state: use is:{}",
+            states.join(", is:")
+        ))
     }
 
     pub fn set_filter(&mut self, text: String) {

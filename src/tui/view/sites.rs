@@ -88,19 +88,24 @@ fn summary_line<'a>(model: &'a Model, theme: &Theme, compact: bool) -> Line<'a> 
     let shown = model.sites.order().len();
     let total = model.data.fleet.topology.sites.len();
     let filter = model.sites.filter();
+    let problem = model.sites.filter_problem();
     if model.sites.editing {
-        return Line::from(vec![
-            Span::styled("Filter sites: ", prompt),
-            Span::styled(filter, prompt),
-            Span::styled("▏", prompt),
-            Span::styled(
+        let help = match &problem {
+            Some(problem) => Span::styled(format!(" {problem}"), theme.ui(UiStyle::Error)),
+            None => Span::styled(
                 format!(
-                    " {shown}/{total} · is:down on:app-04 · {} keeps, {} clears",
+                    " {shown}/{total} · is:down on:app-04 home:app-04 · {} keeps, {} clears",
                     model.keymap.hint(Context::Form, Action::Submit),
                     model.keymap.hint(Context::Form, Action::Cancel)
                 ),
                 muted,
             ),
+        };
+        return Line::from(vec![
+            Span::styled("Filter sites: ", prompt),
+            Span::styled(filter, prompt),
+            Span::styled("▏", prompt),
+            help,
         ]);
     }
     let stale = model.is_stale();
@@ -108,6 +113,12 @@ fn summary_line<'a>(model: &'a Model, theme: &Theme, compact: bool) -> Line<'a> 
     if !filter.is_empty() {
         spans.push(Span::styled(format!("filter “{filter}” "), prompt));
         spans.push(Span::styled(format!("{shown}/{total} · "), muted));
+    }
+    if let Some(problem) = problem {
+        spans.push(Span::styled(
+            format!("{problem} · "),
+            theme.ui(UiStyle::Error),
+        ));
     }
     for (state, long, short) in COUNT_ORDER {
         let n = model.data.fleet.counts.get(state);
