@@ -168,6 +168,10 @@ pub fn run(model: &mut Model, action: Action, effects: &mut Vec<Effect>) {
                 visibility: Some(next),
                 ..EntryPatch::default()
             };
+            if next == Visibility::Public {
+                // Customers may read it: ask first.
+                return confirm_public(model, patch);
+            }
             quick_patch(model, effects, patch, done);
         }
         Action::Evacuate => plan(model, PlanKind::EvacuateServer, effects),
@@ -338,6 +342,27 @@ fn quick_patch(model: &mut Model, effects: &mut Vec<Effect>, patch: EntryPatch, 
     let write = composer::patch_write(&entry, patch, &model.ctx());
     effects.push(Effect::Journal(Box::new(write)));
     model.toast(done.to_string(), false);
+}
+
+/// `v` on an internal entry: make it public, after a yes.
+fn confirm_public(model: &mut Model, patch: EntryPatch) {
+    let Some(entry) = editable_entry(model) else {
+        return;
+    };
+    let first = entry.body.lines().next().unwrap_or("").to_string();
+    let yes = model.keymap.hint(Context::Confirm, Action::Yes);
+    let no = model.keymap.hint(Context::Confirm, Action::No);
+    let write = composer::patch_write(&entry, patch, &model.ctx());
+    model.ui.overlay = Overlay::Confirm(Confirm {
+        question: format!(
+            "Make entry #{} \"{}\" public? Public entries go to the status page and the postmortem. {yes} = make public, {no} = keep internal",
+            entry.id,
+            sanitize(&first)
+        ),
+        then: OnYes::Journal(Box::new(write)),
+        done: "now public".into(),
+        under: None,
+    });
 }
 
 /// `d`: delete the selected entry, after a yes.

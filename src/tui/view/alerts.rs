@@ -16,13 +16,14 @@ use crate::tui::theme::{Theme, UiStyle};
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let open = &model.data.alerts.open;
     let critical = model.data.alerts.count(AlertSeverity::Critical);
+    let n = open.len();
     let mut title = vec![Span::styled(
-        format!("{} ", open.len()),
+        format!("{n} {} ", if n == 1 { "alert" } else { "alerts" }),
         theme.ui(UiStyle::Muted),
     )];
     if critical > 0 {
         title.push(Span::styled(
-            format!("{critical} critical "),
+            format!("· {critical} critical "),
             theme.alert(AlertSeverity::Critical),
         ));
     }

@@ -103,10 +103,13 @@ fn pane_block<'a>(pane: Pane, title: Vec<Span<'a>>, model: &Model, theme: &Theme
         )
     };
     let number = Pane::ALL.iter().position(|p| *p == pane).unwrap_or(0) + 1;
-    let mut spans = vec![Span::styled(
-        format!(" {number} {} ", pane.title()),
-        title_style,
-    )];
+    // The servers and alerts panes name themselves in their count
+    // ("19 servers · 1 unhealthy"); the others by their title.
+    let label = match pane {
+        Pane::Servers | Pane::Alerts => format!(" {number} "),
+        Pane::Sites | Pane::Timeline => format!(" {number} {} ", pane.title()),
+    };
+    let mut spans = vec![Span::styled(label, title_style)];
     spans.extend(title);
     Block::bordered()
         .border_type(border_type)

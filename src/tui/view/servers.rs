@@ -20,13 +20,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let fleet = &model.data.fleet;
     let stale = model.is_stale();
     let unhealthy = fleet.unhealthy_servers();
+    let n = fleet.topology.servers.len();
     let mut title = vec![Span::styled(
-        format!("{} ", fleet.topology.servers.len()),
+        format!("{n} {} ", if n == 1 { "server" } else { "servers" }),
         theme.ui(UiStyle::Muted),
     )];
     if unhealthy > 0 {
         title.push(Span::styled(
-            format!("{unhealthy} unhealthy "),
+            format!("· {unhealthy} unhealthy "),
             theme.data(theme.health(HealthState::Down), stale),
         ));
     }
