@@ -202,7 +202,7 @@ fn run() -> anyhow::Result<()> {
     tmux.wait_for("btop", "btop's cpu box", READY_DEADLINE, |s| {
         s.contains("cpu") && s.contains("mem")
     })?;
-    let servers_title = format!("Servers {} ", shape.servers());
+    let servers_title = format!("{} servers ", shape.servers());
     let sites_title = format!("Sites {} ", shape.sites);
     let all_up = format!("{} up", shape.sites);
     tmux.wait_for(
