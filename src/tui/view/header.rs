@@ -53,7 +53,9 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
                 sanitize(&incident.title).into_owned(),
                 theme.ui(UiStyle::Title),
             ));
-            let elapsed = model.api_now() - incident.started_at;
+            // A resolved incident's age is its length: it stops at resolution.
+            let end = incident.resolved_at.unwrap_or_else(|| model.api_now());
+            let elapsed = end - incident.started_at;
             spans.push(Span::styled(
                 format!(" · {} · {}", incident.status.as_str(), minutes(elapsed)),
                 theme.ui(UiStyle::Text),
