@@ -328,8 +328,14 @@ fn star_and_visibility_are_one_key_patches() {
     );
     // Making it public asks first; the write goes out on yes.
     let effects = send(&mut model, char_key('v'));
-    assert!(effects.is_empty(), "nothing sent before the answer: {effects:?}");
-    assert!(matches!(model.ui.overlay, warroom::tui::Overlay::Confirm(_)));
+    assert!(
+        effects.is_empty(),
+        "nothing sent before the answer: {effects:?}"
+    );
+    assert!(matches!(
+        model.ui.overlay,
+        warroom::tui::Overlay::Confirm(_)
+    ));
     let effects = send(&mut model, char_key('y'));
     assert_eq!(
         patched(&effects).2,
