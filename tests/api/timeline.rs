@@ -331,3 +331,55 @@ async fn concurrent_entry_edits_conflict_instead_of_losing_one() {
     }
     api.stop().await;
 }
+
+/// The entry and its event are two commits; a server that died between
+/// them left an entry no stream announced. The client's retry announces it:
+/// every answer of a write comes with its event, so a consumer that saw
+/// the answer can count on the event (at least once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_write_is_announced_again_so_no_acknowledged_entry_goes_unannounced() {
+    let api = Api::sim(1.0).await;
+    let id = api
+        .responder()
+        .create_incident(&incident("announced"))
+        .await
+        .unwrap()
+        .id;
+    let mut stream =
+        crate::support::sse::RawSse::open(api.http(), &api.url, RESPONDER, None, None).await;
+    let path = format!("/v1/incidents/{id}/timeline");
+    let body = json!({"kind": "note", "body": "sent twice"});
+    let mut entries = Vec::new();
+    for _ in 0..2 {
+        let response = api
+            .http()
+            .post(api.at(&path))
+            .bearer_auth(RESPONDER)
+            .header("idempotency-key", "key-announce")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        entries.push(response.json::<TimelineEntry>().await.unwrap());
+    }
+    let mut announced = Vec::new();
+    while announced.len() < 2 {
+        let frame = stream
+            .next(std::time::Duration::from_secs(10))
+            .await
+            .expect("the writes' events");
+        let event = frame.json();
+        if frame.event.as_deref() == Some("timeline") && event["data"]["body"] == "sent twice" {
+            announced.push((
+                event["data"]["id"].as_i64().unwrap(),
+                event["data"]["version"].as_i64().unwrap(),
+            ));
+        }
+    }
+    assert_eq!(
+        announced[0], announced[1],
+        "the same entry, the same version"
+    );
+    assert_eq!(announced[0], (entries[0].id, entries[0].version));
+    api.stop().await;
+}

@@ -78,11 +78,15 @@ pub async fn create(
         .store
         .create_entry(incident_id, &record, key.as_deref(), now)
         .await?;
+    // The entry and its event are two commits: a server that died between
+    // them left an entry no stream announced. The client's retry (same
+    // key) announces it again, so delivery is at least once; consumers
+    // apply entries by id and version, so a second event changes nothing.
+    state
+        .hub
+        .publish(vec![(now, EventPayload::Timeline(entry.clone()))])
+        .await?;
     let status = if created {
-        state
-            .hub
-            .publish(vec![(now, EventPayload::Timeline(entry.clone()))])
-            .await?;
         StatusCode::CREATED
     } else {
         StatusCode::OK
