@@ -595,3 +595,51 @@ fn text_from_the_api_cannot_drive_the_terminal() {
     assert!(!text.contains('\x1b'), "escape reached the screen");
     assert!(text.contains("evil\\x1b]0;pwned\\x07 warning"), "{text}");
 }
+
+#[test]
+fn undo_is_offered_only_for_an_action_undo_would_reverse() {
+    use warroom::model::StepState::Succeeded;
+    let mut model = model();
+    let plan = running_evacuation(&mut model);
+    let done = action_for(
+        &plan,
+        "act-1",
+        ActionState::Succeeded,
+        &[Succeeded, Succeeded, Succeeded],
+    );
+    action_event(&mut model, 10, done);
+    assert!(
+        screen(&model).contains("undo (after Esc)"),
+        "an evacuation has a reverse"
+    );
+
+    // A restart has none: its finished modal offers no undo.
+    let mut model = model_with(Default::default());
+    let mut restart = plan.clone();
+    restart.kind = warroom::model::PlanKind::RestartSites;
+    let restart = {
+        press(&mut model, KeyCode::Char('R'));
+        plan_made(&mut model, restart.clone());
+        press(&mut model, KeyCode::Enter);
+        started(
+            &mut model,
+            action_for(
+                &restart,
+                "act-2",
+                ActionState::Running,
+                &[StepState::Pending; 3],
+            ),
+        );
+        restart
+    };
+    let done = action_for(
+        &restart,
+        "act-2",
+        ActionState::Succeeded,
+        &[Succeeded, Succeeded, Succeeded],
+    );
+    action_event(&mut model, 11, done);
+    let shown = screen(&model);
+    assert!(shown.contains("succeeded"), "{shown}");
+    assert!(!shown.contains("undo (after Esc)"), "{shown}");
+}

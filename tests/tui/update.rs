@@ -853,3 +853,26 @@ fn a_silenced_alert_leaves_the_list_is_counted_and_comes_back_when_the_silence_e
     );
     assert!(model.data.alerts.silenced.is_empty());
 }
+
+#[test]
+fn read_only_hides_the_hints_of_what_it_would_refuse() {
+    let mut model = demo_model(120, 40);
+    let footer = |model: &Model| {
+        let screen = screen_text(&render(model, &warroom::tui::Theme::default(), 120, 40));
+        screen.lines().last().unwrap_or_default().to_string()
+    };
+    let normal = footer(&model);
+    assert!(
+        normal.contains("n note") && normal.contains("E evacuate"),
+        "{normal}"
+    );
+    model.settings.read_only = true;
+    let read_only = footer(&model);
+    assert!(
+        read_only.contains("? help") && read_only.contains("q quit"),
+        "{read_only}"
+    );
+    for hint in ["n note", "u update", "i incident", "E evacuate"] {
+        assert!(!read_only.contains(hint), "{hint} in {read_only}");
+    }
+}

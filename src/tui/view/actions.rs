@@ -560,11 +560,21 @@ fn footer(model: &Model, theme: &Theme, modal: &PlanModal, width: usize) -> Vec<
                 Some(ActionState::NeedsFollowUp) => {
                     keys.push((k(KeyAction::FollowUp), "plan the follow-up"))
                 }
-                Some(_) => keys.push((
-                    model.keymap.hint(Context::Global, KeyAction::UndoAction),
-                    "undo (after Esc)",
-                )),
-                None => {}
+                // Offered only when this action is the one undo would reverse.
+                Some(_)
+                    if model
+                        .data
+                        .actions
+                        .undoable()
+                        .is_ok_and(|a| &a.id == action_id)
+                        && model.action_block().is_none() =>
+                {
+                    keys.push((
+                        model.keymap.hint(Context::Global, KeyAction::UndoAction),
+                        "undo (after Esc)",
+                    ))
+                }
+                Some(_) | None => {}
             }
         }
     }

@@ -25,8 +25,19 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let key = theme.ui(UiStyle::Key);
     let muted = theme.ui(UiStyle::Muted);
     let mut spans = Vec::new();
+    // Read-only (or a viewer's token): no hint for what would be refused.
+    let writes = model.write_block().is_none();
+    let acts = model.action_block().is_none();
     for (action, label) in HINTS {
         if model.keymap.keys_for(Context::Global, action).is_empty() {
+            continue;
+        }
+        let allowed = match action {
+            Action::NewIncident | Action::Note | Action::StatusUpdate => writes,
+            Action::Evacuate => acts,
+            _ => true,
+        };
+        if !allowed {
             continue;
         }
         spans.push(Span::styled(
