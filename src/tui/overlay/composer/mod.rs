@@ -98,6 +98,8 @@ pub struct Composer {
     pub error: Option<String>,
     /// Esc was pressed once with text typed: a second Esc discards.
     pub discard_armed: bool,
+    /// Saving a merge that still holds the separator line asked once.
+    pub separator_armed: bool,
 }
 
 pub const STATUSES: [UpdateStatus; 5] = [
@@ -147,6 +149,7 @@ impl Composer {
             write_id,
             error: None,
             discard_armed: false,
+            separator_armed: false,
         }
     }
 

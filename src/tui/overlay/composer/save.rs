@@ -7,11 +7,21 @@ use super::{Composer, Mode, Stage};
 use crate::model::{EntryKind, Incident, IncidentPatch, IncidentStatus, UpdateStatus};
 use crate::tui::component::{Ctx, Outcome};
 use crate::tui::msg::Effect;
-use crate::tui::overlay::Overlay;
+use crate::tui::overlay::{MERGE_SEPARATOR, Overlay};
 
 /// Journal the composer's write (and, for a status update, change the
 /// incident); the composer is then held until the journal confirms it.
 pub(super) fn save(composer: &mut Composer, ctx: &Ctx) -> Outcome<Overlay> {
+    // A merge keeps both versions apart with a separator line; saving it
+    // as it is is almost always a slip: say so once, save on the next try.
+    if composer.text().contains(MERGE_SEPARATOR) && !composer.separator_armed {
+        composer.separator_armed = true;
+        composer.stage = Stage::Editing;
+        composer.error = Some(format!(
+            "the text still has the merge line \"{MERGE_SEPARATOR}\": remove it, or save again to keep it"
+        ));
+        return Outcome::keep();
+    }
     let write = match composer.to_write(ctx.api_now(), ctx.settings.time_zone) {
         Ok(write) => write,
         Err(error) => {

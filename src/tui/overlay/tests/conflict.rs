@@ -136,6 +136,35 @@ fn merge_opens_the_editor_on_theirs_with_both_texts() {
 }
 
 #[test]
+fn saving_a_merge_that_still_has_the_separator_asks_once() {
+    let world = World::new();
+    let ctx = world.ctx();
+    let mut conflict = my_edit("app-04 PSU failed");
+    let Overlay::Compose(mut composer) = replacement(conflict.key(key("m"), &ctx)) else {
+        panic!("merge opens the editor");
+    };
+    let save = key("ctrl-s");
+    let out = composer.key(save, super::fixtures::event(save), &ctx);
+    assert!(out.effects.is_empty(), "not saved yet: {:?}", out.effects);
+    assert!(
+        composer
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains(MERGE_SEPARATOR) && e.contains("save again")),
+        "{:?}",
+        composer.error
+    );
+    let out = composer.key(save, super::fixtures::event(save), &ctx);
+    assert!(
+        out.effects
+            .iter()
+            .any(|e| matches!(e, crate::tui::msg::Effect::Journal(_))),
+        "the second save keeps it as written: {:?}",
+        out.effects
+    );
+}
+
+#[test]
 fn merge_of_the_same_text_has_no_separator() {
     let world = World::new();
     let ctx = world.ctx();
