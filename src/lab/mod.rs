@@ -10,11 +10,14 @@
 
 mod binaries;
 mod control;
+pub mod drill;
+pub mod faults;
 mod layout;
 pub mod node;
 mod process;
 mod runbooks;
 mod services;
+pub mod traffic;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -24,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 
 pub use binaries::{APT_LINE, Binaries, MissingBinaries};
-pub use layout::{LabSize, Layout, Slot, Wiring};
+pub use layout::{LabSize, Layout, ProbeTiming, Slot, Wiring};
 pub use process::group_alive;
 
 use crate::model::{FleetSpec, Role};
@@ -37,9 +40,34 @@ pub struct LabOptions {
     /// Where everything lives; a new temporary directory (removed at the
     /// end) when `None`.
     pub dir: Option<PathBuf>,
-    pub size: LabSize,
+    pub shape: LabShape,
+    pub probe: ProbeTiming,
     /// The `warroom` executable, run as `lab-node` for each app node.
     pub node_program: PathBuf,
+}
+
+/// What the lab looks like.
+#[derive(Debug, Clone)]
+pub enum LabShape {
+    /// Switches of app servers, a failover server and a web server each.
+    Size(LabSize),
+    /// The servers of a fleet file, with their ids (see [`Layout::like_fleet`]).
+    LikeFleet {
+        spec: Box<FleetSpec>,
+        sites_per_app: usize,
+    },
+}
+
+impl LabShape {
+    pub fn layout(&self, net: u8) -> Result<Layout, String> {
+        match self {
+            LabShape::Size(size) => Layout::new(net, *size),
+            LabShape::LikeFleet {
+                spec,
+                sites_per_app,
+            } => Layout::like_fleet(net, spec, *sites_per_app),
+        }
+    }
 }
 
 /// A running lab; stopped when dropped.
@@ -80,7 +108,8 @@ impl Lab {
             std::fs::create_dir_all(root.join(sub))?;
         }
         let net = pick_net()?;
-        let layout = Layout::new(net, options.size).map_err(anyhow::Error::msg)?;
+        let mut layout = options.shape.layout(net).map_err(anyhow::Error::msg)?;
+        layout.probe = options.probe;
         let (pg_account, cache_account) = if services::running_as_root() {
             (
                 Some(Account::lookup("postgres")?),
@@ -233,11 +262,13 @@ impl Lab {
         if let Some(mut control) = self.control.take() {
             control.stop();
         }
-        self.supervisor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .procs
-            .stop_all();
+        let mut supervisor = self.supervisor.lock().unwrap_or_else(|e| e.into_inner());
+        // A fault may have stopped processes outside their group (PostgreSQL's
+        // children): continued, they act on their stop signal.
+        for (_, group) in supervisor.procs.groups() {
+            faults::signal_all(&process::members(group), nix::sys::signal::Signal::SIGCONT);
+        }
+        supervisor.procs.stop_all();
     }
 }
 

@@ -218,6 +218,44 @@ pub fn group_alive(pgid: i32) -> bool {
     })
 }
 
+/// Every live process of group `pgid` and every descendant of those, even
+/// in sessions of their own (PostgreSQL puts each backend in one).
+pub fn members(pgid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    // (pid, ppid, group) of every live process.
+    let table: Vec<(i32, i32, i32)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let rest = &stat[stat.rfind(')')? + 1..];
+            let mut fields = rest.split_whitespace();
+            let state = fields.next()?;
+            let ppid = fields.next()?.parse().ok()?;
+            let group = fields.next()?.parse().ok()?;
+            (state != "Z" && state != "X").then_some((pid, ppid, group))
+        })
+        .collect();
+    let mut found: Vec<i32> = table
+        .iter()
+        .filter(|(_, _, g)| *g == pgid)
+        .map(|(p, _, _)| *p)
+        .collect();
+    let mut at = 0;
+    while at < found.len() {
+        let parent = found[at];
+        for (pid, ppid, _) in &table {
+            if *ppid == parent && !found.contains(pid) {
+                found.push(*pid);
+            }
+        }
+        at += 1;
+    }
+    found
+}
+
 /// (state, process group) from a `/proc/PID/stat` line.
 fn parse_stat(stat: &str) -> Option<(char, i32)> {
     // The command name is in parentheses and may hold spaces or ')'.
@@ -294,6 +332,41 @@ mod tests {
         while group_alive(pgid) || doomed.exists() {
             assert!(Instant::now() < deadline, "the watchdog did not clean up");
             std::thread::sleep(POLL);
+        }
+        procs.stop_all();
+    }
+
+    #[test]
+    fn members_include_children_in_sessions_of_their_own() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut procs = Processes::new(dir.path(), None).expect("processes");
+        let mut command = Command::new("sh");
+        command.args(["-c", "setsid sleep 300 & sleep 300 & wait"]);
+        let pgid = procs
+            .spawn("parent", &mut command, Signal::SIGTERM)
+            .expect("spawn")
+            .pgid;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while members(pgid).len() < 3 {
+            assert!(Instant::now() < deadline, "{:?}", members(pgid));
+            std::thread::sleep(POLL);
+        }
+        let all = members(pgid);
+        assert!(all.contains(&pgid));
+        // The setsid child is in no group of the lab, yet a member.
+        let outside: Vec<i32> = all
+            .iter()
+            .copied()
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/stat"))
+                    .ok()
+                    .and_then(|s| parse_stat(&s))
+                    .is_some_and(|(_, g)| g != pgid)
+            })
+            .collect();
+        assert_eq!(outside.len(), 1, "{all:?}");
+        for pid in outside {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
         procs.stop_all();
     }

@@ -222,8 +222,7 @@ impl Prober {
                 // Lost facts would leave the fleet behind the nodes: waits
                 // like a probe result, but the next change restates them all.
                 let world = Observation::World { at, facts };
-                if let Err(SendTimeoutError::Closed(_)) =
-                    tx.send_timeout(world, self.period).await
+                if let Err(SendTimeoutError::Closed(_)) = tx.send_timeout(world, self.period).await
                 {
                     return;
                 }
@@ -258,10 +257,9 @@ impl Prober {
                     .await
                     .unwrap_or_else(|_elapsed| (super::failure::timed_out(self.timeout), None))
             }
-            (ProbeTarget::Http(_), None) => (
-                ProbeOutcome::failed("HTTP probe client unavailable"),
-                None,
-            ),
+            (ProbeTarget::Http(_), None) => {
+                (ProbeOutcome::failed("HTTP probe client unavailable"), None)
+            }
             (ProbeTarget::Tcp(addr), _) => (
                 within_deadline(self.timeout, tcp::probe(addr, self.timeout)).await,
                 None,

@@ -329,7 +329,10 @@ fn stale_clients_reported_by_the_nodes_open_and_close_the_alert_and_keep_the_rol
     assert!(fleet.apply_facts(t(11), &reported(2)).is_empty());
     // Facts without a count leave it as it was.
     fleet.apply_facts(t(12), &WorldFacts::default());
-    assert_eq!(fleet.topology().cache.as_ref().map(|c| c.stale_clients), Some(2));
+    assert_eq!(
+        fleet.topology().cache.as_ref().map(|c| c.stale_clients),
+        Some(2)
+    );
     let changes = fleet.apply_facts(t(20), &reported(0));
     assert_eq!(resolved(&changes, AlertKind::StaleClients).len(), 1);
 }
