@@ -9,7 +9,7 @@
 //! speed): detection from the real probes' health history, site-minutes
 //! down and degraded from the real requests (a site is down while its pages
 //! fail, degraded while only its cart fails), plus failed requests per
-//! failure.
+//! failure. Each failure is scored from its fault to the next failure's.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ use crate::model::{
     NewIncident, Plan, PlanKind, PlanOptions, PlanRequest, Severity, SimFault, Timestamp,
 };
 use crate::report::{
-    ActionRecord, DrillRecord, FaultRecord, Scorecard, format_duration, format_offset,
+    ActionRecord, DrillRecord, FaultRecord, Scorecard, Totals, format_duration, format_offset,
     render_table, scorecard,
 };
 use crate::server::{AccessRole, LocalServer, ServerConfig, TokenEntry, Tokens, WorldSource};
@@ -43,6 +43,8 @@ pub const SITES_PER_APP: usize = 2;
 /// Each site's page and cart are requested this often.
 pub const TRAFFIC_EVERY: Duration = Duration::from_millis(500);
 const POLL: Duration = Duration::from_millis(50);
+/// `run_plan` depth at which a plan's offers and follow-ups are not taken.
+const FOLLOW_NOTHING: u32 = 3;
 /// Real time for the lab to settle after the last fault or response.
 const SETTLE: Duration = Duration::from_secs(3);
 /// Real time past the last step before the drill gives up.
@@ -155,6 +157,12 @@ pub struct LabScorecard {
     pub requests: Vec<FailureRequests>,
     pub sent: u64,
     pub failed: u64,
+    /// The most stale cache clients and stuck backends the fleet showed (the
+    /// nodes' own reports), and how many were left at the end.
+    pub stale_clients_seen: u32,
+    pub stuck_backends_seen: u32,
+    pub stale_clients_at_end: u32,
+    pub stuck_backends_at_end: u32,
 }
 
 /// Options of one lab drill.
@@ -218,6 +226,8 @@ async fn play(lab: &Lab, options: &LabDrill) -> anyhow::Result<LabScorecard> {
         started: Instant::now(),
         started_at: Utc::now(),
         actions: Vec::new(),
+        stale_seen: 0,
+        stuck_seen: 0,
     };
     let result = async {
         drill.wait_ready(&traffic, &sites).await?;
@@ -255,6 +265,8 @@ struct Driver {
     started: Instant,
     started_at: Timestamp,
     actions: Vec<ActionRecord>,
+    stale_seen: u32,
+    stuck_seen: u32,
 }
 
 impl Driver {
@@ -366,7 +378,9 @@ impl Driver {
                             format_offset(self.scenario_s(Instant::now())),
                             format_offset(at.as_secs())
                         ));
-                        self.run_plan(request(PlanKind::DbFailover, None), 0)
+                        // As the managed service did: the promotion alone,
+                        // not the restarts the plan's follow-up offers.
+                        self.run_plan(request(PlanKind::DbFailover, None), FOLLOW_NOTHING)
                             .await?;
                     }
                 }
@@ -391,10 +405,12 @@ impl Driver {
                     .await?;
             }
             let elapsed = self.started.elapsed();
+            let topology = self.client.topology().await?;
+            let stuck = topology.database.as_ref().map_or(0, |d| d.stuck_backends);
+            let stale = topology.cache.as_ref().map_or(0, |c| c.stale_clients);
+            self.stuck_seen = self.stuck_seen.max(stuck);
+            self.stale_seen = self.stale_seen.max(stale);
             if script.is_done() && responses.is_empty() && elapsed > last_real + SETTLE {
-                let topology = self.client.topology().await?;
-                let stuck = topology.database.as_ref().map_or(0, |d| d.stuck_backends);
-                let stale = topology.cache.as_ref().map_or(0, |c| c.stale_clients);
                 let offer = if stuck > 0 {
                     Some(PlanKind::RestartSites)
                 } else if stale > 0 {
@@ -616,7 +632,6 @@ impl Driver {
             actions: self.actions.clone(),
             sites_down_at_end: down_at_end,
         };
-        let card = scorecard(&record);
         let failures: Vec<&FaultRecord> = faults
             .iter()
             .filter(|f| {
@@ -626,6 +641,7 @@ impl Driver {
                 )
             })
             .collect();
+        let card = windowed_scorecard(&record, &failures, end_s);
         let real_of = |s: u64| Duration::from_secs_f64(s as f64 / self.speed);
         let requests = failures
             .iter()
@@ -657,7 +673,51 @@ impl Driver {
             requests,
             sent: after.len() as u64,
             failed: after.iter().filter(|o| !o.ok()).count() as u64,
+            stale_clients_seen: self.stale_seen,
+            stuck_backends_seen: self.stuck_seen,
+            stale_clients_at_end: topology.cache.as_ref().map_or(0, |c| c.stale_clients),
+            stuck_backends_at_end: topology.database.as_ref().map_or(0, |d| d.stuck_backends),
         })
+    }
+}
+
+/// The scorecard with each failure scored in its own window, from its
+/// fault to the next failure's (the last one to the end): on real
+/// processes a later fault (the cache's, at the end of 2017) also hurts the
+/// sites an earlier one moved, and is scored there, not twice.
+fn windowed_scorecard(record: &DrillRecord, failures: &[&FaultRecord], end_s: u64) -> Scorecard {
+    let whole = scorecard(record);
+    let mut scores = Vec::new();
+    for (i, fault) in failures.iter().enumerate() {
+        let window_end = failures
+            .get(i + 1)
+            .map_or(end_s, |next| next.at_s)
+            .max(fault.at_s);
+        let one = DrillRecord {
+            faults: vec![(*fault).clone()],
+            ended_at: record.started_at + chrono::Duration::seconds(window_end as i64),
+            ..record.clone()
+        };
+        scores.extend(scorecard(&one).failures);
+    }
+    let round1 = |v: f64| (v * 10.0).round() / 10.0;
+    let with_original = scores.iter().filter(|f| f.original.is_some());
+    let totals = Totals {
+        failures: u32::try_from(scores.len()).unwrap_or(u32::MAX),
+        site_minutes_down: round1(scores.iter().map(|f| f.site_minutes_down).sum()),
+        site_minutes_degraded: round1(scores.iter().map(|f| f.site_minutes_degraded).sum()),
+        mitigate_s: with_original
+            .clone()
+            .map(|f| f.mitigate_s.unwrap_or(0))
+            .sum(),
+        original_minutes: with_original
+            .filter_map(|f| f.original.as_ref().map(|o| o.minutes))
+            .sum(),
+    };
+    Scorecard {
+        failures: scores,
+        totals,
+        ..whole
     }
 }
 
@@ -716,6 +776,13 @@ pub fn render(card: &LabScorecard) -> String {
     out.push_str(&format!(
         "  total: {} of {} requests failed\n",
         card.failed, card.sent
+    ));
+    out.push_str(&format!(
+        "\nnodes' own reports: up to {} stale cache clients ({} at the end), up to {} stuck backends ({} at the end)\n",
+        card.stale_clients_seen,
+        card.stale_clients_at_end,
+        card.stuck_backends_seen,
+        card.stuck_backends_at_end
     ));
     out
 }

@@ -273,6 +273,11 @@ impl Layout {
         Ipv4Addr::new(127, self.net, 0, 1)
     }
 
+    /// The monitor node's address (checks for the probes; on no switch).
+    pub fn monitor_ip(&self) -> Ipv4Addr {
+        Ipv4Addr::new(127, self.net, 0, 2)
+    }
+
     /// Every process slot: nodes, caches, databases.
     pub fn slots(&self) -> impl Iterator<Item = &Slot> {
         self.nodes.iter().chain(&self.caches).chain(&self.databases)
@@ -293,6 +298,8 @@ pub struct Wiring {
     pub pg_bindir: PathBuf,
     /// The user PostgreSQL runs as when the lab runs as root.
     pub pg_user: Option<String>,
+    /// The monitor node checking memcached and PostgreSQL for the probes.
+    pub monitor: Option<SocketAddr>,
 }
 
 impl Wiring {
@@ -436,7 +443,19 @@ pub fn fleet_file(layout: &Layout, wiring: &Wiring) -> String {
             Role::App | Role::Failover | Role::Web => {
                 format!("{{ http = \"http://{addr}/health\" }}")
             }
-            Role::Cache | Role::Db => format!("{{ tcp = \"{addr}\" }}"),
+            Role::Cache | Role::Db => match wiring.monitor {
+                // A protocol-level check: a stopped service fails it.
+                Some(monitor) => format!(
+                    "{{ http = \"http://{monitor}/check/{kind}/{addr}?within_ms={within}\" }}",
+                    kind = if slot.role == Role::Db {
+                        "pg"
+                    } else {
+                        "memcached"
+                    },
+                    within = layout.probe.timeout_ms * 2 / 3,
+                ),
+                None => format!("{{ tcp = \"{addr}\" }}"),
+            },
         };
         let _ = write!(
             text,
@@ -549,6 +568,7 @@ mod tests {
             dir: PathBuf::from("/tmp/lab \"x\""),
             pg_bindir: PathBuf::from("/usr/lib/postgresql/15/bin"),
             pg_user: Some("postgres".into()),
+            monitor: Some(SocketAddr::new(layout.front_ip().into(), 19_998)),
         }
     }
 
@@ -599,6 +619,15 @@ mod tests {
                 "{op}: {command:?}"
             );
         }
+        let db = spec.server("db-1").expect("db-1");
+        assert_eq!(
+            db.probe.as_ref().map(|p| &p.target),
+            Some(&crate::model::ProbeTarget::Http(format!(
+                "http://{}/check/pg/{}?within_ms=266",
+                wiring.monitor.expect("monitor"),
+                wiring.addrs["db-1"]
+            )))
+        );
         let app01 = spec.server("app-01").expect("app-01");
         assert_eq!(
             app01.probe.as_ref().map(|p| &p.target),

@@ -28,7 +28,7 @@ use anyhow::Context;
 
 pub use binaries::{APT_LINE, Binaries, MissingBinaries};
 pub use layout::{LabSize, Layout, ProbeTiming, Slot, Wiring};
-pub use process::group_alive;
+pub use process::{group_alive, members};
 
 use crate::model::{FleetSpec, Role};
 use control::{Control, Supervisor};
@@ -136,6 +136,7 @@ impl Lab {
             dir: root.clone(),
             pg_bindir: bins.pg_bindir.clone(),
             pg_user: pg_account.as_ref().map(|a| a.name.clone()),
+            monitor: None,
         };
         let logs = root.join("logs");
 
@@ -190,6 +191,16 @@ impl Lab {
             wiring.addrs.insert(slot.id.clone(), addr);
             nodes.insert(slot.id.clone(), launch);
         }
+
+        // The monitor: protocol-level checks of memcached and PostgreSQL.
+        let monitor = NodeLaunch {
+            id: "monitor".to_string(),
+            program: options.node_program.clone(),
+            config: node_config.clone(),
+            listen: SocketAddr::new(layout.monitor_ip().into(), 0),
+            logs: logs.clone(),
+        };
+        wiring.monitor = Some(monitor.start(&mut procs)?);
 
         write_file(&wiring.map_file(), &layout::map_file_text(&layout))?;
         let haproxy_config = root.join("haproxy/haproxy.cfg");

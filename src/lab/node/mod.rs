@@ -16,6 +16,7 @@
 //!   per site in `stuck_sites`.
 
 mod cache;
+mod check;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -168,6 +169,7 @@ fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/cart", get(cart))
+        .route("/check/{kind}/{addr}", get(check::check))
         .fallback(page)
         .with_state(node)
 }
