@@ -1,7 +1,9 @@
 //! `warroom lab`: the real lab on loopback (HAProxy, app nodes, memcached,
 //! PostgreSQL), an in-process orchestrator probing it with the generated
-//! fleet file, and the console on it, or, with `--no-console`, the API's
-//! URL and token on stdout until Ctrl-C. `warroom lab-node` is one app node.
+//! fleet file, steady traffic to every site, a scenario's real faults with
+//! `--scenario`, and the console on it, or, with `--no-console`, the API's
+//! URL and token on stdout until Ctrl-C. `warroom lab-node` is one app node;
+//! `warroom drill NAME --lab` is [`drill_on_lab`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,8 +14,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use super::CliError;
 use super::console::{ConsoleOptions, run_local_console};
 use crate::client::{Client, ClientConfig};
-use crate::lab::drill::{DRILL_PROBES, Due, FaultScript, LabDrill, demo_shape};
+use crate::lab::drill::{DRILL_PROBES, Due, FaultScript, LabDrill, TRAFFIC_EVERY, demo_shape};
 use crate::lab::faults::Faults;
+use crate::lab::traffic::Traffic;
 use crate::lab::{Lab, LabOptions, LabShape, LabSize, ProbeTiming, node};
 use crate::model::{ExecuteRequest, PlanKind, PlanOptions, PlanRequest};
 use crate::server::{AccessRole, LocalServer, ServerConfig, TokenEntry, Tokens, WorldSource};
@@ -141,6 +144,11 @@ async fn run(
     })
     .await
     .map_err(usage)?;
+    // Users' steady requests, so that stuck backends and stale cache
+    // connections happen as they would in production.
+    let sites = lab.layout.sites.iter().map(|s| s.id.clone()).collect();
+    let _traffic = Traffic::start(lab.wiring.front, sites, TRAFFIC_EVERY)
+        .context("cannot start the lab's traffic")?;
     let faults = Faults::new(lab);
     let player = script.map(|(scenario, speed)| {
         let client = Client::new(ClientConfig::new(vec![server.url()], Some(token.clone())));
