@@ -193,9 +193,11 @@ pub async fn run(options: LabDrill) -> anyhow::Result<LabScorecard> {
     result
 }
 
+/// A progress line on stderr; it carries the API's words (plan errors), so
+/// control characters are escaped.
 fn say(quiet: bool, line: impl AsRef<str>) {
     if !quiet {
-        eprintln!("{}", line.as_ref());
+        eprintln!("{}", crate::tui::sanitize(line.as_ref()));
     }
 }
 

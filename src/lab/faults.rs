@@ -283,3 +283,51 @@ async fn cycle(groups: Vec<i32>) {
         tokio::time::sleep(FLAP_PRESENT).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+    use std::time::Instant;
+
+    use super::*;
+
+    /// The scheduler state letter of `pid` (`T` when stopped).
+    fn state(pid: i32) -> Option<char> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat[stat.rfind(')')? + 1..].trim_start().chars().next()
+    }
+
+    async fn until(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn cycles_stop_and_continue_the_group_and_leave_it_running_when_ended() {
+        let mut child = {
+            let mut command = Command::new("sleep");
+            command.arg("300");
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+            command.spawn().expect("sleep")
+        };
+        let pid = i32::try_from(child.id()).expect("pid");
+        let cycles = tokio::spawn(cycle(vec![pid]));
+        until("the first stop", || state(pid) == Some('T')).await;
+        until("the first continue", || {
+            state(pid).is_some_and(|s| s != 'T')
+        })
+        .await;
+        until("the next stop", || state(pid) == Some('T')).await;
+        cycles.abort();
+        let _ = cycles.await;
+        until("the end of the cycles to continue it", || {
+            state(pid).is_some_and(|s| s != 'T')
+        })
+        .await;
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}

@@ -248,16 +248,33 @@ async fn switch_2017_on_the_lab_ends_with_every_site_answering_and_no_stale_conn
         cache.requests.failed > 0,
         "the old cache node's death failed real cart requests: {cache:?}"
     );
-    let first = card
-        .card
-        .failures
-        .iter()
-        .find(|f| f.fault == FaultKind::ServerDown && f.target == "app-04")
-        .expect("app-04");
-    assert!(
-        first.detect_s.is_some(),
-        "the real probes found app-04 down"
-    );
+    for (fault, target) in [
+        (FaultKind::ServerDown, "app-04"),
+        (FaultKind::ServerFlap, "app-05"),
+        (FaultKind::CacheNodeDown, "cache-1"),
+    ] {
+        let failure = card
+            .card
+            .failures
+            .iter()
+            .find(|f| f.fault == fault && f.target == target)
+            .unwrap_or_else(|| panic!("{target}"));
+        assert!(
+            failure.detect_s.is_some(),
+            "the real probes found {target} down or flapping: {failure:?}"
+        );
+    }
+}
+
+#[test]
+fn a_lab_drill_refuses_a_speed_real_processes_cannot_keep_up_with() {
+    let output = std::process::Command::new(binary())
+        .args(["drill", "switch-2017", "--lab", "--speed", "100000"])
+        .output()
+        .expect("run warroom drill");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at most 3600 on the lab"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
