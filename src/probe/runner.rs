@@ -156,18 +156,31 @@ struct Prober {
     reports: Arc<Mutex<Reports>>,
 }
 
+/// Unchanged reports are restated this often: an action (a cache
+/// failover) may have set the fleet's counts meanwhile.
+const RESTATE: Duration = Duration::from_secs(5);
+
 /// The last report of every node that answered its last probe, shared by
-/// the probers of one fleet, and the facts last sent from them.
+/// the probers of one fleet, and the facts last sent from them, and when.
 #[derive(Debug, Default)]
 struct Reports {
     by_node: BTreeMap<String, NodeReport>,
-    sent: Option<(BTreeMap<String, u32>, u32)>,
+    sent: Option<(Sums, Instant)>,
 }
 
+/// Stuck backends per site and stale cache clients, over every node.
+type Sums = (BTreeMap<String, u32>, u32);
+
 impl Reports {
-    /// Records what `node`'s probe said (`None`: no report, e.g. it failed)
-    /// and returns the fleet's facts when their sum changed.
-    fn record(&mut self, node: &str, report: Option<NodeReport>) -> Option<WorldFacts> {
+    /// Records what `node`'s probe said at `now` (`None`: no report, e.g. it
+    /// failed) and returns the fleet's facts when their sum changed or was
+    /// last sent [`RESTATE`] ago.
+    fn record(
+        &mut self,
+        node: &str,
+        report: Option<NodeReport>,
+        now: Instant,
+    ) -> Option<WorldFacts> {
         match report {
             Some(report) => {
                 self.by_node.insert(node.to_string(), report);
@@ -187,14 +200,17 @@ impl Reports {
                 }
             }
         }
-        let now = (stuck, stale);
-        if self.sent.as_ref() == Some(&now) {
+        let sums = (stuck, stale);
+        if let Some((sent, at)) = &self.sent
+            && *sent == sums
+            && now.saturating_duration_since(*at) < RESTATE
+        {
             return None;
         }
-        self.sent = Some(now.clone());
+        self.sent = Some((sums.clone(), now));
         Some(WorldFacts {
-            stuck_backends: now.0,
-            stale_cache_clients: Some(now.1),
+            stuck_backends: sums.0,
+            stale_cache_clients: Some(sums.1),
             ..WorldFacts::default()
         })
     }
@@ -213,7 +229,7 @@ impl Prober {
                 .reports
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .record(&self.server_id, report);
+                .record(&self.server_id, report, Instant::now());
             let observation = Observation::Probes {
                 at,
                 results: vec![(self.server_id.clone(), outcome)],
@@ -427,32 +443,51 @@ mod tests {
     }
 
     #[test]
-    fn node_reports_are_summed_into_facts_sent_only_when_they_change() {
+    fn node_reports_are_summed_into_facts_sent_when_they_change_or_are_due_again() {
         let report = |stale, sites: &[(&str, u32)]| NodeReport {
             stale_cache_connections: stale,
             stuck_db_connections: sites.iter().map(|(_, n)| n).sum(),
             stuck_sites: sites.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
         };
+        let at = Instant::now();
         let mut reports = Reports::default();
-        assert_eq!(reports.record("app-01", None), None, "no node reports yet");
+        assert_eq!(
+            reports.record("app-01", None, at),
+            None,
+            "no node reports yet"
+        );
         let facts = reports
-            .record("web-1", Some(report(1, &[])))
+            .record("web-1", Some(report(1, &[])), at)
             .expect("the first report is news");
         assert_eq!(facts.stale_cache_clients, Some(1));
         assert!(facts.cache.is_none() && facts.database.is_none());
-        assert_eq!(reports.record("web-1", Some(report(1, &[]))), None);
+        assert_eq!(reports.record("web-1", Some(report(1, &[])), at), None);
         let facts = reports
-            .record("app-01", Some(report(0, &[("a", 2), ("b", 0)])))
+            .record("app-01", Some(report(0, &[("a", 2), ("b", 0)])), at)
             .expect("stuck calls are news");
         assert_eq!(facts.stuck_backends, BTreeMap::from([("a".to_string(), 2)]));
         let facts = reports
-            .record("app-02", Some(report(1, &[("a", 1)])))
+            .record("app-02", Some(report(1, &[("a", 1)])), at)
             .expect("news");
         assert_eq!(facts.stale_cache_clients, Some(2));
         assert_eq!(facts.stuck_backends["a"], 3);
         // A node that stops answering stops counting.
-        let facts = reports.record("app-01", None).expect("news");
+        let facts = reports.record("app-01", None, at).expect("news");
         assert_eq!(facts.stuck_backends["a"], 1);
+        // The same sums are restated once RESTATE has passed.
+        let later = at + RESTATE;
+        assert_eq!(
+            reports.record(
+                "web-1",
+                Some(report(1, &[])),
+                later - Duration::from_millis(1)
+            ),
+            None
+        );
+        let again = reports
+            .record("web-1", Some(report(1, &[])), later)
+            .expect("restated");
+        assert_eq!(again.stale_cache_clients, Some(2));
     }
 
     #[tokio::test]
