@@ -255,14 +255,24 @@ pub fn drill_on_lab(scenario: Scenario, speed: f64, json: bool) -> Result<(), Cl
     check_speed(speed)?;
     let node_program = std::env::current_exe().context("cannot find the warroom executable")?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let drill = crate::lab::drill::run(LabDrill {
+        scenario,
+        speed,
+        dir: None,
+        node_program,
+        quiet: json,
+    });
+    // On Ctrl-C or SIGTERM the drill is dropped, and with it the lab, which
+    // continues what a fault stopped and stops every process.
     let card = runtime
-        .block_on(crate::lab::drill::run(LabDrill {
-            scenario,
-            speed,
-            dir: None,
-            node_program,
-            quiet: json,
-        }))
+        .block_on(async {
+            let mut terminate = signal(SignalKind::terminate())?;
+            tokio::select! {
+                card = drill => card,
+                _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+                _ = terminate.recv() => Err(anyhow::anyhow!("terminated")),
+            }
+        })
         .map_err(|e| CliError { error: e, code: 1 })?;
     if json {
         let text = serde_json::to_string_pretty(&card).context("cannot render the scorecard")?;
