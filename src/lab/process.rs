@@ -94,13 +94,16 @@ impl Processes {
         let remove = remove_dir
             .map(|d| format!("rm -rf {}", sh_quote(&d.display().to_string())))
             .unwrap_or_default();
-        // `kill -s SIG -- -GROUP`: the form both dash and bash accept.
+        // `kill -s SIG -- -GROUP`: the form both dash and bash accept. The
+        // leader's children go first, while they are still its children:
+        // PostgreSQL's backends live in sessions of their own, and a fault
+        // may have stopped them.
         let script = format!(
             "trap '' INT TERM HUP; \
              alive() {{ [ -r /proc/{watched}/stat ] && ! grep -q ') Z' /proc/{watched}/stat; }}; \
              while alive && [ -f {file} ]; do sleep 0.3; done; \
              [ -f {file} ] || exit 0; \
-             while read name g; do kill -s CONT -- -$g 2>/dev/null; kill -s KILL -- -$g 2>/dev/null; done < {file}; \
+             while read name g; do pkill -CONT -P $g 2>/dev/null; pkill -KILL -P $g 2>/dev/null; kill -s CONT -- -$g 2>/dev/null; kill -s KILL -- -$g 2>/dev/null; done < {file}; \
              rm -f {file}; {remove}",
             file = sh_quote(&pgid_file.display().to_string()),
         );
@@ -320,17 +323,45 @@ mod tests {
         let mut lab = Command::new("sleep").arg("300").spawn().expect("sleep");
         let mut procs = Processes::watching(lab.id(), dir.path(), Some(&doomed)).expect("procs");
         let mut command = Command::new("sh");
-        command.args(["-c", "trap '' TERM INT HUP; sleep 300 & wait"]);
+        // A child in a session of its own, stopped, as a PostgreSQL backend
+        // under a `db_master_down` fault.
+        command.args([
+            "-c",
+            "trap '' TERM INT HUP; sleep 300 & setsid sleep 300 & wait",
+        ]);
         let pgid = procs
             .spawn("orphan-to-be", &mut command, Signal::SIGTERM)
             .expect("spawn")
             .pgid;
         assert!(group_alive(pgid));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while members(pgid).len() < 3 {
+            assert!(Instant::now() < deadline, "{:?}", members(pgid));
+            std::thread::sleep(POLL);
+        }
+        let all = members(pgid);
+        for pid in &all {
+            let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGSTOP);
+        }
         lab.kill().expect("kill");
         lab.wait().expect("reap");
+        let alive = |pid: &i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| parse_stat(&s))
+                .is_some_and(|(state, _)| state != 'Z' && state != 'X')
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while group_alive(pgid) || doomed.exists() {
-            assert!(Instant::now() < deadline, "the watchdog did not clean up");
+        while group_alive(pgid) || all.iter().any(alive) || doomed.exists() {
+            if Instant::now() >= deadline {
+                let left: Vec<i32> = all.iter().copied().filter(alive).collect();
+                // Stopped leftovers would hold the harness's output open.
+                for pid in &left {
+                    let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGCONT);
+                    let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
+                }
+                panic!("the watchdog did not clean up: {left:?}");
+            }
             std::thread::sleep(POLL);
         }
         procs.stop_all();
