@@ -41,6 +41,9 @@ pub struct DrillArgs {
     /// Seed of the simulated world.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Play it on the real lab (`warroom lab`) instead of the simulator.
+    #[arg(long)]
+    pub lab: bool,
 }
 
 /// Run the drill and print its scorecard. Exit code 1 when a site is still
@@ -50,6 +53,9 @@ pub fn drill(args: DrillArgs) -> Result<(), CliError> {
         error: e.into(),
         code: 2,
     })?;
+    if args.lab {
+        return super::lab::drill_on_lab(scenario, args.speed, args.json);
+    }
     if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 100_000.0) {
         return Err(CliError {
             error: anyhow!(

@@ -1,7 +1,9 @@
 //! `warroom lab`: the real lab on loopback (HAProxy, app nodes, memcached,
 //! PostgreSQL), an in-process orchestrator probing it with the generated
-//! fleet file, and the console on it, or, with `--no-console`, the API's
-//! URL and token on stdout until Ctrl-C. `warroom lab-node` is one app node.
+//! fleet file, steady traffic to every site, a scenario's real faults with
+//! `--scenario`, and the console on it, or, with `--no-console`, the API's
+//! URL and token on stdout until Ctrl-C. `warroom lab-node` is one app node;
+//! `warroom drill NAME --lab` is [`drill_on_lab`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,16 +13,23 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::CliError;
 use super::console::{ConsoleOptions, run_local_console};
-use crate::lab::{Lab, LabOptions, LabSize, node};
+use crate::client::{Client, ClientConfig};
+use crate::lab::drill::{DRILL_PROBES, Due, FaultScript, LabDrill, TRAFFIC_EVERY, demo_shape};
+use crate::lab::faults::Faults;
+use crate::lab::traffic::Traffic;
+use crate::lab::{Lab, LabOptions, LabShape, LabSize, ProbeTiming, node};
+use crate::model::{ExecuteRequest, PlanKind, PlanOptions, PlanRequest};
 use crate::server::{AccessRole, LocalServer, ServerConfig, TokenEntry, Tokens, WorldSource};
+use crate::sim::Scenario;
 
 /// `warroom lab`'s flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LabArgs {
-    /// A scenario to play with real faults (not available yet on the lab).
+    /// A scenario to play with real faults (a built-in one or a file); the
+    /// lab then takes the demo fleet's shape, whose ids scenarios name.
     #[arg(long)]
     pub scenario: Option<String>,
-    /// Scenario speed (with --scenario).
+    /// Scenario speed (with --scenario): scenario seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
     /// Where the lab's files live (default: a temporary directory, removed at the end).
@@ -56,38 +65,62 @@ fn usage(error: anyhow::Error) -> CliError {
     CliError { error, code: 2 }
 }
 
-pub fn lab(args: LabArgs, console: ConsoleOptions) -> Result<(), CliError> {
-    if let Some(scenario) = &args.scenario {
-        return Err(usage(anyhow::anyhow!(
-            "--scenario {scenario}: scenarios need real faults on the lab, which are not built yet; \
-             run `warroom demo --scenario {scenario}` for the simulated one"
-        )));
+/// Scenario speeds the lab accepts: real processes need real seconds to
+/// fail and be detected.
+fn check_speed(speed: f64) -> Result<(), CliError> {
+    if speed.is_finite() && speed > 0.0 && speed <= 3600.0 {
+        return Ok(());
     }
-    let size = LabSize {
-        switches: args.switches,
-        nodes_per_switch: args.nodes_per_switch,
-        sites: args.sites,
+    Err(usage(anyhow::anyhow!(
+        "--speed must be above 0 and at most 3600 on the lab, got {speed}"
+    )))
+}
+
+pub fn lab(args: LabArgs, console: ConsoleOptions) -> Result<(), CliError> {
+    let scenario = match &args.scenario {
+        Some(name) => {
+            check_speed(args.speed)?;
+            Some(Scenario::load(name).map_err(|e| usage(e.into()))?)
+        }
+        None => None,
     };
-    crate::lab::Layout::new(1, size).map_err(|e| usage(anyhow::anyhow!(e)))?;
+    let (shape, probe) = if scenario.is_some() {
+        (demo_shape()?, DRILL_PROBES)
+    } else {
+        let size = LabSize {
+            switches: args.switches,
+            nodes_per_switch: args.nodes_per_switch,
+            sites: args.sites,
+        };
+        crate::lab::Layout::new(1, size).map_err(|e| usage(anyhow::anyhow!(e)))?;
+        (LabShape::Size(size), ProbeTiming::default())
+    };
     let node_program = std::env::current_exe().context("cannot find the warroom executable")?;
     eprintln!(
         "warroom lab: starting PostgreSQL, memcached, the app nodes and HAProxy on loopback…"
     );
     let lab = Lab::start(LabOptions {
         dir: args.dir.clone(),
-        size,
+        shape,
+        probe,
         node_program,
     })
     .map_err(|e| CliError { error: e, code: 1 })?;
     let _log = init_logging(&lab.dir().join("logs"));
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let result = runtime.block_on(run(&lab, args.no_console, console));
+    let script = scenario.map(|s| (s, args.speed));
+    let result = runtime.block_on(run(&lab, args.no_console, console, script));
     drop(runtime);
     lab.stop();
     result
 }
 
-async fn run(lab: &Lab, headless: bool, console: ConsoleOptions) -> Result<(), CliError> {
+async fn run(
+    lab: &Lab,
+    headless: bool,
+    console: ConsoleOptions,
+    script: Option<(Scenario, f64)>,
+) -> Result<(), CliError> {
     let spec = lab.fleet_spec()?;
     let store = crate::store::open("sqlite::memory:")
         .await
@@ -111,6 +144,16 @@ async fn run(lab: &Lab, headless: bool, console: ConsoleOptions) -> Result<(), C
     })
     .await
     .map_err(usage)?;
+    // Users' steady requests, so that stuck backends and stale cache
+    // connections happen as they would in production.
+    let sites = lab.layout.sites.iter().map(|s| s.id.clone()).collect();
+    let _traffic = Traffic::start(lab.wiring.front, sites, TRAFFIC_EVERY)
+        .context("cannot start the lab's traffic")?;
+    let faults = Faults::new(lab);
+    let player = script.map(|(scenario, speed)| {
+        let client = Client::new(ClientConfig::new(vec![server.url()], Some(token.clone())));
+        tokio::spawn(play_faults(faults, scenario, speed, client))
+    });
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
     let result = if headless {
@@ -133,8 +176,123 @@ async fn run(lab: &Lab, headless: bool, console: ConsoleOptions) -> Result<(), C
             _ = hangup.recv() => Ok(()),
         }
     };
+    if let Some(player) = player {
+        player.abort();
+        // A finished player hands its faults back to clear; an aborted one
+        // leaves that to the lab's stop, which continues every process.
+        if let Ok(mut faults) = player.await {
+            faults.clear().await;
+        }
+    }
     server.stop().await;
     result
+}
+
+/// Plays a scenario's faults on the lab (`lab --scenario`), the managed
+/// database failover through the API; responding is the console's job.
+/// Logs what it does. Returns the faults, to clear, once all have played.
+async fn play_faults(
+    mut faults: Faults,
+    scenario: Scenario,
+    speed: f64,
+    client: Result<Client, crate::client::ClientError>,
+) -> Faults {
+    let mut script = FaultScript::new(&scenario, speed);
+    let started = std::time::Instant::now();
+    tracing::info!(scenario = %scenario.name, speed, "playing the scenario's faults on the lab");
+    while !script.is_done() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        for (at, due) in script.take_due(started.elapsed()) {
+            match due {
+                Due::Fault { fault, .. } => match faults.apply(&fault).await {
+                    Ok(done) => {
+                        tracing::info!(at = ?at, fault = fault.kind.as_str(), target = %fault.target, "{done}")
+                    }
+                    Err(error) => {
+                        tracing::error!(fault = fault.kind.as_str(), target = %fault.target, "fault not played: {error:#}")
+                    }
+                },
+                Due::ManagedDbFailover => match &client {
+                    Ok(client) => {
+                        if let Err(error) = managed_db_failover(client).await {
+                            tracing::error!("the managed database failover failed: {error:#}");
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!("no API client for the managed failover: {error}")
+                    }
+                },
+            }
+        }
+    }
+    faults
+}
+
+/// What the managed service did in 2020: promote the replica (the
+/// `db_failover` plan, executed; the console shows it as an action).
+async fn managed_db_failover(client: &Client) -> anyhow::Result<()> {
+    let plan = client
+        .create_plan(&PlanRequest {
+            kind: PlanKind::DbFailover,
+            target: None,
+            options: PlanOptions::default(),
+        })
+        .await?;
+    let request = ExecuteRequest {
+        confirm: plan.confirm.clone(),
+        acknowledge_cooldown: true,
+        automatic: false,
+    };
+    client
+        .execute_plan(&plan, &uuid::Uuid::new_v4().to_string(), &request)
+        .await?;
+    Ok(())
+}
+
+/// `warroom drill NAME --lab`: the drill on a real lab; prints its scorecard.
+/// Exit code 1 when a site still fails at the end.
+pub fn drill_on_lab(scenario: Scenario, speed: f64, json: bool) -> Result<(), CliError> {
+    check_speed(speed)?;
+    let node_program = std::env::current_exe().context("cannot find the warroom executable")?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let drill = crate::lab::drill::run(LabDrill {
+        scenario,
+        speed,
+        dir: None,
+        node_program,
+        quiet: json,
+    });
+    // On Ctrl-C or SIGTERM the drill is dropped, and with it the lab, which
+    // continues what a fault stopped and stops every process.
+    let card = runtime
+        .block_on(async {
+            let mut terminate = signal(SignalKind::terminate())?;
+            tokio::select! {
+                card = drill => card,
+                _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+                _ = terminate.recv() => Err(anyhow::anyhow!("terminated")),
+            }
+        })
+        .map_err(|e| CliError { error: e, code: 1 })?;
+    if json {
+        let text = serde_json::to_string_pretty(&card).context("cannot render the scorecard")?;
+        println!("{text}");
+    } else {
+        print!("{}", crate::lab::drill::render(&card));
+    }
+    let down = &card.card.sites_down_at_end;
+    if down.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError {
+            error: anyhow::anyhow!(
+                "{} site(s) still failing at the end: {}",
+                down.len(),
+                down.join(", ")
+            ),
+            code: 1,
+        })
+    }
 }
 
 /// `warroom lab-node`: binds, says where on stdout, serves until killed.

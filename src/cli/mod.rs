@@ -9,7 +9,7 @@ mod tail;
 
 pub use console::{ConsoleOptions, DemoOptions, console, demo};
 pub use drill::{Declare, DrillArgs, DrillOutcome, drill, run_drill, run_drill_declared};
-pub use lab::{LabArgs, LabNodeArgs, lab, lab_node};
+pub use lab::{LabArgs, LabNodeArgs, drill_on_lab, lab, lab_node};
 pub use report::{ExportArgs, api_client, export, import};
 pub use serve::{ServeArgs, serve};
 pub use tail::{TailArgs, tail};

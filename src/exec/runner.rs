@@ -481,6 +481,7 @@ fn facts_after(op: &StepOp, topology: &Topology) -> Option<WorldFacts> {
                 }),
                 database: None,
                 stuck_backends: stuck,
+                stale_cache_clients: None,
             })
         }
         StepOp::DbFailover { from, to, .. } => {
@@ -493,6 +494,7 @@ fn facts_after(op: &StepOp, topology: &Topology) -> Option<WorldFacts> {
                     epoch: db.epoch + 1,
                 }),
                 stuck_backends: stuck,
+                stale_cache_clients: None,
             })
         }
         _ => None,

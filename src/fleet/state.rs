@@ -229,6 +229,12 @@ impl Fleet {
         let mut every_site = false;
         if let Some(cache) = &facts.cache {
             every_site = self.apply_cache_facts(cache, at, &mut changes);
+        } else if let Some(stale) = facts.stale_cache_clients
+            && let Some(cache) = &mut self.topology.cache
+            && cache.stale_clients != stale
+        {
+            cache.stale_clients = stale;
+            changes.cache();
         }
         if let Some(database) = &facts.database {
             self.apply_database_facts(database, at, &mut changes);

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use crate::model::Role;
+use crate::model::{FleetSpec, Role};
 
 /// How big a lab to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +16,8 @@ pub struct LabSize {
     /// Switches (groups of loopback addresses 127.N.S.*), at least 1.
     pub switches: u8,
     /// App-node processes behind each switch, at least 2: the last one of
-    /// each switch is a failover server, the others app servers.
+    /// each switch is a failover server, the others app servers. Each
+    /// switch also has one web server (the `/cart` code path).
     pub nodes_per_switch: u8,
     pub sites: usize,
 }
@@ -56,13 +57,34 @@ pub struct SiteSlot {
 pub struct Layout {
     pub net: u8,
     pub switches: Vec<String>,
-    /// App and failover nodes (`warroom lab-node` processes).
+    /// App, failover and web nodes (`warroom lab-node` processes). HAProxy
+    /// sends a site's pages to the node hosting it and every `/cart`
+    /// request to the web nodes.
     pub nodes: Vec<Slot>,
     /// Memcached: the active node first, then the hot standby.
     pub caches: Vec<Slot>,
     /// PostgreSQL: the primary first, then the streaming replica.
     pub databases: Vec<Slot>,
     pub sites: Vec<SiteSlot>,
+    /// How often warroom probes the lab, and each probe's timeout.
+    pub probe: ProbeTiming,
+}
+
+/// Probe timing of the lab's fleet file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeTiming {
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+}
+
+impl Default for ProbeTiming {
+    /// Fast, so a dead node is down within seconds.
+    fn default() -> Self {
+        ProbeTiming {
+            interval_ms: 500,
+            timeout_ms: 400,
+        }
+    }
 }
 
 impl Layout {
@@ -103,6 +125,13 @@ impl Layout {
                     capacity,
                 });
             }
+            nodes.push(Slot {
+                id: format!("web-{s}"),
+                role: Role::Web,
+                switch: switch.clone(),
+                ip: Ipv4Addr::new(127, net, s, 50),
+                capacity: 0,
+            });
         }
         let last = size.switches;
         let service = |id: &str, role: Role, s: u8, host: u8| Slot {
@@ -135,12 +164,118 @@ impl Layout {
             caches,
             databases,
             sites,
+            probe: ProbeTiming::default(),
+        })
+    }
+
+    /// A lab shaped like `spec`: its switches, and its app, failover, web,
+    /// cache and database servers with their ids, roles and switches, so a
+    /// scenario written for that fleet plays on the lab as written. Each app
+    /// server hosts `sites_per_app` sites, and capacities shrink in the
+    /// fleet's proportion of capacity to sites.
+    pub fn like_fleet(net: u8, spec: &FleetSpec, sites_per_app: usize) -> Result<Layout, String> {
+        if spec.switches.is_empty() || spec.switches.len() > 200 {
+            return Err("a lab needs between 1 and 200 switches".into());
+        }
+        if !(1..=100).contains(&sites_per_app) {
+            return Err("a lab needs between 1 and 100 sites per app server".into());
+        }
+        let switch_number = |id: &str| -> Result<u8, String> {
+            let at = spec
+                .switches
+                .iter()
+                .position(|s| s == id)
+                .ok_or_else(|| format!("unknown switch {id}"))?;
+            u8::try_from(at + 1).map_err(|_| "too many switches".to_string())
+        };
+        let apps = spec.servers.iter().filter(|s| s.role == Role::App).count();
+        if apps == 0 {
+            return Err("the fleet has no app server".into());
+        }
+        let per_app_in_fleet = (spec.sites.len() as f64 / apps as f64).max(1.0);
+        let mut next_host: BTreeMap<u8, u8> = BTreeMap::new();
+        let mut nodes = Vec::new();
+        for server in &spec.servers {
+            if !matches!(server.role, Role::App | Role::Failover | Role::Web) {
+                continue;
+            }
+            let s = switch_number(&server.switch)?;
+            let host = next_host.entry(s).or_insert(11);
+            if *host > 99 {
+                return Err(format!("more than 89 nodes behind {}", server.switch));
+            }
+            let capacity = if server.role == Role::Web {
+                0
+            } else {
+                let scaled = f64::from(server.capacity) * sites_per_app as f64 / per_app_in_fleet;
+                (scaled.ceil() as u32).max(1)
+            };
+            nodes.push(Slot {
+                id: server.id.clone(),
+                role: server.role,
+                switch: server.switch.clone(),
+                ip: Ipv4Addr::new(127, net, s, *host),
+                capacity,
+            });
+            *host += 1;
+        }
+        let cluster = |cluster: Option<&crate::model::ClusterSpec>,
+                       role: Role,
+                       first_host: u8|
+         -> Result<Vec<Slot>, String> {
+            let cluster =
+                cluster.ok_or_else(|| format!("the fleet has no {} cluster", role.as_str()))?;
+            let ids: Vec<&String> = std::iter::once(&cluster.active)
+                .chain(&cluster.standby)
+                .collect();
+            if ids.len() < 2 {
+                return Err(format!("the lab needs a {} standby", role.as_str()));
+            }
+            ids.into_iter()
+                .zip(first_host..)
+                .map(|(id, host)| {
+                    let server = spec
+                        .server(id)
+                        .ok_or_else(|| format!("unknown server {id}"))?;
+                    Ok(Slot {
+                        id: id.clone(),
+                        role,
+                        switch: server.switch.clone(),
+                        ip: Ipv4Addr::new(127, net, switch_number(&server.switch)?, host),
+                        capacity: 0,
+                    })
+                })
+                .collect()
+        };
+        let caches = cluster(spec.cache.as_ref(), Role::Cache, 100)?;
+        let databases = cluster(spec.database.as_ref(), Role::Db, 110)?;
+        let app_ids: Vec<&Slot> = nodes.iter().filter(|n| n.role == Role::App).collect();
+        let sites = (1..=apps * sites_per_app)
+            .map(|i| SiteSlot {
+                id: format!("site-{i:02}.lab"),
+                name: format!("Lab site {i}"),
+                home: app_ids[(i - 1) % app_ids.len()].id.clone(),
+            })
+            .collect();
+        Ok(Layout {
+            net,
+            switches: spec.switches.clone(),
+            nodes,
+            caches,
+            databases,
+            sites,
+            probe: ProbeTiming::default(),
         })
     }
 
     /// HAProxy's frontend address.
     pub fn front_ip(&self) -> Ipv4Addr {
         Ipv4Addr::new(127, self.net, 0, 1)
+    }
+
+    /// The monitor node's address (checks for the probes; on no switch).
+    pub fn monitor_ip(&self) -> Ipv4Addr {
+        Ipv4Addr::new(127, self.net, 0, 2)
     }
 
     /// Every process slot: nodes, caches, databases.
@@ -163,6 +298,8 @@ pub struct Wiring {
     pub pg_bindir: PathBuf,
     /// The user PostgreSQL runs as when the lab runs as root.
     pub pg_user: Option<String>,
+    /// The monitor node checking memcached and PostgreSQL for the probes.
+    pub monitor: Option<SocketAddr>,
 }
 
 impl Wiring {
@@ -224,15 +361,28 @@ pub fn haproxy_config(layout: &Layout, wiring: &Wiring) -> String {
          defaults\n\
          \tmode http\n\
          \toption http-server-close\n\
+         \toption redispatch\n\
+         \tretries 2\n\
          \ttimeout connect 1s\n\
          \ttimeout client 30s\n\
          \ttimeout server 15s\n\
          frontend sites\n\
-         \tbind {front}\n\
-         \tuse_backend %[req.hdr(host),field(1,:),lower,map({map})]\n",
+         \tbind {front}\n",
         socket = wiring.haproxy_socket().display(),
         front = wiring.front,
-        map = wiring.map_file().display(),
+    );
+    let web: Vec<&Slot> = layout
+        .nodes
+        .iter()
+        .filter(|n| n.role == Role::Web)
+        .collect();
+    if !web.is_empty() {
+        text.push_str("\tuse_backend web if { path_beg /cart }\n");
+    }
+    let _ = writeln!(
+        text,
+        "\tuse_backend %[req.hdr(host),field(1,:),lower,map({})]",
+        wiring.map_file().display()
     );
     for node in &layout.nodes {
         let _ = write!(
@@ -242,8 +392,14 @@ pub fn haproxy_config(layout: &Layout, wiring: &Wiring) -> String {
             addr = wiring.addr(&node.id)
         );
     }
+    if !web.is_empty() {
+        text.push_str("backend web\n\tbalance roundrobin\n");
+        for node in &web {
+            let _ = writeln!(text, "\tserver {} {}", node.id, wiring.addr(&node.id));
+        }
+    }
     text.push_str("backend failover\n");
-    for node in &layout.nodes {
+    for node in layout.nodes.iter().filter(|n| n.role != Role::Web) {
         let disabled = if node.role == Role::Failover {
             ""
         } else {
@@ -259,10 +415,6 @@ pub fn haproxy_config(layout: &Layout, wiring: &Wiring) -> String {
     text
 }
 
-/// Probe timing of the lab: fast, so a dead node is down within seconds.
-pub const PROBE_INTERVAL_MS: u64 = 500;
-pub const PROBE_TIMEOUT_MS: u64 = 400;
-
 /// The fleet file of the lab: every process with its real probe target
 /// (a node's `/health`, a TCP connect to memcached and PostgreSQL), and the
 /// `exec` driver wired to the HAProxy runbooks and the lab's own.
@@ -271,14 +423,16 @@ pub fn fleet_file(layout: &Layout, wiring: &Wiring) -> String {
         "# Generated by `warroom lab`: the lab's processes on 127.{net}.0.0/16.\n\
          service = \"warroom lab\"\n\n\
          [probe_defaults]\n\
-         interval_ms = {PROBE_INTERVAL_MS}\n\
-         timeout_ms = {PROBE_TIMEOUT_MS}\n\
+         interval_ms = {interval}\n\
+         timeout_ms = {timeout}\n\
          rise = 2\n\
          fall = 3\n\n\
          [detection]\n\
          flap_transitions = 3\n\
          flap_window_s = 60\n\n",
-        net = layout.net
+        net = layout.net,
+        interval = layout.probe.interval_ms,
+        timeout = layout.probe.timeout_ms,
     );
     for switch in &layout.switches {
         let _ = writeln!(text, "[[switch]]\nid = \"{switch}\"\n");
@@ -289,7 +443,19 @@ pub fn fleet_file(layout: &Layout, wiring: &Wiring) -> String {
             Role::App | Role::Failover | Role::Web => {
                 format!("{{ http = \"http://{addr}/health\" }}")
             }
-            Role::Cache | Role::Db => format!("{{ tcp = \"{addr}\" }}"),
+            Role::Cache | Role::Db => match wiring.monitor {
+                // A protocol-level check: a stopped service fails it.
+                Some(monitor) => format!(
+                    "{{ http = \"http://{monitor}/check/{kind}/{addr}?within_ms={within}\" }}",
+                    kind = if slot.role == Role::Db {
+                        "pg"
+                    } else {
+                        "memcached"
+                    },
+                    within = layout.probe.timeout_ms * 2 / 3,
+                ),
+                None => format!("{{ tcp = \"{addr}\" }}"),
+            },
         };
         let _ = write!(
             text,
@@ -402,6 +568,7 @@ mod tests {
             dir: PathBuf::from("/tmp/lab \"x\""),
             pg_bindir: PathBuf::from("/usr/lib/postgresql/15/bin"),
             pg_user: Some("postgres".into()),
+            monitor: Some(SocketAddr::new(layout.front_ip().into(), 19_998)),
         }
     }
 
@@ -411,9 +578,11 @@ mod tests {
         let ids: Vec<&str> = layout.nodes.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["app-01", "app-02", "fo-1", "app-03", "app-04", "fo-2"]
+            [
+                "app-01", "app-02", "fo-1", "web-1", "app-03", "app-04", "fo-2", "web-2"
+            ]
         );
-        assert_eq!(layout.nodes[3].ip, Ipv4Addr::new(127, 42, 2, 11));
+        assert_eq!(layout.nodes[4].ip, Ipv4Addr::new(127, 42, 2, 11));
         assert_eq!(layout.sites.len(), 12);
         assert_eq!(
             layout.sites.iter().filter(|s| s.home == "app-01").count(),
@@ -437,7 +606,7 @@ mod tests {
         let text = fleet_file(&layout, &wiring);
         let spec = FleetSpec::parse("lab.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert!(spec.is_probed());
-        assert_eq!(spec.servers.len(), 10);
+        assert_eq!(spec.servers.len(), 12);
         assert_eq!(spec.sites.len(), 12);
         let exec = spec.executor.exec.clone().expect("exec driver");
         for op in crate::model::ExecutorSpec::STEP_OPS {
@@ -450,6 +619,15 @@ mod tests {
                 "{op}: {command:?}"
             );
         }
+        let db = spec.server("db-1").expect("db-1");
+        assert_eq!(
+            db.probe.as_ref().map(|p| &p.target),
+            Some(&crate::model::ProbeTarget::Http(format!(
+                "http://{}/check/pg/{}?within_ms=266",
+                wiring.monitor.expect("monitor"),
+                wiring.addrs["db-1"]
+            )))
+        );
         let app01 = spec.server("app-01").expect("app-01");
         assert_eq!(
             app01.probe.as_ref().map(|p| &p.target),
@@ -484,6 +662,57 @@ mod tests {
             "server app-01 {} disabled\n",
             wiring.addrs["app-01"]
         )));
+    }
+
+    #[test]
+    fn a_lab_like_the_demo_fleet_keeps_its_ids_roles_and_switches() {
+        let spec = FleetSpec::parse("demo.toml", crate::sim::DEMO_FLEET).expect("demo fleet");
+        let layout = Layout::like_fleet(9, &spec, 2).expect("layout");
+        let node = |id: &str| layout.slot(id).unwrap_or_else(|| panic!("{id}"));
+        assert_eq!(node("app-04").switch, "sw-2");
+        assert_eq!(node("app-04").role, Role::App);
+        assert_eq!(node("fo-2").role, Role::Failover);
+        assert_eq!(node("web-3").role, Role::Web);
+        assert_eq!(node("cache-1").switch, "sw-2", "the 2017 cache primary");
+        assert_eq!(node("cache-1").ip.octets()[2], 2);
+        assert_eq!(layout.caches[0].id, "cache-1");
+        assert_eq!(layout.databases[0].id, "db-1");
+        assert_eq!(layout.sites.len(), 18);
+        assert_eq!(
+            layout.sites.iter().filter(|s| s.home == "app-09").count(),
+            2
+        );
+        // 20 slots for 17 sites in the demo: 3 for 2 here, so a failover
+        // server takes one server's sites but not two.
+        assert_eq!(node("fo-1").capacity, 3);
+        let mut ips: Vec<Ipv4Addr> = layout.slots().map(|s| s.ip).collect();
+        let count = ips.len();
+        ips.sort();
+        ips.dedup();
+        assert_eq!(ips.len(), count, "every process has its own address");
+        let text = fleet_file(&layout, &wired(&layout));
+        let lab = FleetSpec::parse("lab.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(lab.servers.len(), spec.servers.len());
+    }
+
+    #[test]
+    fn haproxy_sends_the_cart_path_to_the_web_nodes_before_the_site_map() {
+        let layout = Layout::new(7, LabSize::default()).expect("layout");
+        let config = haproxy_config(&layout, &wired(&layout));
+        let cart = config
+            .find("use_backend web if { path_beg /cart }")
+            .expect("cart rule");
+        let map = config
+            .find("use_backend %[req.hdr(host)")
+            .expect("map rule");
+        assert!(cart < map, "{config}");
+        let web = config.split("backend web\n").nth(1).expect("web backend");
+        assert!(
+            web.starts_with("\tbalance roundrobin\n\tserver web-1 "),
+            "{config}"
+        );
+        let pool = config.split("backend failover\n").nth(1).expect("pool");
+        assert!(!pool.contains("web-"), "web nodes host no sites: {pool}");
     }
 
     #[test]

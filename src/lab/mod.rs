@@ -10,11 +10,14 @@
 
 mod binaries;
 mod control;
+pub mod drill;
+pub mod faults;
 mod layout;
 pub mod node;
 mod process;
 mod runbooks;
 mod services;
+pub mod traffic;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -24,8 +27,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 
 pub use binaries::{APT_LINE, Binaries, MissingBinaries};
-pub use layout::{LabSize, Layout, Slot, Wiring};
-pub use process::group_alive;
+pub use layout::{LabSize, Layout, ProbeTiming, Slot, Wiring};
+pub use process::{group_alive, members};
 
 use crate::model::{FleetSpec, Role};
 use control::{Control, Supervisor};
@@ -37,9 +40,34 @@ pub struct LabOptions {
     /// Where everything lives; a new temporary directory (removed at the
     /// end) when `None`.
     pub dir: Option<PathBuf>,
-    pub size: LabSize,
+    pub shape: LabShape,
+    pub probe: ProbeTiming,
     /// The `warroom` executable, run as `lab-node` for each app node.
     pub node_program: PathBuf,
+}
+
+/// What the lab looks like.
+#[derive(Debug, Clone)]
+pub enum LabShape {
+    /// Switches of app servers, a failover server and a web server each.
+    Size(LabSize),
+    /// The servers of a fleet file, with their ids (see [`Layout::like_fleet`]).
+    LikeFleet {
+        spec: Box<FleetSpec>,
+        sites_per_app: usize,
+    },
+}
+
+impl LabShape {
+    pub fn layout(&self, net: u8) -> Result<Layout, String> {
+        match self {
+            LabShape::Size(size) => Layout::new(net, *size),
+            LabShape::LikeFleet {
+                spec,
+                sites_per_app,
+            } => Layout::like_fleet(net, spec, *sites_per_app),
+        }
+    }
 }
 
 /// A running lab; stopped when dropped.
@@ -80,7 +108,8 @@ impl Lab {
             std::fs::create_dir_all(root.join(sub))?;
         }
         let net = pick_net()?;
-        let layout = Layout::new(net, options.size).map_err(anyhow::Error::msg)?;
+        let mut layout = options.shape.layout(net).map_err(anyhow::Error::msg)?;
+        layout.probe = options.probe;
         let (pg_account, cache_account) = if services::running_as_root() {
             (
                 Some(Account::lookup("postgres")?),
@@ -107,6 +136,7 @@ impl Lab {
             dir: root.clone(),
             pg_bindir: bins.pg_bindir.clone(),
             pg_user: pg_account.as_ref().map(|a| a.name.clone()),
+            monitor: None,
         };
         let logs = root.join("logs");
 
@@ -161,6 +191,16 @@ impl Lab {
             wiring.addrs.insert(slot.id.clone(), addr);
             nodes.insert(slot.id.clone(), launch);
         }
+
+        // The monitor: protocol-level checks of memcached and PostgreSQL.
+        let monitor = NodeLaunch {
+            id: "monitor".to_string(),
+            program: options.node_program.clone(),
+            config: node_config.clone(),
+            listen: SocketAddr::new(layout.monitor_ip().into(), 0),
+            logs: logs.clone(),
+        };
+        wiring.monitor = Some(monitor.start(&mut procs)?);
 
         write_file(&wiring.map_file(), &layout::map_file_text(&layout))?;
         let haproxy_config = root.join("haproxy/haproxy.cfg");
@@ -233,11 +273,13 @@ impl Lab {
         if let Some(mut control) = self.control.take() {
             control.stop();
         }
-        self.supervisor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .procs
-            .stop_all();
+        let mut supervisor = self.supervisor.lock().unwrap_or_else(|e| e.into_inner());
+        // A fault may have stopped processes outside their group (PostgreSQL's
+        // children): continued, they act on their stop signal.
+        for (_, group) in supervisor.procs.groups() {
+            faults::signal_all(&process::members(group), nix::sys::signal::Signal::SIGCONT);
+        }
+        supervisor.procs.stop_all();
     }
 }
 

@@ -94,13 +94,16 @@ impl Processes {
         let remove = remove_dir
             .map(|d| format!("rm -rf {}", sh_quote(&d.display().to_string())))
             .unwrap_or_default();
-        // `kill -s SIG -- -GROUP`: the form both dash and bash accept.
+        // `kill -s SIG -- -GROUP`: the form both dash and bash accept. The
+        // leader's children go first, while they are still its children:
+        // PostgreSQL's backends live in sessions of their own, and a fault
+        // may have stopped them.
         let script = format!(
             "trap '' INT TERM HUP; \
              alive() {{ [ -r /proc/{watched}/stat ] && ! grep -q ') Z' /proc/{watched}/stat; }}; \
              while alive && [ -f {file} ]; do sleep 0.3; done; \
              [ -f {file} ] || exit 0; \
-             while read name g; do kill -s CONT -- -$g 2>/dev/null; kill -s KILL -- -$g 2>/dev/null; done < {file}; \
+             while read name g; do pkill -CONT -P $g 2>/dev/null; pkill -KILL -P $g 2>/dev/null; kill -s CONT -- -$g 2>/dev/null; kill -s KILL -- -$g 2>/dev/null; done < {file}; \
              rm -f {file}; {remove}",
             file = sh_quote(&pgid_file.display().to_string()),
         );
@@ -218,6 +221,44 @@ pub fn group_alive(pgid: i32) -> bool {
     })
 }
 
+/// Every live process of group `pgid` and every descendant of those, even
+/// in sessions of their own (PostgreSQL puts each backend in one).
+pub fn members(pgid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    // (pid, ppid, group) of every live process.
+    let table: Vec<(i32, i32, i32)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let rest = &stat[stat.rfind(')')? + 1..];
+            let mut fields = rest.split_whitespace();
+            let state = fields.next()?;
+            let ppid = fields.next()?.parse().ok()?;
+            let group = fields.next()?.parse().ok()?;
+            (state != "Z" && state != "X").then_some((pid, ppid, group))
+        })
+        .collect();
+    let mut found: Vec<i32> = table
+        .iter()
+        .filter(|(_, _, g)| *g == pgid)
+        .map(|(p, _, _)| *p)
+        .collect();
+    let mut at = 0;
+    while at < found.len() {
+        let parent = found[at];
+        for (pid, ppid, _) in &table {
+            if *ppid == parent && !found.contains(pid) {
+                found.push(*pid);
+            }
+        }
+        at += 1;
+    }
+    found
+}
+
 /// (state, process group) from a `/proc/PID/stat` line.
 fn parse_stat(stat: &str) -> Option<(char, i32)> {
     // The command name is in parentheses and may hold spaces or ')'.
@@ -282,18 +323,81 @@ mod tests {
         let mut lab = Command::new("sleep").arg("300").spawn().expect("sleep");
         let mut procs = Processes::watching(lab.id(), dir.path(), Some(&doomed)).expect("procs");
         let mut command = Command::new("sh");
-        command.args(["-c", "trap '' TERM INT HUP; sleep 300 & wait"]);
+        // A child in a session of its own, stopped, as a PostgreSQL backend
+        // under a `db_master_down` fault.
+        command.args([
+            "-c",
+            "trap '' TERM INT HUP; sleep 300 & setsid sleep 300 & wait",
+        ]);
         let pgid = procs
             .spawn("orphan-to-be", &mut command, Signal::SIGTERM)
             .expect("spawn")
             .pgid;
         assert!(group_alive(pgid));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while members(pgid).len() < 3 {
+            assert!(Instant::now() < deadline, "{:?}", members(pgid));
+            std::thread::sleep(POLL);
+        }
+        let all = members(pgid);
+        for pid in &all {
+            let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGSTOP);
+        }
         lab.kill().expect("kill");
         lab.wait().expect("reap");
+        let alive = |pid: &i32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| parse_stat(&s))
+                .is_some_and(|(state, _)| state != 'Z' && state != 'X')
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while group_alive(pgid) || doomed.exists() {
-            assert!(Instant::now() < deadline, "the watchdog did not clean up");
+        while group_alive(pgid) || all.iter().any(alive) || doomed.exists() {
+            if Instant::now() >= deadline {
+                let left: Vec<i32> = all.iter().copied().filter(alive).collect();
+                // Stopped leftovers would hold the harness's output open.
+                for pid in &left {
+                    let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGCONT);
+                    let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
+                }
+                panic!("the watchdog did not clean up: {left:?}");
+            }
             std::thread::sleep(POLL);
+        }
+        procs.stop_all();
+    }
+
+    #[test]
+    fn members_include_children_in_sessions_of_their_own() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut procs = Processes::new(dir.path(), None).expect("processes");
+        let mut command = Command::new("sh");
+        command.args(["-c", "setsid sleep 300 & sleep 300 & wait"]);
+        let pgid = procs
+            .spawn("parent", &mut command, Signal::SIGTERM)
+            .expect("spawn")
+            .pgid;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while members(pgid).len() < 3 {
+            assert!(Instant::now() < deadline, "{:?}", members(pgid));
+            std::thread::sleep(POLL);
+        }
+        let all = members(pgid);
+        assert!(all.contains(&pgid));
+        // The setsid child is in no group of the lab, yet a member.
+        let outside: Vec<i32> = all
+            .iter()
+            .copied()
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/stat"))
+                    .ok()
+                    .and_then(|s| parse_stat(&s))
+                    .is_some_and(|(_, g)| g != pgid)
+            })
+            .collect();
+        assert_eq!(outside.len(), 1, "{all:?}");
+        for pid in outside {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
         procs.stop_all();
     }

@@ -49,7 +49,7 @@ pub use fleet_spec::{
     FleetSpec, HooksSpec, HttpDriverSpec, ProbeSettings, ProbeSpec, ProbeTarget, ServerSpec,
     SiteSpec,
 };
-pub use observe::{CacheFacts, DatabaseFacts, Observation, ProbeOutcome, WorldFacts};
+pub use observe::{CacheFacts, DatabaseFacts, NodeReport, Observation, ProbeOutcome, WorldFacts};
 pub use plan::{
     Placement, Plan, PlanKind, PlanOptions, PlanRequest, PlanStep, StepOp, Unplaceable,
 };

@@ -39,6 +39,24 @@ pub struct WorldFacts {
     pub database: Option<DatabaseFacts>,
     /// Backends stuck on a dead database node, per site id (absent = 0).
     pub stuck_backends: BTreeMap<String, u32>,
+    /// Cache clients the nodes themselves report still connected to a
+    /// previous cache node (a real fleet's `/health` reports), when `cache`
+    /// is `None`; `None` leaves the count as it was.
+    pub stale_cache_clients: Option<u32>,
+}
+
+/// What a node says about itself in a JSON health answer, beyond being up:
+/// the 2017 and 2020 failure modes as the node sees them. Fields a node does
+/// not report are 0 (or empty).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NodeReport {
+    /// Its cache connections to a node that is no longer the active one.
+    pub stale_cache_connections: u32,
+    /// Its database calls waiting far longer than they should.
+    pub stuck_db_connections: u32,
+    /// Those stuck calls per site id.
+    pub stuck_sites: BTreeMap<String, u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

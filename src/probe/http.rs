@@ -1,10 +1,12 @@
-//! HTTP probes: GET the target, any 2xx is healthy.
+//! HTTP probes: GET the target, any 2xx is healthy. A JSON answer may also
+//! carry the node's own report (stale cache connections, stuck database
+//! calls), which is read from the same bounded body.
 
 use std::error::Error as _;
 use std::io;
 use std::time::{Duration, Instant};
 
-use crate::model::ProbeOutcome;
+use crate::model::{NodeReport, ProbeOutcome};
 
 use super::failure;
 
@@ -16,25 +18,61 @@ const BODY_READ_LIMIT: usize = 4 * 1024;
 /// body, if shorter) arrive within `timeout`. Latency covers the request and
 /// that body read. The caller adds the hard deadline.
 pub(super) async fn probe(client: &reqwest::Client, url: &str, timeout: Duration) -> ProbeOutcome {
+    probe_with_report(client, url, timeout).await.0
+}
+
+/// [`probe`], plus the node's report when the healthy answer is a JSON
+/// object, whole within [`BODY_READ_LIMIT`], with at least one of
+/// [`NodeReport`]'s fields.
+pub(super) async fn probe_with_report(
+    client: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+) -> (ProbeOutcome, Option<NodeReport>) {
     let started = Instant::now();
     let mut response = match client.get(url).timeout(timeout).send().await {
         Ok(response) => response,
-        Err(error) => return request_failure(&error, timeout),
+        Err(error) => return (request_failure(&error, timeout), None),
     };
     let status = response.status();
     if !status.is_success() {
-        return ProbeOutcome::failed(format!("HTTP {}", status.as_u16()));
+        return (
+            ProbeOutcome::failed(format!("HTTP {}", status.as_u16())),
+            None,
+        );
     }
-    let mut body_read = 0;
-    while body_read < BODY_READ_LIMIT {
+    let mut body = Vec::new();
+    let mut complete = false;
+    while body.len() < BODY_READ_LIMIT {
         match response.chunk().await {
-            Ok(Some(chunk)) => body_read += chunk.len(),
-            Ok(None) => break,
-            Err(error) => return request_failure(&error, timeout),
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => {
+                complete = true;
+                break;
+            }
+            Err(error) => return (request_failure(&error, timeout), None),
         }
     }
     // Dropping the response closes the connection if the body was longer.
-    ProbeOutcome::up(started.elapsed().as_secs_f64() * 1000.0)
+    let outcome = ProbeOutcome::up(started.elapsed().as_secs_f64() * 1000.0);
+    let report = if complete { node_report(&body) } else { None };
+    (outcome, report)
+}
+
+/// The report in a health answer; `None` unless it is a JSON object naming
+/// at least one of the report's fields (a plain `ok` reports nothing).
+pub(super) fn node_report(body: &[u8]) -> Option<NodeReport> {
+    const FIELDS: [&str; 3] = [
+        "stale_cache_connections",
+        "stuck_db_connections",
+        "stuck_sites",
+    ];
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let object = value.as_object()?;
+    if !FIELDS.iter().any(|f| object.contains_key(*f)) {
+        return None;
+    }
+    serde_json::from_value(value).ok()
 }
 
 /// A failure naming what went wrong, never the URL: reqwest's own `Display`
@@ -216,6 +254,58 @@ mod tests {
                 assert!(!error.contains(secret), "{error:?} leaks {secret}");
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_json_health_answer_carries_the_nodes_report() {
+        const REPORT: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 96\r\nConnection: close\r\n\r\n{\"status\":\"degraded\",\"stale_cache_connections\":1,\"stuck_db_connections\":3,\"stuck_sites\":{\"a\":3}}";
+        let addr = http_server(REPORT).await;
+        let client = probe_client().expect("probe client builds");
+        let (outcome, report) = probe_with_report(
+            &client,
+            &format!("http://{addr}/health"),
+            Duration::from_secs(2),
+        )
+        .await;
+        assert!(outcome.ok, "{outcome:?}");
+        let report = report.expect("a report");
+        assert_eq!(report.stale_cache_connections, 1);
+        assert_eq!(report.stuck_db_connections, 3);
+        assert_eq!(report.stuck_sites.get("a"), Some(&3));
+        // A plain answer reports nothing; a failed probe neither.
+        let addr = http_server(OK).await;
+        let (_, report) = probe_with_report(
+            &client,
+            &format!("http://{addr}/health"),
+            Duration::from_secs(2),
+        )
+        .await;
+        assert_eq!(report, None);
+        let addr = http_server(UNAVAILABLE).await;
+        let (outcome, report) = probe_with_report(
+            &client,
+            &format!("http://{addr}/health"),
+            Duration::from_secs(2),
+        )
+        .await;
+        assert!(!outcome.ok);
+        assert_eq!(report, None);
+    }
+
+    #[test]
+    fn only_json_objects_with_report_fields_are_reports() {
+        assert_eq!(node_report(b"ok"), None);
+        assert_eq!(node_report(br#"{"status":"ok"}"#), None);
+        assert_eq!(node_report(b"[1,2]"), None);
+        assert_eq!(
+            node_report(br#"{"stuck_db_connections":"many"}"#),
+            None,
+            "a field of the wrong type is no report"
+        );
+        assert_eq!(
+            node_report(br#"{"stale_cache_connections":0}"#),
+            Some(NodeReport::default())
+        );
     }
 
     #[tokio::test]

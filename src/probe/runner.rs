@@ -1,5 +1,7 @@
 //! Prober tasks: one per server of a probed fleet, each on its own schedule.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -7,7 +9,9 @@ use tokio::sync::mpsc::{self, error::SendTimeoutError};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::model::{FleetSpec, Observation, ProbeOutcome, ProbeSettings, ProbeTarget};
+use crate::model::{
+    FleetSpec, NodeReport, Observation, ProbeOutcome, ProbeSettings, ProbeTarget, WorldFacts,
+};
 
 use super::{http, probe_client, tcp, within_deadline};
 
@@ -52,6 +56,12 @@ impl Drop for Probers {
 /// result, so a slow consumer gets fresh results rather than a backlog; a
 /// closed channel ends the prober. Start times are spread over the interval
 /// so a large fleet is not probed in one burst.
+///
+/// Nodes whose JSON health answer carries a [`NodeReport`] also feed the
+/// fleet's facts: whenever the sum over the nodes that answer changes, a
+/// prober sends `Observation::World` with the stuck backends per site and the
+/// stale cache clients (and no cache or database roles). A fleet whose nodes
+/// never report sends none.
 ///
 /// Must be called inside a Tokio runtime (it spawns tasks).
 pub fn spawn_probers(spec: &FleetSpec, tx: mpsc::Sender<Observation>) -> Probers {
@@ -99,6 +109,7 @@ fn spawn_all(
         })
         .collect();
     let count = probed.len() as u32;
+    let reports = Arc::new(Mutex::new(Reports::default()));
     let tasks = probed
         .into_iter()
         .zip(0u32..)
@@ -110,6 +121,7 @@ fn spawn_all(
                 client: client.clone(),
                 period,
                 timeout: Duration::from_millis(settings.timeout_ms).min(period),
+                reports: Arc::clone(&reports),
             };
             let first_probe_delay = stagger(settings, index, count);
             tokio::spawn(prober.run(first_probe_delay, tx.clone()))
@@ -141,6 +153,67 @@ struct Prober {
     client: Option<reqwest::Client>,
     period: Duration,
     timeout: Duration,
+    reports: Arc<Mutex<Reports>>,
+}
+
+/// Unchanged reports are restated this often: an action (a cache
+/// failover) may have set the fleet's counts meanwhile.
+const RESTATE: Duration = Duration::from_secs(5);
+
+/// The last report of every node that answered its last probe, shared by
+/// the probers of one fleet, and the facts last sent from them, and when.
+#[derive(Debug, Default)]
+struct Reports {
+    by_node: BTreeMap<String, NodeReport>,
+    sent: Option<(Sums, Instant)>,
+}
+
+/// Stuck backends per site and stale cache clients, over every node.
+type Sums = (BTreeMap<String, u32>, u32);
+
+impl Reports {
+    /// Records what `node`'s probe said at `now` (`None`: no report, e.g. it
+    /// failed) and returns the fleet's facts when their sum changed or was
+    /// last sent [`RESTATE`] ago.
+    fn record(
+        &mut self,
+        node: &str,
+        report: Option<NodeReport>,
+        now: Instant,
+    ) -> Option<WorldFacts> {
+        match report {
+            Some(report) => {
+                self.by_node.insert(node.to_string(), report);
+            }
+            None => {
+                self.by_node.remove(node)?;
+            }
+        }
+        let mut stuck: BTreeMap<String, u32> = BTreeMap::new();
+        let mut stale = 0u32;
+        for report in self.by_node.values() {
+            stale = stale.saturating_add(report.stale_cache_connections);
+            for (site, n) in &report.stuck_sites {
+                if *n > 0 {
+                    let total = stuck.entry(site.clone()).or_default();
+                    *total = total.saturating_add(*n);
+                }
+            }
+        }
+        let sums = (stuck, stale);
+        if let Some((sent, at)) = &self.sent
+            && *sent == sums
+            && now.saturating_duration_since(*at) < RESTATE
+        {
+            return None;
+        }
+        self.sent = Some((sums.clone(), now));
+        Some(WorldFacts {
+            stuck_backends: sums.0,
+            stale_cache_clients: Some(sums.1),
+            ..WorldFacts::default()
+        })
+    }
 }
 
 impl Prober {
@@ -150,11 +223,26 @@ impl Prober {
         let mut dropped: u64 = 0;
         loop {
             ticker.tick().await;
-            let outcome = self.probe().await;
+            let (outcome, report) = self.probe().await;
+            let at = Utc::now();
+            let facts = self
+                .reports
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record(&self.server_id, report, Instant::now());
             let observation = Observation::Probes {
-                at: Utc::now(),
+                at,
                 results: vec![(self.server_id.clone(), outcome)],
             };
+            if let Some(facts) = facts {
+                // Lost facts would leave the fleet behind the nodes: waits
+                // like a probe result, but the next change restates them all.
+                let world = Observation::World { at, facts };
+                if let Err(SendTimeoutError::Closed(_)) = tx.send_timeout(world, self.period).await
+                {
+                    return;
+                }
+            }
             match tx.send_timeout(observation, self.period).await {
                 Ok(()) => {
                     if dropped > 0 {
@@ -177,15 +265,21 @@ impl Prober {
         }
     }
 
-    async fn probe(&self) -> ProbeOutcome {
+    async fn probe(&self) -> (ProbeOutcome, Option<NodeReport>) {
         match (&self.target, &self.client) {
             (ProbeTarget::Http(url), Some(client)) => {
-                within_deadline(self.timeout, http::probe(client, url, self.timeout)).await
+                let probe = http::probe_with_report(client, url, self.timeout);
+                tokio::time::timeout(self.timeout, probe)
+                    .await
+                    .unwrap_or_else(|_elapsed| (super::failure::timed_out(self.timeout), None))
             }
-            (ProbeTarget::Http(_), None) => ProbeOutcome::failed("HTTP probe client unavailable"),
-            (ProbeTarget::Tcp(addr), _) => {
-                within_deadline(self.timeout, tcp::probe(addr, self.timeout)).await
+            (ProbeTarget::Http(_), None) => {
+                (ProbeOutcome::failed("HTTP probe client unavailable"), None)
             }
+            (ProbeTarget::Tcp(addr), _) => (
+                within_deadline(self.timeout, tcp::probe(addr, self.timeout)).await,
+                None,
+            ),
         }
     }
 }
@@ -346,6 +440,92 @@ mod tests {
         let probers = spawn_probers(&spec, tx);
         assert!(probers.is_empty());
         assert_eq!(drain_until_closed(&mut rx, Duration::from_secs(1)).await, 0);
+    }
+
+    #[test]
+    fn node_reports_are_summed_into_facts_sent_when_they_change_or_are_due_again() {
+        let report = |stale, sites: &[(&str, u32)]| NodeReport {
+            stale_cache_connections: stale,
+            stuck_db_connections: sites.iter().map(|(_, n)| n).sum(),
+            stuck_sites: sites.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+        };
+        let at = Instant::now();
+        let mut reports = Reports::default();
+        assert_eq!(
+            reports.record("app-01", None, at),
+            None,
+            "no node reports yet"
+        );
+        let facts = reports
+            .record("web-1", Some(report(1, &[])), at)
+            .expect("the first report is news");
+        assert_eq!(facts.stale_cache_clients, Some(1));
+        assert!(facts.cache.is_none() && facts.database.is_none());
+        assert_eq!(reports.record("web-1", Some(report(1, &[])), at), None);
+        let facts = reports
+            .record("app-01", Some(report(0, &[("a", 2), ("b", 0)])), at)
+            .expect("stuck calls are news");
+        assert_eq!(facts.stuck_backends, BTreeMap::from([("a".to_string(), 2)]));
+        let facts = reports
+            .record("app-02", Some(report(1, &[("a", 1)])), at)
+            .expect("news");
+        assert_eq!(facts.stale_cache_clients, Some(2));
+        assert_eq!(facts.stuck_backends["a"], 3);
+        // A node that stops answering stops counting.
+        let facts = reports.record("app-01", None, at).expect("news");
+        assert_eq!(facts.stuck_backends["a"], 1);
+        // The same sums are restated once RESTATE has passed.
+        let later = at + RESTATE;
+        assert_eq!(
+            reports.record(
+                "web-1",
+                Some(report(1, &[])),
+                later - Duration::from_millis(1)
+            ),
+            None
+        );
+        let again = reports
+            .record("web-1", Some(report(1, &[])), later)
+            .expect("restated");
+        assert_eq!(again.stale_cache_clients, Some(2));
+    }
+
+    #[tokio::test]
+    async fn probers_send_the_nodes_reports_as_world_facts() {
+        const REPORT: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 43\r\nConnection: close\r\n\r\n{\"stuck_db_connections\":2,\"stuck_sites\":{}}";
+        let reporting = http_server(REPORT).await;
+        let plain = http_server(OK).await;
+        let spec = fleet(
+            &[
+                ("reporting", http_target(reporting)),
+                ("plain", http_target(plain)),
+            ],
+            30,
+            20,
+        );
+        let (tx, mut rx) = mpsc::channel(64);
+        let _probers = spawn_probers(&spec, tx);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut worlds = Vec::new();
+        let mut probes = 0;
+        while probes < 12 {
+            let observation = tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .expect("observations before the deadline")
+                .expect("channel open");
+            match observation {
+                Observation::World { facts, .. } => worlds.push(facts),
+                Observation::Probes { .. } => probes += 1,
+            }
+        }
+        assert_eq!(
+            worlds,
+            vec![WorldFacts {
+                stale_cache_clients: Some(0),
+                ..WorldFacts::default()
+            }],
+            "one statement, then nothing while the reports stay the same"
+        );
     }
 
     #[test]

@@ -362,6 +362,7 @@ impl Sim {
             cache,
             database,
             stuck_backends,
+            stale_cache_clients: None,
         }
     }
 

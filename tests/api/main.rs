@@ -30,6 +30,7 @@ mod exec_drivers;
 mod fleet;
 mod incidents;
 mod journal_replay;
+mod lab_runbooks;
 mod meta;
 mod plans;
 mod probes;

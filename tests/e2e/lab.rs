@@ -3,18 +3,25 @@
 //! the real probes find it and open an alert; an evacuation planned and
 //! executed through the API runs the HAProxy runbooks, which move its sites;
 //! they answer 200 through HAProxy again; and once the lab stops, nothing it
-//! started is left. Needs haproxy, memcached, PostgreSQL and python3: fails
-//! with the apt line when one is missing.
+//! started is left. Then both outages as lab drills (`drill NAME --lab`, run
+//! in process): real faults on the compressed scenario clock, the scripted
+//! responses through the API, the nodes' own reports of stale cache
+//! connections and stuck database calls, and real traffic through HAProxy
+//! measuring what failed. Needs haproxy, memcached, PostgreSQL and python3:
+//! fails with the apt line when one is missing.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::support::lab::{LabRun, descendants, still_running};
+use crate::support::lab::{LabRun, LabWatcher, descendants, still_running};
+use crate::support::tmux::binary;
 use crate::support::wait::eventually;
 use warroom::client::{Client, ClientConfig};
+use warroom::lab::drill::{LabDrill, LabScorecard};
 use warroom::model::{
-    ActionState, AlertKind, ExecuteRequest, HealthState, PlanKind, PlanRequest, StepOp,
+    ActionState, AlertKind, ExecuteRequest, FaultKind, HealthState, PlanKind, PlanRequest, StepOp,
 };
+use warroom::sim::Scenario;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -162,5 +169,148 @@ async fn a_killed_app_node_is_found_by_real_probes_and_evacuated_through_haproxy
     assert!(
         left.is_empty(),
         "left running after the lab stopped: {left:?}"
+    );
+}
+
+/// Plays `scenario` on a lab in `dir` at `speed`; checks that nothing the
+/// lab started is left afterwards, and returns the scorecard.
+async fn lab_drill(scenario: &str, speed: f64) -> LabScorecard {
+    if let Err(missing) = warroom::lab::Binaries::find() {
+        panic!("{missing} (scripts/test.sh installs them)");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let lab_dir = dir.path().join("lab");
+    std::fs::create_dir_all(lab_dir.join("run")).expect("lab dir");
+    let watcher = LabWatcher::start(&lab_dir);
+    let card = warroom::lab::drill::run(LabDrill {
+        scenario: Scenario::builtin(scenario).expect("builtin scenario"),
+        speed,
+        dir: Some(lab_dir.clone()),
+        node_program: binary().into(),
+        quiet: false,
+    })
+    .await;
+    let (groups, pids) = watcher.finish();
+    assert!(groups.len() >= 20, "the watcher saw the lab: {groups:?}");
+    let left = still_running(&pids, &groups);
+    assert!(left.is_empty(), "left running after the drill: {left:?}");
+    let card = card.unwrap_or_else(|e| panic!("the {scenario} lab drill failed: {e:#}"));
+    eprintln!("{}", warroom::lab::drill::render(&card));
+    card
+}
+
+/// Actions of `kind` that did their steps (some then offer a follow-up).
+fn succeeded(card: &LabScorecard, kind: &str) -> usize {
+    let done = [
+        ActionState::Succeeded.as_str(),
+        ActionState::NeedsFollowUp.as_str(),
+    ];
+    card.card
+        .actions
+        .iter()
+        .filter(|a| a.kind == kind && done.contains(&a.state.as_str()))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switch_2017_on_the_lab_ends_with_every_site_answering_and_no_stale_connection() {
+    let card = lab_drill("switch-2017", 600.0).await;
+    assert!(
+        card.card.sites_down_at_end.is_empty(),
+        "every site answers 200 on its page and its cart through HAProxy: {:?}",
+        card.card.sites_down_at_end
+    );
+    for kind in [
+        "evacuate_server",
+        "promote_spare",
+        "cache_failover",
+        "recycle_web",
+    ] {
+        assert!(
+            succeeded(&card, kind) >= 1,
+            "{kind}: {:#?}",
+            card.card.actions
+        );
+    }
+    assert!(
+        card.stale_clients_seen >= 1,
+        "the web nodes reported stale cache connections after the failover"
+    );
+    assert_eq!(card.stale_clients_at_end, 0, "the recycle cleared them");
+    let cache = card
+        .requests
+        .iter()
+        .find(|r| r.fault == FaultKind::CacheNodeDown)
+        .expect("the cache node fault was played");
+    assert!(
+        cache.requests.failed > 0,
+        "the old cache node's death failed real cart requests: {cache:?}"
+    );
+    for (fault, target) in [
+        (FaultKind::ServerDown, "app-04"),
+        (FaultKind::ServerFlap, "app-05"),
+        (FaultKind::CacheNodeDown, "cache-1"),
+    ] {
+        let failure = card
+            .card
+            .failures
+            .iter()
+            .find(|f| f.fault == fault && f.target == target)
+            .unwrap_or_else(|| panic!("{target}"));
+        assert!(
+            failure.detect_s.is_some(),
+            "the real probes found {target} down or flapping: {failure:?}"
+        );
+    }
+}
+
+#[test]
+fn a_lab_drill_refuses_a_speed_real_processes_cannot_keep_up_with() {
+    let output = std::process::Command::new(binary())
+        .args(["drill", "switch-2017", "--lab", "--speed", "100000"])
+        .output()
+        .expect("run warroom drill");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at most 3600 on the lab"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn db_master_2020_on_the_lab_promotes_the_replica_and_restarts_the_stuck_sites_at_once() {
+    let card = lab_drill("db-master-2020", 60.0).await;
+    assert!(
+        card.card.sites_down_at_end.is_empty(),
+        "every site answers 200 through HAProxy: {:?}",
+        card.card.sites_down_at_end
+    );
+    assert_eq!(
+        succeeded(&card, "db_failover"),
+        1,
+        "{:#?}",
+        card.card.actions
+    );
+    assert_eq!(
+        succeeded(&card, "restart_sites"),
+        1,
+        "one plan restarts every stuck site: {:#?}",
+        card.card.actions
+    );
+    assert!(
+        card.stuck_backends_seen >= 1,
+        "the nodes reported stuck calls"
+    );
+    assert_eq!(card.stuck_backends_at_end, 0);
+    let db = &card.requests[0];
+    assert_eq!(db.fault, FaultKind::DbMasterDown);
+    assert!(
+        db.requests.failed > 0,
+        "pages hung on the stopped primary: {db:?}"
+    );
+    assert!(
+        card.card.failures[0].mitigate_s.is_some(),
+        "{:?}",
+        card.card.failures
     );
 }

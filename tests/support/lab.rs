@@ -218,3 +218,64 @@ fn processes() -> Vec<ProcessRow> {
     }
     rows
 }
+
+/// Collects, while it runs, every process group listed in a lab's
+/// `run/pgids` and every process of them (PostgreSQL's backends in their
+/// own sessions included), so a test can check that none is left once the
+/// lab stopped, whoever started it.
+pub struct LabWatcher {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<(Vec<i32>, Vec<i32>)>>,
+}
+
+impl LabWatcher {
+    pub fn start(lab_dir: &Path) -> LabWatcher {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = std::sync::Arc::clone(&stop);
+        let pgids = lab_dir.join("run/pgids");
+        let thread = std::thread::spawn(move || {
+            let mut groups: Vec<i32> = Vec::new();
+            let mut pids: Vec<i32> = Vec::new();
+            while !stopping.load(Ordering::SeqCst) {
+                let listed = std::fs::read_to_string(&pgids).unwrap_or_default();
+                for group in listed
+                    .lines()
+                    .filter_map(|l| l.split_once(' ')?.1.parse::<i32>().ok())
+                {
+                    if !groups.contains(&group) {
+                        groups.push(group);
+                    }
+                }
+                for group in &groups {
+                    for pid in warroom::lab::members(*group) {
+                        if !pids.contains(&pid) {
+                            pids.push(pid);
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            (groups, pids)
+        });
+        LabWatcher {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops watching; returns (groups, processes) seen.
+    pub fn finish(mut self) -> (Vec<i32>, Vec<i32>) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for LabWatcher {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}

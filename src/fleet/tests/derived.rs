@@ -307,3 +307,32 @@ fn switch_rule_needs_two_unhealthy_nodes_and_half_of_them() {
         );
     }
 }
+
+#[test]
+fn stale_clients_reported_by_the_nodes_open_and_close_the_alert_and_keep_the_roles() {
+    let mut fleet = started();
+    let reported = |n| WorldFacts {
+        stale_cache_clients: Some(n),
+        ..WorldFacts::default()
+    };
+    let before = fleet.topology().cache.clone().expect("a cache");
+    let changes = fleet.apply_facts(t(10), &reported(2));
+    let cache = fleet.topology().cache.clone().expect("a cache");
+    assert_eq!(cache.stale_clients, 2);
+    assert_eq!(
+        (&cache.active, &cache.standby, cache.epoch),
+        (&before.active, &before.standby, before.epoch),
+        "a count alone never moves the roles"
+    );
+    assert_eq!(opened(&changes, AlertKind::StaleClients).len(), 1);
+    // The same count again changes nothing.
+    assert!(fleet.apply_facts(t(11), &reported(2)).is_empty());
+    // Facts without a count leave it as it was.
+    fleet.apply_facts(t(12), &WorldFacts::default());
+    assert_eq!(
+        fleet.topology().cache.as_ref().map(|c| c.stale_clients),
+        Some(2)
+    );
+    let changes = fleet.apply_facts(t(20), &reported(0));
+    assert_eq!(resolved(&changes, AlertKind::StaleClients).len(), 1);
+}

@@ -6,14 +6,17 @@
 //! - 2017: the `/cart` code path keeps one memcached connection to the node
 //!   that was active when this process started, and only reconnects to that
 //!   same node, until restarted. After a cache failover it talks to the old
-//!   node (and fails once that node is gone); `/health` counts it in
-//!   `stale_cache_connections`. Pages resolve the active node every time.
+//!   node (and fails once that node is gone); once the path has been used,
+//!   `/health` counts it in `stale_cache_connections` until the restart.
+//!   Pages resolve the active node every time.
 //! - 2020: database calls go through one pool, opened at start on the
 //!   primary of that moment, with no timeout anywhere. When that primary
 //!   stops answering, the workers serving requests wait forever; `/health`
-//!   counts calls older than [`STUCK_AFTER`] in `stuck_db_connections`.
+//!   counts calls older than [`STUCK_AFTER`] in `stuck_db_connections`, and
+//!   per site in `stuck_sites`.
 
 mod cache;
+mod check;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -76,6 +79,9 @@ pub struct NodeHealth {
     pub db_node: String,
     pub db_calls_in_flight: u32,
     pub stuck_db_connections: u32,
+    /// The stuck calls by site (Host header).
+    #[serde(default)]
+    pub stuck_sites: BTreeMap<String, u32>,
 }
 
 /// Reads a pointer file: one `host:port` line.
@@ -98,8 +104,8 @@ struct Node {
     pinned_addr: String,
     db: sqlx::PgPool,
     db_addr: String,
-    /// Start times of the database calls in flight, by call number.
-    db_calls: std::sync::Mutex<BTreeMap<u64, Instant>>,
+    /// Start times and sites of the database calls in flight, by call number.
+    db_calls: std::sync::Mutex<BTreeMap<u64, (Instant, String)>>,
     next_call: AtomicU64,
     requests: AtomicU64,
     failed: AtomicU64,
@@ -107,6 +113,9 @@ struct Node {
 
 struct Pinned {
     conn: Option<CacheConn>,
+    /// The path has connected at least once: from then on it holds on to
+    /// its node, whether the connection is open right now or not.
+    used: bool,
 }
 
 /// Serves the node on `listener` until the process ends.
@@ -130,8 +139,8 @@ pub async fn serve_node(
         .max_connections(DB_POOL_SIZE)
         .acquire_timeout(NO_TIMEOUT)
         .connect_lazy_with(options);
-    // The first connection decides the node for good (the 2017 optimisation).
-    let conn = CacheConn::connect(&pinned_addr).await.ok();
+    // The node at start decides for good (the 2017 optimisation); the
+    // connection opens on the path's first request.
     let node = Arc::new(Node {
         sites: config
             .sites
@@ -140,7 +149,10 @@ pub async fn serve_node(
             .collect(),
         id,
         cache_pointer: config.cache_pointer,
-        pinned: tokio::sync::Mutex::new(Pinned { conn }),
+        pinned: tokio::sync::Mutex::new(Pinned {
+            conn: None,
+            used: false,
+        }),
         pinned_addr,
         db,
         db_addr,
@@ -157,6 +169,7 @@ fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/cart", get(cart))
+        .route("/check/{kind}/{addr}", get(check::check))
         .fallback(page)
         .with_state(node)
 }
@@ -165,17 +178,20 @@ async fn health(State(node): State<Arc<Node>>) -> Json<NodeHealth> {
     let active = read_pointer(&node.cache_pointer).unwrap_or_default();
     let stale = {
         let pinned = node.pinned.try_lock();
-        // A request holding the lock is using the connection: it exists.
-        let open = pinned.map(|p| p.conn.is_some()).unwrap_or(true);
-        u32::from(open && !active.is_empty() && active != node.pinned_addr)
+        // A request holding the lock is using the path: it is in use.
+        let used = pinned.map(|p| p.used).unwrap_or(true);
+        u32::from(used && !active.is_empty() && active != node.pinned_addr)
     };
-    let (in_flight, stuck) = {
+    let (in_flight, stuck, stuck_sites) = {
         let calls = node.db_calls.lock().unwrap_or_else(|e| e.into_inner());
-        let stuck = calls
-            .values()
-            .filter(|start| start.elapsed() >= STUCK_AFTER)
-            .count();
-        (calls.len(), stuck)
+        let mut stuck_sites: BTreeMap<String, u32> = BTreeMap::new();
+        for (start, site) in calls.values() {
+            if start.elapsed() >= STUCK_AFTER {
+                *stuck_sites.entry(site.clone()).or_default() += 1;
+            }
+        }
+        let stuck: u32 = stuck_sites.values().sum();
+        (calls.len(), stuck, stuck_sites)
     };
     let degraded = stale > 0 || stuck > 0;
     Json(NodeHealth {
@@ -189,7 +205,8 @@ async fn health(State(node): State<Arc<Node>>) -> Json<NodeHealth> {
         stale_cache_connections: stale,
         db_node: node.db_addr.clone(),
         db_calls_in_flight: u32::try_from(in_flight).unwrap_or(u32::MAX),
-        stuck_db_connections: u32::try_from(stuck).unwrap_or(u32::MAX),
+        stuck_db_connections: stuck,
+        stuck_sites,
     })
 }
 
@@ -259,7 +276,7 @@ async fn page_title(node: &Arc<Node>, site: &str) -> anyhow::Result<Option<Strin
     node.db_calls
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(call, Instant::now());
+        .insert(call, (Instant::now(), site.to_string()));
     let worker = {
         let node = Arc::clone(node);
         let site = site.to_string();
@@ -289,6 +306,7 @@ async fn cart(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
     let result = async {
         if pinned.conn.is_none() {
             pinned.conn = Some(CacheConn::connect(&node.pinned_addr).await?);
+            pinned.used = true;
         }
         let conn = pinned
             .conn

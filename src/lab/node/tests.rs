@@ -172,6 +172,21 @@ async fn after_a_cache_failover_the_cart_path_keeps_the_old_node_until_restarted
     assert!(body.contains(&format!("cache node {} failed", health.pinned_cache_node)));
     // It reconnects only to the node it started with: still failing.
     assert_eq!(node.get("/cart", "shop.lab").await.expect("cart").0, 502);
+    assert_eq!(
+        node.health().await.stale_cache_connections,
+        1,
+        "still stale while failing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_cart_path_never_ran_holds_no_stale_connection() {
+    let old = fake_cache().await;
+    let standby = fake_cache().await;
+    let (db, _db) = silent_database().await;
+    let node = start_node(&old.addr, &db).await;
+    std::fs::write(&node.cache_pointer, format!("{}\n", standby.addr)).expect("failover");
+    assert_eq!(node.health().await.stale_cache_connections, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,4 +211,9 @@ async fn pages_on_a_silent_primary_hang_and_health_counts_them_stuck() {
     assert_eq!(health.status, "degraded");
     assert!(health.db_calls_in_flight >= 1);
     assert_eq!(health.db_node, db);
+    assert_eq!(
+        health.stuck_sites.get("shop.lab"),
+        Some(&health.stuck_db_connections),
+        "{health:?}"
+    );
 }
