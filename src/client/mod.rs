@@ -300,6 +300,35 @@ impl Client {
         self.get("/v1/whoami").await
     }
 
+    /// The consoles connected now.
+    pub async fn presence(&self) -> Result<crate::model::PresenceList, ClientError> {
+        self.get("/v1/presence").await
+    }
+
+    /// Says this console (`client_id`) is in the room, under the token's
+    /// name and role; `created` when it joined with this call.
+    pub async fn presence_beat(
+        &self,
+        client_id: &str,
+    ) -> Result<Written<crate::model::Presence>, ClientError> {
+        let path = format!("/v1/presence/{}", encode(client_id));
+        self.write::<(), _>(Method::PUT, &path, None, &[], true)
+            .await
+    }
+
+    /// Says goodbye: this console leaves the room. Leaving a room one is
+    /// not in (the entry expired, or another replica swept it) is not an
+    /// error.
+    pub async fn presence_leave(&self, client_id: &str) -> Result<(), ClientError> {
+        let path = format!("/v1/presence/{}", encode(client_id));
+        let response = self.send(Method::DELETE, &path, |r| r, true).await?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            StatusCode::NOT_FOUND => Ok(()),
+            _ => Err(ClientError::from_response(response).await),
+        }
+    }
+
     pub async fn topology(&self) -> Result<Topology, ClientError> {
         self.get("/v1/topology").await
     }

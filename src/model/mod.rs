@@ -14,6 +14,7 @@ mod health;
 mod incident;
 mod observe;
 mod plan;
+mod presence;
 mod sim;
 mod timeline;
 mod topology;
@@ -30,6 +31,10 @@ pub use health::{
 pub use incident::{
     AffectedComponent, ComponentStatus, Impact, Incident, IncidentList, IncidentPatch,
     IncidentState, IncidentStatus, NewIncident, Severity,
+};
+pub use presence::{
+    CLIENT_ID_MAX, HEARTBEAT_EVERY, PRESENCE_TTL, Presence, PresenceChange, PresenceEvent,
+    PresenceList, valid_client_id,
 };
 pub use sim::{FaultKind, ScheduledStep, SimFault, SimStatus};
 pub use timeline::{

@@ -31,8 +31,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::model::{
-    Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch,
-    IncidentState, Marker, NewIncident, Plan, Source, TimelineEntry, Timestamp, UpdateStatus,
+    AccessRole, Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch,
+    IncidentState, Marker, NewIncident, Plan, Presence, Source, TimelineEntry, Timestamp, UpdateStatus,
     Visibility,
 };
 
@@ -238,6 +238,35 @@ pub trait Store: Send + Sync + 'static {
     /// The action an execute with this idempotency key created, if any.
     async fn action_for_key(&self, idempotency_key: &str) -> Result<Option<Action>, StoreError>;
 
+    /// A console's heartbeat: it is in the room as `name` with `role` at
+    /// `now`. A client id not present, or whose last heartbeat is older than
+    /// `live_after` (expired, not yet swept), joins afresh (`since = now`,
+    /// `true`); a live one is renewed (`seen_at = now`, role as given,
+    /// `false`). `None` when the client id is live under another name:
+    /// nothing changes then.
+    async fn presence_beat(
+        &self,
+        beat: &PresenceBeat,
+        now: Timestamp,
+        live_after: Timestamp,
+    ) -> Result<Option<(Presence, bool)>, StoreError>;
+
+    /// A console said goodbye: removes `client_id` if `name` holds it and
+    /// returns it; `None` when there was no such entry.
+    async fn presence_leave(
+        &self,
+        client_id: &str,
+        name: &str,
+    ) -> Result<Option<Presence>, StoreError>;
+
+    /// Removes and returns the entries last seen before `live_after`. Each
+    /// removed entry is returned to exactly one caller, also with several
+    /// replicas sweeping at once.
+    async fn presence_expire(&self, live_after: Timestamp) -> Result<Vec<Presence>, StoreError>;
+
+    /// The entries seen at or after `live_after`, by `since`, then client id.
+    async fn presence(&self, live_after: Timestamp) -> Result<Vec<Presence>, StoreError>;
+
     /// Leadership among replicas sharing this store; `None` for a backend
     /// that carries one node (SQLite), which then runs standalone.
     fn replication(&self) -> Option<Arc<dyn Replication>> {
@@ -261,6 +290,14 @@ pub struct EntryRecord {
     pub starred: bool,
     pub marker: Option<Marker>,
     pub source: Source,
+}
+
+/// A console's heartbeat, with the name and role its token gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceBeat {
+    pub client_id: String,
+    pub name: String,
+    pub role: AccessRole,
 }
 
 /// The orchestrator's world state as one opaque document: the store keeps

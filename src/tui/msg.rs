@@ -52,6 +52,8 @@ pub enum Loaded {
     Actions(Vec<Action>),
     /// The token's role.
     Role(crate::model::AccessRole),
+    /// The consoles connected now.
+    Presence(Vec<crate::model::Presence>),
     /// The latency of the servers on screen, for the sparklines.
     Latency(std::collections::BTreeMap<String, Option<f64>>),
 }
@@ -116,6 +118,8 @@ pub enum Request {
     Actions,
     /// The token's role.
     Role,
+    /// Who is in the room.
+    Presence,
     /// The latency of the servers on screen (the ids travel with
     /// [`Effect::FetchLatency`]).
     Latency,
@@ -132,6 +136,7 @@ impl Request {
             Request::Sim => RequestKind::Sim,
             Request::Actions => RequestKind::Actions,
             Request::Role => RequestKind::Role,
+            Request::Presence => RequestKind::Presence,
             Request::Latency => RequestKind::Latency,
         }
     }
@@ -145,6 +150,7 @@ impl Request {
             Request::Sim => "simulator status",
             Request::Actions => "actions",
             Request::Role => "role",
+            Request::Presence => "presence",
             Request::Latency => "latency",
         }
     }
@@ -159,6 +165,7 @@ pub enum RequestKind {
     Sim,
     Actions,
     Role,
+    Presence,
     Latency,
 }
 
@@ -166,6 +173,9 @@ pub enum RequestKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Fetch(Request),
+    /// Renew this console's presence now (after a reconnect: the entry
+    /// may have expired meanwhile).
+    Heartbeat,
     /// Read the latency of these servers (the rows on screen).
     FetchLatency(Vec<String>),
     /// (Re)start the event stream from `since`.

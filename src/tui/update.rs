@@ -209,6 +209,7 @@ pub(super) fn fetch_all(model: &mut Model) -> Vec<Effect> {
         Effect::Fetch(Request::Alerts),
         Effect::Fetch(Request::Incidents),
         Effect::Fetch(Request::Actions),
+        Effect::Fetch(Request::Presence),
     ];
     if !model.data.sim_absent {
         effects.push(Effect::Fetch(Request::Sim));
@@ -274,6 +275,7 @@ fn stream(model: &mut Model, item: StreamItem, effects: &mut Vec<Effect>) {
                 effects.push(Effect::Replay);
             }
             if !resumed || other_replica {
+                effects.push(Effect::Heartbeat);
                 // Events may have been missed, or versions belong to another
                 // orchestrator: take the next snapshots whatever their version.
                 model.data.force_snapshot = true;
@@ -365,6 +367,11 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
                 model.mark_dirty();
             }
         }
+        EventPayload::Presence(presence) => {
+            if data.room.apply(presence) {
+                model.mark_dirty();
+            }
+        }
     }
 }
 
@@ -406,6 +413,7 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
             data.actions.replace(list);
         }
         Loaded::Role(role) => data.role = Some(role),
+        Loaded::Presence(consoles) => data.room.replace(consoles),
         Loaded::Latency(latency) => data.fleet.sample_servers(&latency),
         Loaded::Sim(status) => {
             data.sim = Some(super::data::SimClock {

@@ -194,3 +194,17 @@ pub(super) fn audit_from_row(row: &PgRow) -> Result<AuditRecord, StoreError> {
         detail: row.json("detail")?,
     })
 }
+
+/// The columns [`presence_from_row`] reads, in `SELECT` order.
+pub(super) const PRESENCE_COLUMNS: &str = "client_id, name, role, since, seen_at";
+
+pub(super) fn presence_from_row(row: &PgRow) -> Result<crate::model::Presence, StoreError> {
+    let row = Columns(row);
+    Ok(crate::model::Presence {
+        client_id: row.text("client_id")?,
+        name: row.text("name")?,
+        role: row.enumeration("role")?,
+        since: row.time("since")?,
+        seen_at: row.time("seen_at")?,
+    })
+}

@@ -12,6 +12,7 @@ mod actions;
 mod codec;
 mod incidents;
 mod log;
+mod presence;
 mod schema;
 mod timeline;
 mod world;
@@ -421,6 +422,47 @@ impl Store for SqliteStore {
         actions::update(&mut tx, action).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn presence_beat(
+        &self,
+        beat: &super::PresenceBeat,
+        now: Timestamp,
+        live_after: Timestamp,
+    ) -> Result<Option<(crate::model::Presence, bool)>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let result = presence::beat(&mut tx, beat, now, live_after).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    async fn presence_leave(
+        &self,
+        client_id: &str,
+        name: &str,
+    ) -> Result<Option<crate::model::Presence>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let gone = presence::leave(&mut tx, client_id, name).await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn presence_expire(
+        &self,
+        live_after: Timestamp,
+    ) -> Result<Vec<crate::model::Presence>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let gone = presence::expire(&mut tx, live_after).await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn presence(
+        &self,
+        live_after: Timestamp,
+    ) -> Result<Vec<crate::model::Presence>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        presence::list(&mut conn, live_after).await
     }
 
     async fn get_action(&self, id: &str) -> Result<Action, StoreError> {

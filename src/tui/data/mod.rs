@@ -7,11 +7,13 @@
 mod actions;
 mod boards;
 mod fleet;
+mod room;
 mod sites;
 
 pub use actions::{ActionBoard, Progress, follow_up_text, progress};
 pub use boards::{AlertBoard, IncidentBoard, TimelineBook};
 pub use fleet::{Applied, FleetSnapshot, HealthCounts, LATENCY_SAMPLES, ServerRow};
+pub use room::{Person, Room};
 pub use sites::{SiteSort, SiteTable, severity_rank};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -86,6 +88,8 @@ pub struct Mirror {
     /// What the API lets this token do; `None` until it said.
     pub role: Option<crate::model::AccessRole>,
     pub sim: Option<SimClock>,
+    /// The consoles connected now (`GET /v1/presence`, `presence` events).
+    pub room: Room,
     /// The API said it runs no simulator: stop asking.
     pub sim_absent: bool,
     pub link: Link,
@@ -104,6 +108,7 @@ impl Mirror {
             pending: Vec::new(),
             role: None,
             sim: None,
+            room: Room::default(),
             sim_absent: false,
             link: Link {
                 state: LinkState::Connecting,

@@ -178,6 +178,7 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
             theme.ui(UiStyle::Error),
         ));
     }
+    room(model, theme, wide, &mut spans);
     let replay = match (&model.data.sim, &model.settings.demo) {
         (Some(sim), _) => Some((sim.status.scenario.clone(), sim.status.speed)),
         (None, Some(demo)) => Some((demo.scenario.clone(), demo.speed)),
@@ -208,6 +209,51 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
         }
     }
     Line::from(spans)
+}
+
+/// People named in the header at most; the rest are counted.
+const ROOM_NAMES: usize = 4;
+
+/// Who is in the room: each person once, with their token's role (short
+/// on a narrow screen), `×2` for two consoles; the rest counted.
+fn room(model: &Model, theme: &Theme, wide: bool, spans: &mut Vec<Span<'_>>) {
+    let people = model.data.room.people();
+    if people.is_empty() {
+        return;
+    }
+    let muted = theme.ui(UiStyle::Muted);
+    let text = theme.ui(UiStyle::Text);
+    spans.push(Span::styled(" │ ", muted));
+    spans.push(Span::styled("here ", muted));
+    let named = if wide { ROOM_NAMES } else { 2 };
+    for (i, person) in people.iter().take(named).enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(", ", muted));
+        }
+        spans.push(Span::styled(sanitize(person.name).into_owned(), text));
+        let role = if wide {
+            person.role.as_str()
+        } else {
+            short_role(person.role)
+        };
+        let many = if person.consoles > 1 {
+            format!(" ×{}", person.consoles)
+        } else {
+            String::new()
+        };
+        spans.push(Span::styled(format!(" {role}{many}"), muted));
+    }
+    if people.len() > named {
+        spans.push(Span::styled(format!(" +{}", people.len() - named), muted));
+    }
+}
+
+fn short_role(role: crate::model::AccessRole) -> &'static str {
+    match role {
+        crate::model::AccessRole::Viewer => "view",
+        crate::model::AccessRole::Responder => "resp",
+        crate::model::AccessRole::Commander => "cmd",
+    }
 }
 
 /// The city of an IANA zone name (`America/Los_Angeles` -> `Los Angeles`).
