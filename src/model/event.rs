@@ -2,11 +2,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::PresenceEvent;
 use super::{
     Action, Alert, Cache, ComponentKind, Database, Health, HealthState, Incident, Server, Site,
     Switch, TimelineEntry,
 };
-use super::PresenceEvent;
 
 /// One event on `GET /v1/events`. `seq` is the SSE `id:` and rises by one
 /// per event, across restarts of the orchestrator.

@@ -31,9 +31,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::model::{
-    AccessRole, Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch,
-    IncidentState, Marker, NewIncident, Plan, Presence, Source, TimelineEntry, Timestamp, UpdateStatus,
-    Visibility,
+    AccessRole, Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident,
+    IncidentPatch, IncidentState, Marker, NewIncident, Plan, Presence, Source, TimelineEntry,
+    Timestamp, UpdateStatus, Visibility,
 };
 
 pub(crate) use error::migration_error;

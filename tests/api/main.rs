@@ -32,6 +32,7 @@ mod incidents;
 mod journal_replay;
 mod meta;
 mod plans;
+mod presence;
 mod probes;
 mod record;
 mod replicas;

@@ -75,7 +75,10 @@ pub async fn beat(
         name: caller.name.clone(),
         role: caller.role,
     };
-    let Some((presence, joined)) = state.store.presence_beat(&beat, now, live_after(now)).await?
+    let Some((presence, joined)) = state
+        .store
+        .presence_beat(&beat, now, live_after(now))
+        .await?
     else {
         return Err(Failure::new(
             StatusCode::FORBIDDEN,

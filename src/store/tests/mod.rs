@@ -37,6 +37,7 @@ mod open;
 #[path = "../../../tests/support/postgres.rs"]
 mod pg_cluster;
 mod postgres;
+mod presence;
 mod timeline;
 mod world;
 
