@@ -192,6 +192,20 @@ pub(super) fn audit_from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError>
     })
 }
 
+/// The columns [`presence_from_row`] reads, in `SELECT` order.
+pub(super) const PRESENCE_COLUMNS: &str = "client_id, name, role, since, seen_at";
+
+pub(super) fn presence_from_row(row: &SqliteRow) -> Result<crate::model::Presence, StoreError> {
+    let row = Columns(row);
+    Ok(crate::model::Presence {
+        client_id: row.text("client_id")?,
+        name: row.text("name")?,
+        role: row.enumeration("role")?,
+        since: row.time("since")?,
+        seen_at: row.time("seen_at")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,18 +238,4 @@ mod tests {
         assert_eq!(kind, EntryKind::StatusUpdate);
         assert!(parse_enum::<EntryKind>("kind", "bogus".into()).is_err());
     }
-}
-
-/// The columns [`presence_from_row`] reads, in `SELECT` order.
-pub(super) const PRESENCE_COLUMNS: &str = "client_id, name, role, since, seen_at";
-
-pub(super) fn presence_from_row(row: &SqliteRow) -> Result<crate::model::Presence, StoreError> {
-    let row = Columns(row);
-    Ok(crate::model::Presence {
-        client_id: row.text("client_id")?,
-        name: row.text("name")?,
-        role: row.enumeration("role")?,
-        since: row.time("since")?,
-        seen_at: row.time("seen_at")?,
-    })
 }

@@ -1,5 +1,5 @@
 //! Two lines at the top: what this is (demo badge, service, incident), and
-//! where we are (clocks, API state and freshness, alert counts).
+//! where we are (clocks, API state and freshness, alert counts, who is here).
 
 use chrono_tz::Tz;
 use ratatui::Frame;
@@ -130,7 +130,8 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
     Line::from(spans)
 }
 
-/// Where we are: clocks, the API's state and freshness, the simulator, alerts.
+/// Where we are: clocks, the API's state and freshness, the simulator,
+/// alerts, and who is in the room.
 fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
     let muted = theme.ui(UiStyle::Muted);
     let text = theme.ui(UiStyle::Text);
@@ -178,7 +179,6 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
             theme.ui(UiStyle::Error),
         ));
     }
-    room(model, theme, wide, &mut spans);
     let replay = match (&model.data.sim, &model.settings.demo) {
         (Some(sim), _) => Some((sim.status.scenario.clone(), sim.status.speed)),
         (None, Some(demo)) => Some((demo.scenario.clone(), demo.speed)),
@@ -208,6 +208,9 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
             ));
         }
     }
+    // Last: on a narrow screen the clocks, the API state and the alerts
+    // matter more than who else is here.
+    room(model, theme, wide, &mut spans);
     Line::from(spans)
 }
 
