@@ -15,6 +15,7 @@ mod incident;
 mod observe;
 mod plan;
 mod presence;
+mod roles;
 mod sim;
 mod timeline;
 mod topology;
@@ -36,6 +37,7 @@ pub use presence::{
     CLIENT_ID_MAX, HEARTBEAT_EVERY, PRESENCE_TTL, Presence, PresenceChange, PresenceEvent,
     PresenceList, valid_client_id,
 };
+pub use roles::{HOLDER_MAX, IncidentRole, IncidentRoles, RoleHandoff, RoleTerm};
 pub use sim::{FaultKind, ScheduledStep, SimFault, SimStatus};
 pub use timeline::{
     EntryKind, EntryPatch, Marker, NewEntry, Source, Timeline, TimelineEntry, UpdateStatus,

@@ -11,6 +11,8 @@ pub enum EntryKind {
     Action,
     Detection,
     Marker,
+    /// An incident role changed hands (who handed what to whom).
+    Role,
 }
 
 impl EntryKind {
@@ -21,6 +23,7 @@ impl EntryKind {
             EntryKind::Action => "action",
             EntryKind::Detection => "detection",
             EntryKind::Marker => "marker",
+            EntryKind::Role => "role",
         }
     }
 }

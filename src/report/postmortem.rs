@@ -355,6 +355,7 @@ fn line(entry: &TimelineEntry, clock: &LocalClock, name_marker: bool) -> Line {
         EntryKind::Action => "action",
         EntryKind::Detection => "detection",
         EntryKind::Marker => "marker",
+        EntryKind::Role => "role",
     });
     if let Some(status) = entry.status {
         label.push_str(", ");

@@ -32,7 +32,7 @@ use utoipa::ToSchema;
 
 use crate::model::{
     AccessRole, Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident,
-    IncidentPatch, IncidentState, Marker, NewIncident, Plan, Presence, Source, TimelineEntry,
+    IncidentPatch, IncidentRole, IncidentState, Marker, NewIncident, Plan, Presence, RoleTerm, Source, TimelineEntry,
     Timestamp, UpdateStatus, Visibility,
 };
 
@@ -267,6 +267,24 @@ pub trait Store: Send + Sync + 'static {
     /// The entries seen at or after `live_after`, by `since`, then client id.
     async fn presence(&self, live_after: Timestamp) -> Result<Vec<Presence>, StoreError>;
 
+    /// Hands an incident role to `holder` (`None`: leaves it vacant) at
+    /// `now`: ends the open term and opens the new one, audited as
+    /// `incident.role`, in one transaction. Handing it to its holder
+    /// changes nothing (`unchanged`). Unknown incident =>
+    /// [`StoreError::NotFound`].
+    async fn change_role(
+        &self,
+        incident_id: i64,
+        role: IncidentRole,
+        holder: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<RoleChange, StoreError>;
+
+    /// Every term of every role of the incident, by start (then in the
+    /// order they were written). Unknown incident => [`StoreError::NotFound`].
+    async fn role_terms(&self, incident_id: i64) -> Result<Vec<RoleTerm>, StoreError>;
+
     /// Leadership among replicas sharing this store; `None` for a backend
     /// that carries one node (SQLite), which then runs standalone.
     fn replication(&self) -> Option<Arc<dyn Replication>> {
@@ -290,6 +308,15 @@ pub struct EntryRecord {
     pub starred: bool,
     pub marker: Option<Marker>,
     pub source: Source,
+}
+
+/// What [`Store::change_role`] did: the term it ended and the one it
+/// started, or, when the role already was the holder's, that term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    pub ended: Option<RoleTerm>,
+    pub started: Option<RoleTerm>,
+    pub unchanged: Option<RoleTerm>,
 }
 
 /// A console's heartbeat, with the name and role its token gives.
@@ -333,6 +360,7 @@ pub mod audit_actions {
     pub const TIMELINE_CREATE: &str = "timeline.create";
     pub const TIMELINE_UPDATE: &str = "timeline.update";
     pub const TIMELINE_DELETE: &str = "timeline.delete";
+    pub const INCIDENT_ROLE: &str = "incident.role";
 }
 
 /// The URL schemes [`open`] understands, for error messages and `--help`.

@@ -20,6 +20,7 @@ mod incidents;
 mod lease;
 mod log;
 mod presence;
+mod roles;
 pub(crate) mod retry;
 mod timeline;
 mod world;
@@ -463,6 +464,31 @@ impl Store for PgStore {
         retry(self.policy, "presence", || async {
             let mut conn = self.pool.acquire().await?;
             presence::list(&mut conn, live_after).await
+        })
+        .await
+    }
+
+    async fn change_role(
+        &self,
+        incident_id: i64,
+        role: crate::model::IncidentRole,
+        holder: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<super::RoleChange, StoreError> {
+        retry(self.policy, "change_role", || async {
+            let mut tx = self.begin().await?;
+            let change = roles::change(&mut tx, incident_id, role, holder, actor, now).await?;
+            commit(tx).await?;
+            Ok(change)
+        })
+        .await
+    }
+
+    async fn role_terms(&self, incident_id: i64) -> Result<Vec<crate::model::RoleTerm>, StoreError> {
+        retry(self.policy, "role_terms", || async {
+            let mut conn = self.pool.acquire().await?;
+            roles::terms(&mut conn, incident_id).await
         })
         .await
     }

@@ -206,6 +206,20 @@ pub(super) fn presence_from_row(row: &SqliteRow) -> Result<crate::model::Presenc
     })
 }
 
+/// The columns [`role_term_from_row`] reads, in `SELECT` order.
+pub(super) const ROLE_COLUMNS: &str = "role, holder, from_at, until_at, assigned_by";
+
+pub(super) fn role_term_from_row(row: &SqliteRow) -> Result<crate::model::RoleTerm, StoreError> {
+    let row = Columns(row);
+    Ok(crate::model::RoleTerm {
+        role: row.enumeration("role")?,
+        holder: row.text("holder")?,
+        from: row.time("from_at")?,
+        until: row.opt_time("until_at")?,
+        assigned_by: row.text("assigned_by")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ mod codec;
 mod incidents;
 mod log;
 mod presence;
+mod roles;
 mod schema;
 mod timeline;
 mod world;
@@ -463,6 +464,25 @@ impl Store for SqliteStore {
     ) -> Result<Vec<crate::model::Presence>, StoreError> {
         let mut conn = self.reader.acquire().await?;
         presence::list(&mut conn, live_after).await
+    }
+
+    async fn change_role(
+        &self,
+        incident_id: i64,
+        role: crate::model::IncidentRole,
+        holder: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<super::RoleChange, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let change = roles::change(&mut tx, incident_id, role, holder, actor, now).await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    async fn role_terms(&self, incident_id: i64) -> Result<Vec<crate::model::RoleTerm>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        roles::terms(&mut conn, incident_id).await
     }
 
     async fn get_action(&self, id: &str) -> Result<Action, StoreError> {

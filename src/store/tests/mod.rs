@@ -38,6 +38,7 @@ mod open;
 mod pg_cluster;
 mod postgres;
 mod presence;
+mod roles;
 mod timeline;
 mod world;
 
