@@ -300,6 +300,32 @@ impl Client {
         self.get("/v1/whoami").await
     }
 
+    /// Who holds each role of an incident, and every term so far.
+    pub async fn incident_roles(
+        &self,
+        incident_id: i64,
+    ) -> Result<crate::model::IncidentRoles, ClientError> {
+        self.get(&format!("/v1/incidents/{incident_id}/roles"))
+            .await
+    }
+
+    /// Hand an incident role to `holder` (`None`: leave it vacant).
+    pub async fn change_role(
+        &self,
+        incident_id: i64,
+        role: crate::model::IncidentRole,
+        holder: Option<&str>,
+    ) -> Result<crate::model::IncidentRoles, ClientError> {
+        let path = format!("/v1/incidents/{incident_id}/roles/{}", role.as_str());
+        let body = crate::model::RoleHandoff {
+            holder: holder.map(str::to_string),
+        };
+        Ok(self
+            .write(Method::PUT, &path, Some(&body), &[], true)
+            .await?
+            .value)
+    }
+
     /// The consoles connected now.
     pub async fn presence(&self) -> Result<crate::model::PresenceList, ClientError> {
         self.get("/v1/presence").await

@@ -337,7 +337,8 @@ impl Drop for Orchestrator {
 /// The whole API. `main` and the tests use this same router.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        actions, alerts, incidents, meta, plans, postmortem, presence, sim, timeline, topology,
+        actions, alerts, incidents, meta, plans, postmortem, presence, roles, sim, timeline,
+        topology,
     };
     let v1 = Router::new()
         .route("/openapi.json", get(meta::openapi))
@@ -366,6 +367,8 @@ pub fn router(state: AppState) -> Router {
             patch(timeline::update).delete(timeline::delete),
         )
         .route("/incidents/{id}/postmortem", get(postmortem::postmortem))
+        .route("/incidents/{id}/roles", get(roles::list))
+        .route("/incidents/{id}/roles/{role}", put(roles::change))
         .route("/actions", get(actions::list))
         .route("/actions/{id}", get(actions::get))
         .route("/sim", get(sim::status));

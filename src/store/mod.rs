@@ -32,8 +32,8 @@ use utoipa::ToSchema;
 
 use crate::model::{
     AccessRole, Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident,
-    IncidentPatch, IncidentRole, IncidentState, Marker, NewIncident, Plan, Presence, RoleTerm, Source, TimelineEntry,
-    Timestamp, UpdateStatus, Visibility,
+    IncidentPatch, IncidentRole, IncidentState, Marker, NewIncident, Plan, Presence, RoleTerm,
+    Source, TimelineEntry, Timestamp, UpdateStatus, Visibility,
 };
 
 pub(crate) use error::migration_error;

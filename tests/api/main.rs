@@ -37,6 +37,7 @@ mod probes;
 mod record;
 mod replicas;
 mod restart;
+mod roles;
 mod runbooks;
 mod serve_cli;
 mod tail;

@@ -20,8 +20,8 @@ mod incidents;
 mod lease;
 mod log;
 mod presence;
-mod roles;
 pub(crate) mod retry;
+mod roles;
 mod timeline;
 mod world;
 
@@ -485,7 +485,10 @@ impl Store for PgStore {
         .await
     }
 
-    async fn role_terms(&self, incident_id: i64) -> Result<Vec<crate::model::RoleTerm>, StoreError> {
+    async fn role_terms(
+        &self,
+        incident_id: i64,
+    ) -> Result<Vec<crate::model::RoleTerm>, StoreError> {
         retry(self.policy, "role_terms", || async {
             let mut conn = self.pool.acquire().await?;
             roles::terms(&mut conn, incident_id).await

@@ -480,7 +480,10 @@ impl Store for SqliteStore {
         Ok(change)
     }
 
-    async fn role_terms(&self, incident_id: i64) -> Result<Vec<crate::model::RoleTerm>, StoreError> {
+    async fn role_terms(
+        &self,
+        incident_id: i64,
+    ) -> Result<Vec<crate::model::RoleTerm>, StoreError> {
         let mut conn = self.reader.acquire().await?;
         roles::terms(&mut conn, incident_id).await
     }

@@ -69,7 +69,10 @@ async fn roles_change_hands_and_every_term_is_kept(backend: Backend) {
         .into_iter()
         .filter(|r| r.action == "incident.role")
         .count();
-    assert_eq!(audited, 4, "one audit record per change, none for the no-op");
+    assert_eq!(
+        audited, 4,
+        "one audit record per change, none for the no-op"
+    );
     assert!(matches!(
         store
             .change_role(id + 100, IncidentRole::Scribe, Some("x"), "ana", at(6))
