@@ -161,6 +161,21 @@ impl EffectRunner {
                 self.fetch(request);
                 None
             }
+            Effect::ChangeRole {
+                incident_id,
+                role,
+                holder,
+            } => {
+                self.write(Wrote::Roles(Err(no_answer())), move |client| async move {
+                    Wrote::Roles(
+                        client
+                            .change_role(incident_id, role, holder.as_deref())
+                            .await
+                            .map_err(refused),
+                    )
+                });
+                None
+            }
             Effect::Heartbeat => {
                 if let Some(presence) = &self.presence {
                     presence.beat_now.notify_one();
@@ -504,6 +519,7 @@ async fn load(
         Request::Latency => Loaded::Latency(client.latency(servers).await?.latency_ms),
         Request::Role => Loaded::Role(client.whoami().await?.role),
         Request::Presence => Loaded::Presence(client.presence().await?.consoles),
+        Request::Roles(id) => Loaded::Roles(client.incident_roles(id).await?),
     })
 }
 

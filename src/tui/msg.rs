@@ -54,6 +54,8 @@ pub enum Loaded {
     Role(crate::model::AccessRole),
     /// The consoles connected now.
     Presence(Vec<crate::model::Presence>),
+    /// Who holds the followed incident's roles.
+    Roles(crate::model::IncidentRoles),
     /// The latency of the servers on screen, for the sparklines.
     Latency(std::collections::BTreeMap<String, Option<f64>>),
 }
@@ -90,6 +92,8 @@ pub enum Wrote {
     Plan(Result<Box<Plan>, WriteError>),
     /// An action was started (execute) or aborted.
     Action(Result<Box<Action>, WriteError>),
+    /// An incident role changed hands (the roles after it).
+    Roles(Result<crate::model::IncidentRoles, WriteError>),
     /// An alert was acknowledged or silenced (`done` says which).
     Alert {
         done: &'static str,
@@ -120,6 +124,8 @@ pub enum Request {
     Role,
     /// Who is in the room.
     Presence,
+    /// Who holds an incident's roles.
+    Roles(i64),
     /// The latency of the servers on screen (the ids travel with
     /// [`Effect::FetchLatency`]).
     Latency,
@@ -137,6 +143,7 @@ impl Request {
             Request::Actions => RequestKind::Actions,
             Request::Role => RequestKind::Role,
             Request::Presence => RequestKind::Presence,
+            Request::Roles(_) => RequestKind::Roles,
             Request::Latency => RequestKind::Latency,
         }
     }
@@ -151,6 +158,7 @@ impl Request {
             Request::Actions => "actions",
             Request::Role => "role",
             Request::Presence => "presence",
+            Request::Roles(_) => "incident roles",
             Request::Latency => "latency",
         }
     }
@@ -166,6 +174,7 @@ pub enum RequestKind {
     Actions,
     Role,
     Presence,
+    Roles,
     Latency,
 }
 
@@ -173,6 +182,12 @@ pub enum RequestKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Fetch(Request),
+    /// Hand an incident role to `holder` (`None`: vacant).
+    ChangeRole {
+        incident_id: i64,
+        role: crate::model::IncidentRole,
+        holder: Option<String>,
+    },
     /// Renew this console's presence now (after a reconnect: the entry
     /// may have expired meanwhile).
     Heartbeat,

@@ -216,6 +216,7 @@ pub(super) fn fetch_all(model: &mut Model) -> Vec<Effect> {
     }
     if let Some(id) = model.data.incidents.timeline.incident_id {
         effects.push(Effect::Fetch(Request::Timeline(id)));
+        effects.push(Effect::Fetch(Request::Roles(id)));
     }
     effects
 }
@@ -351,6 +352,12 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
             }
         }
         EventPayload::Timeline(entry) => {
+            // A handoff: read who holds what now.
+            if entry.kind == crate::model::EntryKind::Role
+                && data.incidents.timeline.incident_id == Some(entry.incident_id)
+            {
+                effects.push(Effect::Fetch(Request::Roles(entry.incident_id)));
+            }
             let follow = model
                 .ui
                 .timeline
@@ -414,6 +421,11 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
         }
         Loaded::Role(role) => data.role = Some(role),
         Loaded::Presence(consoles) => data.room.replace(consoles),
+        Loaded::Roles(roles) => {
+            if data.incidents.timeline.incident_id == Some(roles.incident_id) {
+                data.roles = Some(roles);
+            }
+        }
         Loaded::Latency(latency) => data.fleet.sample_servers(&latency),
         Loaded::Sim(status) => {
             data.sim = Some(super::data::SimClock {
@@ -430,6 +442,7 @@ pub(super) fn follow_incident(model: &mut Model, effects: &mut Vec<Effect>) {
         incidents.follow_current();
         model.ui.timeline = Default::default();
         effects.push(Effect::Fetch(Request::Timeline(id)));
+        effects.push(Effect::Fetch(Request::Roles(id)));
     } else if incidents.current().is_none() && incidents.timeline.incident_id.is_some() {
         incidents.follow_current();
     }

@@ -90,6 +90,8 @@ pub struct Mirror {
     pub sim: Option<SimClock>,
     /// The consoles connected now (`GET /v1/presence`, `presence` events).
     pub room: Room,
+    /// Who holds the followed incident's roles.
+    pub roles: Option<crate::model::IncidentRoles>,
     /// The API said it runs no simulator: stop asking.
     pub sim_absent: bool,
     pub link: Link,
@@ -109,6 +111,7 @@ impl Mirror {
             role: None,
             sim: None,
             room: Room::default(),
+            roles: None,
             sim_absent: false,
             link: Link {
                 state: LinkState::Connecting,

@@ -87,6 +87,20 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
                     },
                 ));
             }
+            if let Some(roles) = model
+                .data
+                .roles
+                .as_ref()
+                .filter(|r| r.incident_id == incident.id)
+            {
+                for term in &roles.holders {
+                    spans.push(Span::styled(format!(" · {} ", term.role.short()), muted));
+                    spans.push(Span::styled(
+                        sanitize(&term.holder).into_owned(),
+                        theme.ui(UiStyle::Text),
+                    ));
+                }
+            }
             if !model.data.pending.is_empty() {
                 spans.push(Span::styled(
                     format!(" · {} unsent", model.data.pending.len()),
