@@ -131,6 +131,20 @@ async fn roles_are_handed_off_by_the_holder_or_a_commander_and_each_change_is_in
         })
         .await;
     assert!(!frames.is_empty());
+    // The postmortem lists who held each role and when.
+    let md = viewer.postmortem(id, "md", None).await.expect("postmortem");
+    let section: Vec<&str> = md
+        .lines()
+        .skip_while(|l| *l != "Incident roles")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(section.len(), 4, "{md}");
+    assert!(section[0].starts_with("  Incident commander: responder, from "));
+    assert!(section[0].contains(" to "), "an ended term: {}", section[0]);
+    assert!(section[2].starts_with("  Incident commander: Dana Ops, from "));
+    assert!(section[2].ends_with("(still held)"), "{}", section[2]);
+    assert!(section[3].starts_with("  Scribe: responder, from "));
     api.stop().await;
 }
 

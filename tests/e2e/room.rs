@@ -62,3 +62,53 @@ fn two_consoles_show_each_other_in_the_header_and_a_quit_leaves() {
     first.quit_and_check_restored();
     drop(serve);
 }
+
+#[test]
+fn a_role_handoff_shows_in_both_timelines_and_headers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let serve = ApiServe::start(dir.path(), warroom::sim::DEMO_FLEET, &[]);
+    let first = console(&serve.url, COMMANDER);
+    let second = console(&serve.url, RESPONDER);
+    for tmux in [&first, &second] {
+        tmux.wait_for("both in the room", SOON, |s| {
+            header(s).contains("here commander commander, responder responder")
+        });
+    }
+    crate::support::console_moves::declare_incident(&first, "Checkout errors");
+    second.wait_for("the second console to follow the incident", SOON, |s| {
+        header(s).contains("Checkout errors")
+    });
+
+    // O opens the role form on the commander role; Tab twice is the
+    // scribe; → picks among the people in the room (in join order).
+    first.keys(&["O"]);
+    first.wait_for("the role form", SOON, |s| {
+        s.contains("Incident roles") && s.contains("leave the role vacant")
+    });
+    first.keys(&["Tab", "Tab", "Right", "Right"]);
+    first.wait_for("responder picked for scribe", SOON, |s| {
+        s.lines()
+            .any(|l| l.contains("to") && l.contains("responder▏"))
+    });
+    first.keys(&["Enter"]);
+    for (tmux, which) in [(&first, "first"), (&second, "second")] {
+        let screen = tmux.wait_for(
+            &format!("the handoff in the {which} console's timeline and header"),
+            SOON,
+            |s| {
+                crate::support::console_moves::timeline_row(
+                    s,
+                    "role int commander: ",
+                    "commander assigned scribe to responder",
+                ) && header(s).contains("scribe responder")
+            },
+        );
+        assert!(
+            !header(&screen).contains("IC "),
+            "no commander assigned yet:\n{screen}"
+        );
+    }
+    first.quit_and_check_restored();
+    second.quit_and_check_restored();
+    drop(serve);
+}
