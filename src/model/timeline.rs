@@ -129,9 +129,10 @@ pub struct TimelineEntry {
 }
 
 impl TimelineEntry {
-    /// Entries written by detectors and actions can never be edited or deleted.
+    /// Entries written by detectors and actions, and role handoffs, can
+    /// never be edited or deleted: the record says who held what.
     pub fn is_immutable(&self) -> bool {
-        matches!(self.source, Source::Detector | Source::Action)
+        matches!(self.source, Source::Detector | Source::Action) || self.kind == EntryKind::Role
     }
 }
 

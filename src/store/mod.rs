@@ -118,7 +118,7 @@ pub trait Store: Send + Sync + 'static {
     /// Applies the fields present in `patch` if the entry is still at
     /// `expected_version`; sets `edited_at = now` and raises the version by one.
     /// Deleted or unknown entries are [`StoreError::NotFound`]; entries from
-    /// detectors and actions are [`StoreError::Immutable`]. A patch that changes
+    /// detectors and actions, and role handoffs, are [`StoreError::Immutable`]. A patch that changes
     /// nothing returns the entry unchanged. Audited as `timeline.update`.
     async fn update_entry(
         &self,

@@ -362,7 +362,7 @@ fn confirm_delete(model: &mut Model) {
     };
     if entry.is_immutable() {
         return model.toast(
-            "entries from detectors and actions are kept as recorded and cannot be deleted",
+            "entries from detectors, actions and role handoffs are kept as recorded and cannot be deleted",
             true,
         );
     }

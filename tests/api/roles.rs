@@ -131,6 +131,22 @@ async fn roles_are_handed_off_by_the_holder_or_a_commander_and_each_change_is_in
         })
         .await;
     assert!(!frames.is_empty());
+    // A handoff is kept as recorded: nobody edits or deletes it.
+    let handoff = timeline
+        .iter()
+        .find(|e| e.kind == EntryKind::Role)
+        .expect("a role entry");
+    let patched = api
+        .http()
+        .patch(api.at(&format!("/v1/incidents/{id}/timeline/{}", handoff.id)))
+        .bearer_auth(COMMANDER)
+        .header("if-match", handoff.version.to_string())
+        .json(&json!({"body": "nobody took it"}))
+        .send()
+        .await
+        .expect("patch");
+    let (code, _) = expect_error(patched, 409).await;
+    assert_eq!(code, "immutable_entry");
     // The postmortem lists who held each role and when.
     let md = viewer.postmortem(id, "md", None).await.expect("postmortem");
     let section: Vec<&str> = md
