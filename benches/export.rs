@@ -165,6 +165,7 @@ fn input(fixture: &Fixture) -> PostmortemInput<'_> {
         component_history: &fixture.components,
         tz: chrono_tz::America::Los_Angeles,
         until: start() + chrono::Duration::hours(24),
+        roles: &[],
     }
 }
 

@@ -300,6 +300,61 @@ impl Client {
         self.get("/v1/whoami").await
     }
 
+    /// Who holds each role of an incident, and every term so far.
+    pub async fn incident_roles(
+        &self,
+        incident_id: i64,
+    ) -> Result<crate::model::IncidentRoles, ClientError> {
+        self.get(&format!("/v1/incidents/{incident_id}/roles"))
+            .await
+    }
+
+    /// Hand an incident role to `holder` (`None`: leave it vacant).
+    pub async fn change_role(
+        &self,
+        incident_id: i64,
+        role: crate::model::IncidentRole,
+        holder: Option<&str>,
+    ) -> Result<crate::model::IncidentRoles, ClientError> {
+        let path = format!("/v1/incidents/{incident_id}/roles/{}", role.as_str());
+        let body = crate::model::RoleHandoff {
+            holder: holder.map(str::to_string),
+        };
+        Ok(self
+            .write(Method::PUT, &path, Some(&body), &[], true)
+            .await?
+            .value)
+    }
+
+    /// The consoles connected now.
+    pub async fn presence(&self) -> Result<crate::model::PresenceList, ClientError> {
+        self.get("/v1/presence").await
+    }
+
+    /// Says this console (`client_id`) is in the room, under the token's
+    /// name and role; `created` when it joined with this call.
+    pub async fn presence_beat(
+        &self,
+        client_id: &str,
+    ) -> Result<Written<crate::model::Presence>, ClientError> {
+        let path = format!("/v1/presence/{}", encode(client_id));
+        self.write::<(), _>(Method::PUT, &path, None, &[], true)
+            .await
+    }
+
+    /// Says goodbye: this console leaves the room. Leaving a room one is
+    /// not in (the entry expired, or another replica swept it) is not an
+    /// error.
+    pub async fn presence_leave(&self, client_id: &str) -> Result<(), ClientError> {
+        let path = format!("/v1/presence/{}", encode(client_id));
+        let response = self.send(Method::DELETE, &path, |r| r, true).await?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            StatusCode::NOT_FOUND => Ok(()),
+            _ => Err(ClientError::from_response(response).await),
+        }
+    }
+
     pub async fn topology(&self) -> Result<Topology, ClientError> {
         self.get("/v1/topology").await
     }

@@ -82,7 +82,7 @@ error_codes! {
     // Versions and retries.
     /// 409: the object changed since the version in `If-Match`.
     VersionConflict = "version_conflict",
-    /// 409: entries written by detectors and actions cannot be changed.
+    /// 409: entries written by detectors and actions, and role handoffs, cannot be changed.
     ImmutableEntry = "immutable_entry",
     /// 422: the `Idempotency-Key` was already used for another request.
     IdempotencyKeyReused = "idempotency_key_reused",

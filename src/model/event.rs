@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::PresenceEvent;
 use super::{
     Action, Alert, Cache, ComponentKind, Database, Health, HealthState, Incident, Server, Site,
     Switch, TimelineEntry,
@@ -40,6 +41,7 @@ impl<'de> Deserialize<'de> for Event {
             EventKind::Incident => serde_json::from_str(data).map(EventPayload::Incident),
             EventKind::Timeline => serde_json::from_str(data).map(EventPayload::Timeline),
             EventKind::Action => serde_json::from_str(data).map(EventPayload::Action),
+            EventKind::Presence => serde_json::from_str(data).map(EventPayload::Presence),
         }
         .map_err(D::Error::custom)?;
         Ok(Event {
@@ -66,6 +68,8 @@ pub enum EventPayload {
     Timeline(TimelineEntry),
     /// An action started, progressed a step, or finished.
     Action(Box<Action>),
+    /// A console joined or left the room.
+    Presence(PresenceEvent),
 }
 
 impl EventPayload {
@@ -77,6 +81,7 @@ impl EventPayload {
             EventPayload::Incident(_) => EventKind::Incident,
             EventPayload::Timeline(_) => EventKind::Timeline,
             EventPayload::Action(_) => EventKind::Action,
+            EventPayload::Presence(_) => EventKind::Presence,
         }
     }
 }
@@ -90,6 +95,7 @@ pub enum EventKind {
     Incident,
     Timeline,
     Action,
+    Presence,
 }
 
 impl EventKind {
@@ -102,6 +108,7 @@ impl EventKind {
             EventKind::Incident => "incident",
             EventKind::Timeline => "timeline",
             EventKind::Action => "action",
+            EventKind::Presence => "presence",
         }
     }
 }

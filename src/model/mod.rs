@@ -14,6 +14,8 @@ mod health;
 mod incident;
 mod observe;
 mod plan;
+mod presence;
+mod roles;
 mod sim;
 mod timeline;
 mod topology;
@@ -31,6 +33,11 @@ pub use incident::{
     AffectedComponent, ComponentStatus, Impact, Incident, IncidentList, IncidentPatch,
     IncidentState, IncidentStatus, NewIncident, Severity,
 };
+pub use presence::{
+    CLIENT_ID_MAX, HEARTBEAT_EVERY, PRESENCE_TTL, Presence, PresenceChange, PresenceEvent,
+    PresenceList, valid_client_id,
+};
+pub use roles::{HOLDER_MAX, IncidentRole, IncidentRoles, RoleHandoff, RoleTerm};
 pub use sim::{FaultKind, ScheduledStep, SimFault, SimStatus};
 pub use timeline::{
     EntryKind, EntryPatch, Marker, NewEntry, Source, Timeline, TimelineEntry, UpdateStatus,

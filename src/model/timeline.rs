@@ -11,6 +11,8 @@ pub enum EntryKind {
     Action,
     Detection,
     Marker,
+    /// An incident role changed hands (who handed what to whom).
+    Role,
 }
 
 impl EntryKind {
@@ -21,6 +23,7 @@ impl EntryKind {
             EntryKind::Action => "action",
             EntryKind::Detection => "detection",
             EntryKind::Marker => "marker",
+            EntryKind::Role => "role",
         }
     }
 }
@@ -126,9 +129,10 @@ pub struct TimelineEntry {
 }
 
 impl TimelineEntry {
-    /// Entries written by detectors and actions can never be edited or deleted.
+    /// Entries written by detectors and actions, and role handoffs, can
+    /// never be edited or deleted: the record says who held what.
     pub fn is_immutable(&self) -> bool {
-        matches!(self.source, Source::Detector | Source::Action)
+        matches!(self.source, Source::Detector | Source::Action) || self.kind == EntryKind::Role
     }
 }
 

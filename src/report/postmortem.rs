@@ -43,6 +43,9 @@ pub struct PostmortemInput<'a> {
     /// The export time: end of the window for an ongoing incident and the
     /// postmortem's `Posted` time (unless an imported postmortem has its own).
     pub until: Timestamp,
+    /// Every term of the incident's roles (commander, communications,
+    /// scribe), by start.
+    pub roles: &'a [crate::model::RoleTerm],
 }
 
 /// A postmortem draft. Serialized as the JSON export and handed to the template.
@@ -80,6 +83,22 @@ pub struct Postmortem {
     pub components: Vec<String>,
     /// Every entry, oldest first (the imported postmortem note excepted).
     pub internal_timeline: Lines,
+    /// Who held each role and when: by role, then by start.
+    pub roles: Vec<RoleLine>,
+}
+
+/// One person's term in one incident role.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoleLine {
+    pub role: crate::model::IncidentRole,
+    /// `Incident commander`, `Communications`, `Scribe`.
+    pub title: String,
+    pub holder: String,
+    pub from: Timestamp,
+    pub from_local: String,
+    /// `None` while they still hold it.
+    pub until: Option<Timestamp>,
+    pub until_local: Option<String>,
 }
 
 /// One timeline entry as one line of text.
@@ -260,7 +279,25 @@ pub fn build(input: &PostmortemInput) -> Postmortem {
         status_updates: published_updates(&live),
         components: incident.components.iter().map(|c| c.name.clone()).collect(),
         internal_timeline,
+        roles: role_lines(input.roles, &clock),
     }
+}
+
+fn role_lines(terms: &[crate::model::RoleTerm], clock: &LocalClock) -> Vec<RoleLine> {
+    let mut lines: Vec<RoleLine> = terms
+        .iter()
+        .map(|t| RoleLine {
+            role: t.role,
+            title: t.role.title().to_string(),
+            holder: one_line(&t.holder),
+            from: t.from,
+            from_local: clock.time(t.from),
+            until: t.until,
+            until_local: t.until.map(|u| clock.time(u)),
+        })
+        .collect();
+    lines.sort_by_key(|l| (l.role, l.from));
+    lines
 }
 
 /// The published text if `entry` is a postmortem note written by the importer.
@@ -355,6 +392,7 @@ fn line(entry: &TimelineEntry, clock: &LocalClock, name_marker: bool) -> Line {
         EntryKind::Action => "action",
         EntryKind::Detection => "detection",
         EntryKind::Marker => "marker",
+        EntryKind::Role => "role",
     });
     if let Some(status) = entry.status {
         label.push_str(", ");

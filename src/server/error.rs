@@ -118,7 +118,7 @@ impl From<StoreError> for Failure {
             StoreError::Immutable => Failure::new(
                 StatusCode::CONFLICT,
                 ErrorCode::ImmutableEntry,
-                "entries written by detectors and actions cannot be edited or deleted",
+                "entries written by detectors and actions, and role handoffs, cannot be edited or deleted",
             ),
             StoreError::IdempotencyMismatch => Failure::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
@@ -275,7 +275,12 @@ impl Orchestrator {
             Some(saved) => term::apply_world(&state, &shape, &saved)?,
             None => Vec::new(),
         };
-        let mut tasks = Vec::new();
+        // Every replica sweeps expired presence (the store hands each
+        // expired console to one sweeper).
+        let mut tasks = vec![tokio::spawn(routes::presence::sweep(
+            state.clone(),
+            shutdown.clone(),
+        ))];
         let mut standalone_term = None;
         match replication {
             None => {
@@ -331,10 +336,18 @@ impl Drop for Orchestrator {
 
 /// The whole API. `main` and the tests use this same router.
 pub fn router(state: AppState) -> Router {
-    use routes::{actions, alerts, incidents, meta, plans, postmortem, sim, timeline, topology};
+    use routes::{
+        actions, alerts, incidents, meta, plans, postmortem, presence, roles, sim, timeline,
+        topology,
+    };
     let v1 = Router::new()
         .route("/openapi.json", get(meta::openapi))
         .route("/whoami", get(meta::whoami))
+        .route("/presence", get(presence::list))
+        .route(
+            "/presence/{client_id}",
+            put(presence::beat).delete(presence::leave),
+        )
         .route("/topology", get(topology::topology))
         .route("/health/{component_id}/history", get(topology::history))
         .route("/latency", get(topology::latency))
@@ -354,6 +367,8 @@ pub fn router(state: AppState) -> Router {
             patch(timeline::update).delete(timeline::delete),
         )
         .route("/incidents/{id}/postmortem", get(postmortem::postmortem))
+        .route("/incidents/{id}/roles", get(roles::list))
+        .route("/incidents/{id}/roles/{role}", put(roles::change))
         .route("/actions", get(actions::list))
         .route("/actions/{id}", get(actions::get))
         .route("/sim", get(sim::status));

@@ -11,7 +11,9 @@ pub enum StoreError {
     /// The object changed since the caller read it; `current` is how it is now.
     #[error("version conflict: the {} is now at version {}", current.noun(), current.version())]
     Conflict { current: Box<Conflicting> },
-    #[error("entries written by detectors and actions cannot be edited or deleted")]
+    #[error(
+        "entries written by detectors and actions, and role handoffs, cannot be edited or deleted"
+    )]
     Immutable,
     #[error("this idempotency key was already used with different content")]
     IdempotencyMismatch,

@@ -31,9 +31,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::model::{
-    Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch,
-    IncidentState, Marker, NewIncident, Plan, Source, TimelineEntry, Timestamp, UpdateStatus,
-    Visibility,
+    AccessRole, Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident,
+    IncidentPatch, IncidentRole, IncidentState, Marker, NewIncident, Plan, Presence, RoleTerm,
+    Source, TimelineEntry, Timestamp, UpdateStatus, Visibility,
 };
 
 pub(crate) use error::migration_error;
@@ -118,7 +118,7 @@ pub trait Store: Send + Sync + 'static {
     /// Applies the fields present in `patch` if the entry is still at
     /// `expected_version`; sets `edited_at = now` and raises the version by one.
     /// Deleted or unknown entries are [`StoreError::NotFound`]; entries from
-    /// detectors and actions are [`StoreError::Immutable`]. A patch that changes
+    /// detectors and actions, and role handoffs, are [`StoreError::Immutable`]. A patch that changes
     /// nothing returns the entry unchanged. Audited as `timeline.update`.
     async fn update_entry(
         &self,
@@ -238,6 +238,53 @@ pub trait Store: Send + Sync + 'static {
     /// The action an execute with this idempotency key created, if any.
     async fn action_for_key(&self, idempotency_key: &str) -> Result<Option<Action>, StoreError>;
 
+    /// A console's heartbeat: it is in the room as `name` with `role` at
+    /// `now`. A client id not present, or whose last heartbeat is older than
+    /// `live_after` (expired, not yet swept), joins afresh (`since = now`,
+    /// `true`); a live one is renewed (`seen_at = now`, role as given,
+    /// `false`). `None` when the client id is live under another name:
+    /// nothing changes then.
+    async fn presence_beat(
+        &self,
+        beat: &PresenceBeat,
+        now: Timestamp,
+        live_after: Timestamp,
+    ) -> Result<Option<(Presence, bool)>, StoreError>;
+
+    /// A console said goodbye: removes `client_id` if `name` holds it and
+    /// returns it; `None` when there was no such entry.
+    async fn presence_leave(
+        &self,
+        client_id: &str,
+        name: &str,
+    ) -> Result<Option<Presence>, StoreError>;
+
+    /// Removes and returns the entries last seen before `live_after`. Each
+    /// removed entry is returned to exactly one caller, also with several
+    /// replicas sweeping at once.
+    async fn presence_expire(&self, live_after: Timestamp) -> Result<Vec<Presence>, StoreError>;
+
+    /// The entries seen at or after `live_after`, by `since`, then client id.
+    async fn presence(&self, live_after: Timestamp) -> Result<Vec<Presence>, StoreError>;
+
+    /// Hands an incident role to `holder` (`None`: leaves it vacant) at
+    /// `now`: ends the open term and opens the new one, audited as
+    /// `incident.role`, in one transaction. Handing it to its holder
+    /// changes nothing (`unchanged`). Unknown incident =>
+    /// [`StoreError::NotFound`].
+    async fn change_role(
+        &self,
+        incident_id: i64,
+        role: IncidentRole,
+        holder: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<RoleChange, StoreError>;
+
+    /// Every term of every role of the incident, by start (then in the
+    /// order they were written). Unknown incident => [`StoreError::NotFound`].
+    async fn role_terms(&self, incident_id: i64) -> Result<Vec<RoleTerm>, StoreError>;
+
     /// Leadership among replicas sharing this store; `None` for a backend
     /// that carries one node (SQLite), which then runs standalone.
     fn replication(&self) -> Option<Arc<dyn Replication>> {
@@ -261,6 +308,23 @@ pub struct EntryRecord {
     pub starred: bool,
     pub marker: Option<Marker>,
     pub source: Source,
+}
+
+/// What [`Store::change_role`] did: the term it ended and the one it
+/// started, or, when the role already was the holder's, that term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    pub ended: Option<RoleTerm>,
+    pub started: Option<RoleTerm>,
+    pub unchanged: Option<RoleTerm>,
+}
+
+/// A console's heartbeat, with the name and role its token gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresenceBeat {
+    pub client_id: String,
+    pub name: String,
+    pub role: AccessRole,
 }
 
 /// The orchestrator's world state as one opaque document: the store keeps
@@ -296,6 +360,7 @@ pub mod audit_actions {
     pub const TIMELINE_CREATE: &str = "timeline.create";
     pub const TIMELINE_UPDATE: &str = "timeline.update";
     pub const TIMELINE_DELETE: &str = "timeline.delete";
+    pub const INCIDENT_ROLE: &str = "incident.role";
 }
 
 /// The URL schemes [`open`] understands, for error messages and `--help`.

@@ -18,6 +18,9 @@ use crate::client::{Client, StreamSettings};
 /// Messages applied before a frame at most, so a burst of events is one frame.
 const MAX_BATCH: usize = 1024;
 
+/// The longest quitting waits for the API to hear the goodbye.
+const GOODBYE_WITHIN: Duration = Duration::from_secs(1);
+
 /// Run the console until the user quits or the process is told to stop.
 /// The terminal is restored on every way out.
 pub async fn run(model: Model, theme: Theme, client: Client) -> anyhow::Result<()> {
@@ -65,6 +68,9 @@ pub async fn run(model: Model, theme: Theme, client: Client) -> anyhow::Result<(
             draw(&mut terminal, &mut session.model, &theme)?;
         }
     }
+    // Say goodbye, so the others see this console leave now rather than
+    // when its presence expires.
+    session.leave(GOODBYE_WITHIN).await;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use super::model::{Model, Pane};
 use super::msg::Effect;
 use super::overlay::{
     AlertView, Composer, Confirm, Help, IncidentForm, NewKind, OnYes, Overlay, Palette, PlanModal,
-    Reader, SilenceForm, Switcher, composer,
+    Reader, RoleForm, SilenceForm, Switcher, composer,
 };
 use super::update::{ask_to_quit, fetch_all};
 use super::{panes, target};
@@ -128,6 +128,18 @@ pub fn run(model: &mut Model, action: Action, effects: &mut Vec<Effect>) {
             match model.data.incidents.current().cloned() {
                 Some(incident) => {
                     model.ui.overlay = Overlay::IncidentForm(Box::new(IncidentForm::edit(incident)))
+                }
+                None => no_incident(model),
+            }
+        }
+        Action::HandOffRole => {
+            if let Some(reason) = model.write_block() {
+                return model.toast(reason, true);
+            }
+            match model.data.incidents.current().map(|i| i.id) {
+                Some(id) => {
+                    let form = RoleForm::open(id, &model.ctx());
+                    model.ui.overlay = Overlay::RoleForm(form)
                 }
                 None => no_incident(model),
             }
@@ -375,7 +387,7 @@ fn confirm_delete(model: &mut Model) {
     };
     if entry.is_immutable() {
         return model.toast(
-            "entries from detectors and actions are kept as recorded and cannot be deleted",
+            "entries from detectors, actions and role handoffs are kept as recorded and cannot be deleted",
             true,
         );
     }

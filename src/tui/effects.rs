@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::msg::{Effect, Loaded, Msg, Request, RequestKind, TerminalEffect, WriteError, Wrote};
 use crate::client::journal::{self, Outcome};
 use crate::client::{Client, ClientConfig, ClientError, Journal, JournalWrite, StreamSettings};
-use crate::model::TimelineEntry;
+use crate::model::{HEARTBEAT_EVERY, TimelineEntry};
 
 /// The console's connect and request timeouts: short, so a dead or
 /// black-holed API shows within seconds. The event stream's wait for
@@ -49,6 +49,15 @@ pub struct EffectRunner {
     replayer: Option<JoinHandle<()>>,
     /// Writes (incidents, plans, actions) still running.
     writes: Vec<JoinHandle<()>>,
+    /// This console in the room: its client id, the task that renews its
+    /// presence, and the wake-up that renews it at once.
+    presence: Option<PresenceTask>,
+}
+
+struct PresenceTask {
+    client_id: String,
+    beat_now: Arc<Notify>,
+    task: JoinHandle<()>,
 }
 
 impl EffectRunner {
@@ -66,6 +75,45 @@ impl EffectRunner {
             replay: Arc::new(Notify::new()),
             replayer: None,
             writes: Vec::new(),
+            presence: None,
+        }
+    }
+
+    /// Report this console in the room as `client_id`: now, every
+    /// [`HEARTBEAT_EVERY`], and at once on [`Effect::Heartbeat`]. A failed
+    /// heartbeat is tried again at the next one; the console goes on.
+    pub fn with_presence(mut self, client_id: String) -> EffectRunner {
+        let beat_now = Arc::new(Notify::new());
+        let task = tokio::spawn(heartbeat_loop(
+            self.client.clone(),
+            client_id.clone(),
+            beat_now.clone(),
+        ));
+        self.presence = Some(PresenceTask {
+            client_id,
+            beat_now,
+            task,
+        });
+        self
+    }
+
+    /// Say goodbye: stop the heartbeats and tell the API this console
+    /// left, waiting at most `within` for its answer (an unanswered
+    /// goodbye expires on the server after [`crate::model::PRESENCE_TTL`]).
+    pub fn leave(&mut self, within: Duration) -> impl std::future::Future<Output = ()> + use<> {
+        let presence = self.presence.take();
+        let client = self.client.clone();
+        async move {
+            let Some(presence) = presence else {
+                return;
+            };
+            presence.task.abort();
+            let goodbye = client.presence_leave(&presence.client_id);
+            match tokio::time::timeout(within, goodbye).await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::debug!(%err, "the goodbye was refused"),
+                Err(_) => tracing::debug!("no answer to the goodbye in time"),
+            }
         }
     }
 
@@ -111,6 +159,27 @@ impl EffectRunner {
         match effect {
             Effect::Fetch(request) => {
                 self.fetch(request);
+                None
+            }
+            Effect::ChangeRole {
+                incident_id,
+                role,
+                holder,
+            } => {
+                self.write(Wrote::Roles(Err(no_answer())), move |client| async move {
+                    Wrote::Roles(
+                        client
+                            .change_role(incident_id, role, holder.as_deref())
+                            .await
+                            .map_err(refused),
+                    )
+                });
+                None
+            }
+            Effect::Heartbeat => {
+                if let Some(presence) = &self.presence {
+                    presence.beat_now.notify_one();
+                }
                 None
             }
             Effect::FetchLatency(servers) => {
@@ -413,6 +482,25 @@ impl Drop for EffectRunner {
         if let Some(forward) = &self.stream {
             forward.abort();
         }
+        if let Some(presence) = &self.presence {
+            presence.task.abort();
+        }
+    }
+}
+
+/// Renews this console's presence every [`HEARTBEAT_EVERY`], and at once
+/// when woken. Each call ends by the client's timeouts.
+async fn heartbeat_loop(client: Client, client_id: String, beat_now: Arc<Notify>) {
+    let mut every = tokio::time::interval(HEARTBEAT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = beat_now.notified() => every.reset(),
+        }
+        if let Err(err) = client.presence_beat(&client_id).await {
+            tracing::debug!(%err, "presence heartbeat failed; trying again at the next");
+        }
     }
 }
 
@@ -430,6 +518,8 @@ async fn load(
         Request::Actions => Loaded::Actions(client.actions(None).await?),
         Request::Latency => Loaded::Latency(client.latency(servers).await?.latency_ms),
         Request::Role => Loaded::Role(client.whoami().await?.role),
+        Request::Presence => Loaded::Presence(client.presence().await?.consoles),
+        Request::Roles(id) => Loaded::Roles(client.incident_roles(id).await?),
     })
 }
 

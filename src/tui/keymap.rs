@@ -96,6 +96,8 @@ actions! {
     EditIncident = "edit_incident",
     /// Choose the incident to follow (open and recently resolved ones).
     SwitchIncident = "switch_incident",
+    /// Hand an incident role (commander, communications, scribe) to someone.
+    HandOffRole = "hand_off_role",
     /// Add an internal note to the timeline.
     Note = "note",
     /// Post a status update (public): preview, then publish.

@@ -52,6 +52,10 @@ pub enum Loaded {
     Actions(Vec<Action>),
     /// The token's role.
     Role(crate::model::AccessRole),
+    /// The consoles connected now.
+    Presence(Vec<crate::model::Presence>),
+    /// Who holds the followed incident's roles.
+    Roles(crate::model::IncidentRoles),
     /// The latency of the servers on screen, for the sparklines.
     Latency(std::collections::BTreeMap<String, Option<f64>>),
 }
@@ -88,6 +92,8 @@ pub enum Wrote {
     Plan(Result<Box<Plan>, WriteError>),
     /// An action was started (execute) or aborted.
     Action(Result<Box<Action>, WriteError>),
+    /// An incident role changed hands (the roles after it).
+    Roles(Result<crate::model::IncidentRoles, WriteError>),
     /// An alert was acknowledged or silenced (`done` says which).
     Alert {
         done: &'static str,
@@ -116,6 +122,10 @@ pub enum Request {
     Actions,
     /// The token's role.
     Role,
+    /// Who is in the room.
+    Presence,
+    /// Who holds an incident's roles.
+    Roles(i64),
     /// The latency of the servers on screen (the ids travel with
     /// [`Effect::FetchLatency`]).
     Latency,
@@ -132,6 +142,8 @@ impl Request {
             Request::Sim => RequestKind::Sim,
             Request::Actions => RequestKind::Actions,
             Request::Role => RequestKind::Role,
+            Request::Presence => RequestKind::Presence,
+            Request::Roles(_) => RequestKind::Roles,
             Request::Latency => RequestKind::Latency,
         }
     }
@@ -145,6 +157,8 @@ impl Request {
             Request::Sim => "simulator status",
             Request::Actions => "actions",
             Request::Role => "role",
+            Request::Presence => "presence",
+            Request::Roles(_) => "incident roles",
             Request::Latency => "latency",
         }
     }
@@ -159,6 +173,8 @@ pub enum RequestKind {
     Sim,
     Actions,
     Role,
+    Presence,
+    Roles,
     Latency,
 }
 
@@ -166,6 +182,15 @@ pub enum RequestKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Fetch(Request),
+    /// Hand an incident role to `holder` (`None`: vacant).
+    ChangeRole {
+        incident_id: i64,
+        role: crate::model::IncidentRole,
+        holder: Option<String>,
+    },
+    /// Renew this console's presence now (after a reconnect: the entry
+    /// may have expired meanwhile).
+    Heartbeat,
     /// Read the latency of these servers (the rows on screen).
     FetchLatency(Vec<String>),
     /// (Re)start the event stream from `since`.

@@ -42,6 +42,16 @@ pub(super) fn wrote(model: &mut Model, wrote: Wrote, effects: &mut Vec<Effect>) 
             result: Err(error), ..
         } => model.toast(format!("the incident was not changed: {error}"), true),
         Wrote::Incident { .. } | Wrote::Plan(_) => {}
+        Wrote::Roles(Ok(roles)) => {
+            if model.data.incidents.timeline.incident_id == Some(roles.incident_id) {
+                model.data.roles = Some(roles);
+            }
+            model.toast("incident roles updated", false);
+        }
+        Wrote::Roles(Err(error)) => model.toast(
+            format!("the role was not handed off: {}", error.message),
+            true,
+        ),
         Wrote::Alert {
             done,
             result: Ok(alert),

@@ -28,6 +28,7 @@ impl Session {
         {
             runner = runner.with_journal(&Journal::path_for(dir, url));
         }
+        let runner = runner.with_presence(uuid::Uuid::new_v4().simple().to_string());
         Session {
             model,
             runner,
@@ -57,6 +58,12 @@ impl Session {
     /// A sender for messages from elsewhere (signals, tests).
     pub fn sender(&self) -> UnboundedSender<Msg> {
         self.outbox.clone()
+    }
+
+    /// Leave the room: the API is told this console quit (waiting at most
+    /// `within`).
+    pub async fn leave(&mut self, within: std::time::Duration) {
+        self.runner.leave(within).await;
     }
 
     /// API requests still running.

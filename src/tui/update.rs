@@ -209,12 +209,14 @@ pub(super) fn fetch_all(model: &mut Model) -> Vec<Effect> {
         Effect::Fetch(Request::Alerts),
         Effect::Fetch(Request::Incidents),
         Effect::Fetch(Request::Actions),
+        Effect::Fetch(Request::Presence),
     ];
     if !model.data.sim_absent {
         effects.push(Effect::Fetch(Request::Sim));
     }
     if let Some(id) = model.data.incidents.timeline.incident_id {
         effects.push(Effect::Fetch(Request::Timeline(id)));
+        effects.push(Effect::Fetch(Request::Roles(id)));
     }
     effects
 }
@@ -274,6 +276,7 @@ fn stream(model: &mut Model, item: StreamItem, effects: &mut Vec<Effect>) {
                 effects.push(Effect::Replay);
             }
             if !resumed || other_replica {
+                effects.push(Effect::Heartbeat);
                 // Events may have been missed, or versions belong to another
                 // orchestrator: take the next snapshots whatever their version.
                 model.data.force_snapshot = true;
@@ -349,6 +352,12 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
             }
         }
         EventPayload::Timeline(entry) => {
+            // A handoff: read who holds what now.
+            if entry.kind == crate::model::EntryKind::Role
+                && data.incidents.timeline.incident_id == Some(entry.incident_id)
+            {
+                effects.push(Effect::Fetch(Request::Roles(entry.incident_id)));
+            }
             let follow = model
                 .ui
                 .timeline
@@ -362,6 +371,11 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
         }
         EventPayload::Action(action) => {
             if data.actions.apply(*action) {
+                model.mark_dirty();
+            }
+        }
+        EventPayload::Presence(presence) => {
+            if data.room.apply(presence) {
                 model.mark_dirty();
             }
         }
@@ -406,6 +420,12 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
             data.actions.replace(list);
         }
         Loaded::Role(role) => data.role = Some(role),
+        Loaded::Presence(consoles) => data.room.replace(consoles),
+        Loaded::Roles(roles) => {
+            if data.incidents.timeline.incident_id == Some(roles.incident_id) {
+                data.roles = Some(roles);
+            }
+        }
         Loaded::Latency(latency) => data.fleet.sample_servers(&latency),
         Loaded::Sim(status) => {
             data.sim = Some(super::data::SimClock {
@@ -422,6 +442,7 @@ pub(super) fn follow_incident(model: &mut Model, effects: &mut Vec<Effect>) {
         incidents.follow_current();
         model.ui.timeline = Default::default();
         effects.push(Effect::Fetch(Request::Timeline(id)));
+        effects.push(Effect::Fetch(Request::Roles(id)));
     } else if incidents.current().is_none() && incidents.timeline.incident_id.is_some() {
         incidents.follow_current();
     }

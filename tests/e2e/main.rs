@@ -23,5 +23,6 @@ mod incident;
 mod lab;
 mod quit_ask;
 mod rebind;
+mod room;
 mod timeline_reader;
 mod type_ahead;

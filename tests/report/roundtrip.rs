@@ -27,6 +27,7 @@ fn export_imported(report: &ImportedReport) -> String {
         component_history: &[],
         tz: chrono_tz::UTC,
         until: export_time,
+        roles: &[],
     });
     render_markdown(&pm, DEFAULT_TEMPLATE).unwrap()
 }

@@ -363,6 +363,25 @@ pub fn posted_2017() -> Timestamp {
     utc(2017, 9, 14, 12, 46)
 }
 
+/// Who held the 2017 incident's roles: the first commander handed off to a
+/// second 25 minutes in; communications from minute 5; no scribe.
+pub static ROLES_2017: std::sync::LazyLock<Vec<warroom::model::RoleTerm>> =
+    std::sync::LazyLock::new(|| {
+        use warroom::model::{IncidentRole, RoleTerm};
+        let term = |role, holder: &str, from: i64, until: Option<i64>| RoleTerm {
+            role,
+            holder: holder.into(),
+            from: pdt(from),
+            until: until.map(pdt),
+            assigned_by: "ana".into(),
+        };
+        vec![
+            term(IncidentRole::Commander, "ana", 0, Some(25)),
+            term(IncidentRole::Communications, "cleo", 5, None),
+            term(IncidentRole::Commander, "ben", 25, None),
+        ]
+    });
+
 pub fn input_2017<'a>(
     incident: &'a Incident,
     entries: &'a [TimelineEntry],
@@ -379,6 +398,7 @@ pub fn input_2017<'a>(
         component_history: components,
         tz,
         until: posted_2017(),
+        roles: &ROLES_2017,
     }
 }
 

@@ -21,4 +21,5 @@ mod client;
 mod editor;
 mod journal;
 mod render;
+mod room;
 mod update;

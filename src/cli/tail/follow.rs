@@ -420,6 +420,7 @@ impl Follower {
             EventPayload::Incident(incident) => self.incident(incident, at),
             EventPayload::Timeline(entry) => self.entry(entry),
             EventPayload::Action(action) => self.action(*action, at),
+            EventPayload::Presence(presence) => vec![lines::presence_line(&presence, at, zone)],
         };
         if lines.is_empty() {
             return lines;

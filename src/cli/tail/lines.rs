@@ -376,6 +376,22 @@ fn result_line(name: &str, action: &Action, at: DateTime<Utc>, zone: Tz) -> Stri
 
 /// The event stream dropped; the client tries again after `retry_in`
 /// (at once, on the next URL, when that is zero).
+/// A console joined or left the room (`presence` event).
+pub fn presence_line(event: &crate::model::PresenceEvent, at: DateTime<Utc>, zone: Tz) -> String {
+    use crate::model::PresenceChange;
+    let what = match event.change {
+        PresenceChange::Joined => "joined",
+        PresenceChange::Left => "left",
+        PresenceChange::Expired => "left (no heartbeat)",
+    };
+    format!(
+        "{} {} ({}) {what}",
+        hms(at, zone),
+        clean(&event.presence.name),
+        event.presence.role.as_str()
+    )
+}
+
 pub fn connection_lost_line(
     error: &str,
     retry_in: std::time::Duration,

@@ -287,3 +287,35 @@ fn connection_lines_say_what_happens_next() {
     );
     assert!(reconnected_line("http://b:7700", false, t(1), Tz::UTC).ends_with("reloading"));
 }
+
+#[test]
+fn presence_lines_name_who_came_and_went_escaped() {
+    use crate::model::{AccessRole, Presence, PresenceChange, PresenceEvent};
+    let presence = |name: &str| Presence {
+        client_id: "c1".into(),
+        name: name.into(),
+        role: AccessRole::Responder,
+        since: t(0),
+        seen_at: t(0),
+    };
+    let line = |change, name: &str| {
+        presence_line(
+            &PresenceEvent {
+                change,
+                presence: presence(name),
+            },
+            t(0),
+            Tz::UTC,
+        )
+    };
+    let joined = line(PresenceChange::Joined, "ana");
+    assert!(joined.ends_with(" ana (responder) joined"), "{joined}");
+    let left = line(PresenceChange::Left, "ana");
+    assert!(left.ends_with(" ana (responder) left"), "{left}");
+    let expired = line(PresenceChange::Expired, "ana\u{7}");
+    assert!(
+        expired.ends_with(" ana\\x07 (responder) left (no heartbeat)"),
+        "{expired}"
+    );
+    assert_plain(&[joined, left, expired]);
+}

@@ -6,6 +6,8 @@ pub mod incidents;
 pub mod meta;
 pub mod plans;
 pub mod postmortem;
+pub mod presence;
+pub mod roles;
 pub mod sim;
 pub mod timeline;
 pub mod topology;

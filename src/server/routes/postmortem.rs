@@ -65,6 +65,7 @@ pub async fn postmortem(
         let topology = fleet.topology();
         (topology.service.clone(), topology.sites.len() as u32)
     };
+    let roles = state.store.role_terms(id).await?;
     let pm = report::build(&PostmortemInput {
         service: &service,
         incident: &incident,
@@ -74,6 +75,7 @@ pub async fn postmortem(
         component_history: &component_history,
         tz,
         until,
+        roles: &roles,
     });
     match query.format.unwrap_or_default() {
         Format::Json => Ok((

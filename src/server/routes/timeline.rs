@@ -100,6 +100,11 @@ fn entry_record(
     now: crate::model::Timestamp,
 ) -> ApiResult<EntryRecord> {
     let source = new.source.unwrap_or(Source::User);
+    if new.kind == EntryKind::Role {
+        return Err(Failure::invalid(
+            "role entries are written by PUT /v1/incidents/{id}/roles/{role}; post a note, status_update or marker",
+        ));
+    }
     if matches!(new.kind, EntryKind::Detection | EntryKind::Action)
         || matches!(source, Source::Detector | Source::Action)
     {

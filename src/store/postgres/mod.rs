@@ -19,7 +19,9 @@ mod codec;
 mod incidents;
 mod lease;
 mod log;
+mod presence;
 pub(crate) mod retry;
+mod roles;
 mod timeline;
 mod world;
 
@@ -415,6 +417,81 @@ impl Store for PgStore {
             let mut tx = self.begin().await?;
             actions::update(&mut tx, action).await?;
             commit(tx).await
+        })
+        .await
+    }
+
+    async fn presence_beat(
+        &self,
+        beat: &super::PresenceBeat,
+        now: Timestamp,
+        live_after: Timestamp,
+    ) -> Result<Option<(crate::model::Presence, bool)>, StoreError> {
+        retry(self.policy, "presence_beat", || async {
+            let mut conn = self.pool.acquire().await?;
+            presence::beat(&mut conn, beat, now, live_after).await
+        })
+        .await
+    }
+
+    async fn presence_leave(
+        &self,
+        client_id: &str,
+        name: &str,
+    ) -> Result<Option<crate::model::Presence>, StoreError> {
+        retry(self.policy, "presence_leave", || async {
+            let mut conn = self.pool.acquire().await?;
+            presence::leave(&mut conn, client_id, name).await
+        })
+        .await
+    }
+
+    async fn presence_expire(
+        &self,
+        live_after: Timestamp,
+    ) -> Result<Vec<crate::model::Presence>, StoreError> {
+        retry(self.policy, "presence_expire", || async {
+            let mut conn = self.pool.acquire().await?;
+            presence::expire(&mut conn, live_after).await
+        })
+        .await
+    }
+
+    async fn presence(
+        &self,
+        live_after: Timestamp,
+    ) -> Result<Vec<crate::model::Presence>, StoreError> {
+        retry(self.policy, "presence", || async {
+            let mut conn = self.pool.acquire().await?;
+            presence::list(&mut conn, live_after).await
+        })
+        .await
+    }
+
+    async fn change_role(
+        &self,
+        incident_id: i64,
+        role: crate::model::IncidentRole,
+        holder: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<super::RoleChange, StoreError> {
+        retry(self.policy, "change_role", || async {
+            let mut tx = self.begin().await?;
+            let change = roles::change(&mut tx, incident_id, role, holder, actor, now).await?;
+            commit(tx).await?;
+            Ok(change)
+        })
+        .await
+    }
+
+    async fn role_terms(
+        &self,
+        incident_id: i64,
+    ) -> Result<Vec<crate::model::RoleTerm>, StoreError> {
+        retry(self.policy, "role_terms", || async {
+            let mut conn = self.pool.acquire().await?;
+            roles::terms(&mut conn, incident_id).await
         })
         .await
     }

@@ -192,6 +192,34 @@ pub(super) fn audit_from_row(row: &SqliteRow) -> Result<AuditRecord, StoreError>
     })
 }
 
+/// The columns [`presence_from_row`] reads, in `SELECT` order.
+pub(super) const PRESENCE_COLUMNS: &str = "client_id, name, role, since, seen_at";
+
+pub(super) fn presence_from_row(row: &SqliteRow) -> Result<crate::model::Presence, StoreError> {
+    let row = Columns(row);
+    Ok(crate::model::Presence {
+        client_id: row.text("client_id")?,
+        name: row.text("name")?,
+        role: row.enumeration("role")?,
+        since: row.time("since")?,
+        seen_at: row.time("seen_at")?,
+    })
+}
+
+/// The columns [`role_term_from_row`] reads, in `SELECT` order.
+pub(super) const ROLE_COLUMNS: &str = "role, holder, from_at, until_at, assigned_by";
+
+pub(super) fn role_term_from_row(row: &SqliteRow) -> Result<crate::model::RoleTerm, StoreError> {
+    let row = Columns(row);
+    Ok(crate::model::RoleTerm {
+        role: row.enumeration("role")?,
+        holder: row.text("holder")?,
+        from: row.time("from_at")?,
+        until: row.opt_time("until_at")?,
+        assigned_by: row.text("assigned_by")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

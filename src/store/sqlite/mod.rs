@@ -12,6 +12,8 @@ mod actions;
 mod codec;
 mod incidents;
 mod log;
+mod presence;
+mod roles;
 mod schema;
 mod timeline;
 mod world;
@@ -421,6 +423,69 @@ impl Store for SqliteStore {
         actions::update(&mut tx, action).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn presence_beat(
+        &self,
+        beat: &super::PresenceBeat,
+        now: Timestamp,
+        live_after: Timestamp,
+    ) -> Result<Option<(crate::model::Presence, bool)>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let result = presence::beat(&mut tx, beat, now, live_after).await?;
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    async fn presence_leave(
+        &self,
+        client_id: &str,
+        name: &str,
+    ) -> Result<Option<crate::model::Presence>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let gone = presence::leave(&mut tx, client_id, name).await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn presence_expire(
+        &self,
+        live_after: Timestamp,
+    ) -> Result<Vec<crate::model::Presence>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let gone = presence::expire(&mut tx, live_after).await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn presence(
+        &self,
+        live_after: Timestamp,
+    ) -> Result<Vec<crate::model::Presence>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        presence::list(&mut conn, live_after).await
+    }
+
+    async fn change_role(
+        &self,
+        incident_id: i64,
+        role: crate::model::IncidentRole,
+        holder: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<super::RoleChange, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let change = roles::change(&mut tx, incident_id, role, holder, actor, now).await?;
+        tx.commit().await?;
+        Ok(change)
+    }
+
+    async fn role_terms(
+        &self,
+        incident_id: i64,
+    ) -> Result<Vec<crate::model::RoleTerm>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        roles::terms(&mut conn, incident_id).await
     }
 
     async fn get_action(&self, id: &str) -> Result<Action, StoreError> {

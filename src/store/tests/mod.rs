@@ -37,6 +37,8 @@ mod open;
 #[path = "../../../tests/support/postgres.rs"]
 mod pg_cluster;
 mod postgres;
+mod presence;
+mod roles;
 mod timeline;
 mod world;
 

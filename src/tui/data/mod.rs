@@ -7,11 +7,13 @@
 mod actions;
 mod boards;
 mod fleet;
+mod room;
 mod sites;
 
 pub use actions::{ActionBoard, Progress, follow_up_text, progress};
 pub use boards::{AlertBoard, IncidentBoard, TimelineBook};
 pub use fleet::{Applied, FleetSnapshot, HealthCounts, LATENCY_SAMPLES, ServerRow};
+pub use room::{Person, Room};
 pub use sites::{SiteSort, SiteTable, severity_rank};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -86,6 +88,10 @@ pub struct Mirror {
     /// What the API lets this token do; `None` until it said.
     pub role: Option<crate::model::AccessRole>,
     pub sim: Option<SimClock>,
+    /// The consoles connected now (`GET /v1/presence`, `presence` events).
+    pub room: Room,
+    /// Who holds the followed incident's roles.
+    pub roles: Option<crate::model::IncidentRoles>,
     /// The API said it runs no simulator: stop asking.
     pub sim_absent: bool,
     pub link: Link,
@@ -104,6 +110,8 @@ impl Mirror {
             pending: Vec::new(),
             role: None,
             sim: None,
+            room: Room::default(),
+            roles: None,
             sim_absent: false,
             link: Link {
                 state: LinkState::Connecting,

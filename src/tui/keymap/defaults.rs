@@ -34,6 +34,7 @@ pub(super) const DEFAULTS: &[(Context, KeyChord, Action)] = &[
     (C::Global, K::char('i'), A::NewIncident),
     (C::Global, K::char('T'), A::EditIncident),
     (C::Global, K::char('I'), A::SwitchIncident),
+    (C::Global, K::char('O'), A::HandOffRole),
     (C::Global, K::char('n'), A::Note),
     (C::Global, K::char('u'), A::StatusUpdate),
     (C::Global, K::char('m'), A::Marker),

@@ -11,6 +11,7 @@ mod incident_form;
 mod palette;
 pub mod plan;
 mod reader;
+mod role_form;
 mod switcher;
 
 pub use alert_view::{AlertView, SILENCE_CHOICES, SilenceForm};
@@ -22,6 +23,7 @@ pub use incident_form::{FormField, INCIDENT_STATUSES, IncidentForm, SEVERITIES};
 pub use palette::{Palette, matches as palette_matches};
 pub use plan::{Origin, PlanModal, Refusal, Remedy, Stage as PlanStage};
 pub use reader::{Reader, Reading};
+pub use role_form::RoleForm;
 pub use switcher::{Switcher, rows as switcher_rows};
 
 use crossterm::event::KeyEvent;
@@ -53,6 +55,8 @@ pub enum Overlay {
     Reader(Reader),
     /// An alert, to work it: plan, acknowledge, silence.
     AlertView(Box<AlertView>),
+    /// Handing an incident role to someone.
+    RoleForm(RoleForm),
 }
 
 impl Overlay {
@@ -67,7 +71,7 @@ impl Overlay {
             Overlay::Help(_) | Overlay::Reader(_) | Overlay::AlertView(_) => Context::List,
             Overlay::Palette(_) => Context::Palette,
             Overlay::Compose(_) => Context::Editor,
-            Overlay::IncidentForm(_) | Overlay::Switcher(_) => Context::Form,
+            Overlay::IncidentForm(_) | Overlay::Switcher(_) | Overlay::RoleForm(_) => Context::Form,
             Overlay::Confirm(_) => Context::Confirm,
             Overlay::Conflict(_) => Context::Conflict,
             Overlay::Plan(_) => Context::Modal,
@@ -100,6 +104,7 @@ impl Overlay {
             Overlay::Plan(modal) => modal.key(chord, ctx),
             Overlay::Reader(reader) => reader.key(chord, ctx),
             Overlay::AlertView(view) => view.key(chord, event, ctx),
+            Overlay::RoleForm(form) => form.key(chord, ctx),
         }
     }
 

@@ -12,7 +12,7 @@ use crate::tui::keymap::{Action, Context, Keymap};
 use crate::tui::logic::sanitize::sanitize;
 use crate::tui::model::Model;
 use crate::tui::overlay::{
-    Confirm, ConflictView, FormField, IncidentForm, Switcher, switcher_rows,
+    Confirm, ConflictView, FormField, IncidentForm, RoleForm, Switcher, switcher_rows,
 };
 use crate::tui::theme::{Theme, UiStyle};
 
@@ -151,6 +151,89 @@ pub fn draw_incident_form(
         Some(incident) => format!(" Incident #{} ", incident.id),
     };
     modal(frame, area, theme, title, lines, 80);
+}
+
+/// `O`: the role (Tab), who gets it (typed, or ←/→ among the people in
+/// the room), who holds each role now.
+pub fn draw_role_form(
+    frame: &mut Frame,
+    area: Rect,
+    model: &Model,
+    theme: &Theme,
+    form: &RoleForm,
+) {
+    use crate::model::IncidentRole;
+    let muted = theme.ui(UiStyle::Muted);
+    let text = theme.ui(UiStyle::Text);
+    let mut roles = vec![Span::styled("role    ", muted)];
+    for role in IncidentRole::ALL {
+        let style = if role == form.role() {
+            theme.ui(UiStyle::Selected)
+        } else {
+            text
+        };
+        roles.push(Span::styled(format!(" {} ", role.as_str()), style));
+    }
+    let holder = if form.holder.is_empty() {
+        Span::styled("(empty: leave the role vacant)", muted)
+    } else {
+        Span::styled(sanitize(&form.holder).into_owned(), text)
+    };
+    let mut lines = vec![
+        Line::from(roles),
+        Line::from(vec![
+            Span::styled("to      ", muted),
+            holder,
+            Span::styled("▏", theme.ui(UiStyle::Focus)),
+        ]),
+    ];
+    let people = model.data.room.people();
+    if !people.is_empty() {
+        let names: Vec<String> = people
+            .iter()
+            .map(|p| sanitize(p.name).into_owned())
+            .collect();
+        lines.push(Line::from(Span::styled(
+            format!("here    {}", names.join(", ")),
+            muted,
+        )));
+    }
+    lines.push(Line::default());
+    let current = model
+        .data
+        .roles
+        .as_ref()
+        .filter(|r| r.incident_id == form.incident_id);
+    for role in IncidentRole::ALL {
+        let holder = current
+            .and_then(|r| r.holder(role))
+            .map(|h| sanitize(h).into_owned())
+            .unwrap_or_else(|| "—".into());
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<20}", role.title()), muted),
+            Span::styled(holder, text),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(hint(
+        theme,
+        &model.keymap,
+        Context::Form,
+        &[
+            (Action::NextField, "role"),
+            (Action::ChoiceNext, "pick who is here"),
+            (Action::Submit, "hand off"),
+            (Action::Cancel, "close"),
+        ],
+    ));
+    modal(
+        frame,
+        area,
+        theme,
+        format!(" Incident roles — #{} ", form.incident_id),
+        lines,
+        72,
+    );
 }
 
 pub fn draw_switcher(

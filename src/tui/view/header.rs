@@ -1,5 +1,5 @@
 //! Two lines at the top: what this is (demo badge, service, incident), and
-//! where we are (clocks, API state and freshness, alert counts).
+//! where we are (clocks, API state and freshness, alert counts, who is here).
 
 use chrono_tz::Tz;
 use ratatui::Frame;
@@ -89,6 +89,20 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
                     },
                 ));
             }
+            if let Some(roles) = model
+                .data
+                .roles
+                .as_ref()
+                .filter(|r| r.incident_id == incident.id)
+            {
+                for term in &roles.holders {
+                    spans.push(Span::styled(format!(" · {} ", term.role.short()), muted));
+                    spans.push(Span::styled(
+                        sanitize(&term.holder).into_owned(),
+                        theme.ui(UiStyle::Text),
+                    ));
+                }
+            }
             if !model.data.pending.is_empty() {
                 spans.push(Span::styled(
                     format!(" · {} unsent", model.data.pending.len()),
@@ -132,7 +146,8 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
     Line::from(spans)
 }
 
-/// Where we are: clocks, the API's state and freshness, the simulator, alerts.
+/// Where we are: clocks, the API's state and freshness, the simulator,
+/// alerts, and who is in the room.
 fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
     let muted = theme.ui(UiStyle::Muted);
     let text = theme.ui(UiStyle::Text);
@@ -209,7 +224,55 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
             ));
         }
     }
+    // Last: on a narrow screen the clocks, the API state and the alerts
+    // matter more than who else is here.
+    room(model, theme, wide, &mut spans);
     Line::from(spans)
+}
+
+/// People named in the header at most; the rest are counted.
+const ROOM_NAMES: usize = 4;
+
+/// Who is in the room: each person once, with their token's role (short
+/// on a narrow screen), `×2` for two consoles; the rest counted.
+fn room(model: &Model, theme: &Theme, wide: bool, spans: &mut Vec<Span<'_>>) {
+    let people = model.data.room.people();
+    if people.is_empty() {
+        return;
+    }
+    let muted = theme.ui(UiStyle::Muted);
+    let text = theme.ui(UiStyle::Text);
+    spans.push(Span::styled(" │ ", muted));
+    spans.push(Span::styled("here ", muted));
+    let named = if wide { ROOM_NAMES } else { 2 };
+    for (i, person) in people.iter().take(named).enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(", ", muted));
+        }
+        spans.push(Span::styled(sanitize(person.name).into_owned(), text));
+        let role = if wide {
+            person.role.as_str()
+        } else {
+            short_role(person.role)
+        };
+        let many = if person.consoles > 1 {
+            format!(" ×{}", person.consoles)
+        } else {
+            String::new()
+        };
+        spans.push(Span::styled(format!(" {role}{many}"), muted));
+    }
+    if people.len() > named {
+        spans.push(Span::styled(format!(" +{}", people.len() - named), muted));
+    }
+}
+
+fn short_role(role: crate::model::AccessRole) -> &'static str {
+    match role {
+        crate::model::AccessRole::Viewer => "view",
+        crate::model::AccessRole::Responder => "resp",
+        crate::model::AccessRole::Commander => "cmd",
+    }
 }
 
 /// The city of an IANA zone name (`America/Los_Angeles` -> `Los Angeles`).

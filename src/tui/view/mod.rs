@@ -83,6 +83,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, ove
         Overlay::Plan(modal) => actions::draw(frame, area, model, theme, modal),
         Overlay::Reader(reader) => reader::draw(frame, area, model, theme, reader),
         Overlay::AlertView(view) => alert_view::draw(frame, area, model, theme, view),
+        Overlay::RoleForm(form) => forms::draw_role_form(frame, area, model, theme, form),
     }
 }
 

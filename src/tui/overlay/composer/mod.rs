@@ -518,7 +518,9 @@ pub fn editable(entry: &TimelineEntry) -> Result<(), String> {
     if entry.is_immutable() {
         return Err(format!(
             "entries from {} are kept as recorded and cannot be changed",
-            if entry.source == crate::model::Source::Detector {
+            if entry.kind == crate::model::EntryKind::Role {
+                "role handoffs"
+            } else if entry.source == crate::model::Source::Detector {
                 "detectors"
             } else {
                 "actions"

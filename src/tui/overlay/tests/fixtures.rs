@@ -110,6 +110,7 @@ pub fn overlay_name(overlay: &Overlay) -> &'static str {
         Overlay::Plan(_) => "plan",
         Overlay::Reader(_) => "reader",
         Overlay::AlertView(_) => "alert_view",
+        Overlay::RoleForm(_) => "role_form",
     }
 }
 

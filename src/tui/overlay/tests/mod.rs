@@ -16,4 +16,5 @@ mod palette;
 mod plan;
 mod plan_refusals;
 mod reader;
+mod role_form;
 mod switcher;
