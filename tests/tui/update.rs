@@ -876,3 +876,32 @@ fn read_only_hides_the_hints_of_what_it_would_refuse() {
         assert!(!read_only.contains(hint), "{hint} in {read_only}");
     }
 }
+
+#[test]
+fn writes_the_journal_still_holds_are_counted_in_the_header_with_no_incident_followed() {
+    let mut model = empty_model();
+    let write = warroom::client::JournalWrite {
+        id: "w-1".into(),
+        incident_id: 9,
+        made_at: fixed_now(),
+        op: warroom::client::WriteOp::DeleteEntry {
+            entry_id: 3,
+            base_version: 1,
+        },
+    };
+    send(
+        &mut model,
+        Msg::Wrote(warroom::tui::Wrote::Journal {
+            pending: vec![
+                write.clone(),
+                warroom::client::JournalWrite {
+                    id: "w-2".into(),
+                    ..write
+                },
+            ],
+        }),
+    );
+    let screen = screen_text(&render(&model, &warroom::tui::Theme::default(), 120, 40));
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains("2 unsent"), "{header}");
+}

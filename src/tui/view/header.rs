@@ -103,12 +103,6 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
                     ));
                 }
             }
-            if !model.data.pending.is_empty() {
-                spans.push(Span::styled(
-                    format!(" · {} unsent", model.data.pending.len()),
-                    theme.ui(UiStyle::Error),
-                ));
-            }
             if model.data.incidents.open.len() > 1 {
                 spans.push(Span::styled(
                     format!(" (+{} open)", model.data.incidents.open.len() - 1),
@@ -118,6 +112,14 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
         }
         None if model.data.incidents.loaded => spans.push(Span::styled("no open incident", muted)),
         None => {}
+    }
+    // Writes the journal still holds (also those of an earlier run of the
+    // console, and of an incident no longer followed) are never silent.
+    if !model.data.pending.is_empty() {
+        spans.push(Span::styled(
+            format!(" · {} unsent", model.data.pending.len()),
+            theme.ui(UiStyle::Error),
+        ));
     }
     let service = &model.data.fleet.topology.service;
     if !service.is_empty() {
