@@ -905,3 +905,18 @@ fn writes_the_journal_still_holds_are_counted_in_the_header_with_no_incident_fol
     let header = screen.lines().next().unwrap_or_default();
     assert!(header.contains("2 unsent"), "{header}");
 }
+
+#[test]
+fn the_marker_field_shows_its_choices() {
+    let mut model = demo_model(120, 40);
+    send(&mut model, char_key('m'));
+    assert!(
+        matches!(model.ui.overlay, Overlay::Compose(_)),
+        "m opens the marker editor"
+    );
+    let screen = screen_text(&render(&model, &warroom::tui::Theme::default(), 120, 40));
+    assert!(
+        screen.contains("one of: detected · acknowledged · mitigated · resolved"),
+        "{screen}"
+    );
+}

@@ -178,7 +178,17 @@ fn field_lines<'a>(
     match field {
         Field::Status => vec![head(choice(composer.status.as_str()), "")],
         Field::Impact => vec![head(choice(composer.impact.as_str()), "")],
-        Field::Marker => vec![head(choice(composer.marker.as_str()), "")],
+        // The choices are few and say what the marker means: all shown.
+        Field::Marker => {
+            let all: Vec<&str> = crate::tui::overlay::composer::MARKERS
+                .iter()
+                .map(|m| m.as_str())
+                .collect();
+            vec![head(
+                choice(composer.marker.as_str()),
+                &format!("one of: {}", all.join(" · ")),
+            )]
+        }
         Field::Visibility => {
             let name = match composer.visibility {
                 Visibility::Public => "public (on the status page)",
