@@ -9,6 +9,7 @@ use crossterm::event::KeyEvent;
 
 use crate::model::{Alert, PlanRequest, SilenceRequest};
 use crate::tui::component::{Ctx, Outcome};
+use crate::tui::data::Mirror;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::keys::{Key, KeyChord};
 use crate::tui::msg::Effect;
@@ -47,17 +48,17 @@ impl AlertView {
         }
     }
 
-    /// The alert as the mirror holds it now, or the last copy once it
-    /// resolved (`false`).
-    pub fn current<'a>(&'a self, ctx: &'a Ctx) -> (&'a Alert, bool) {
-        match ctx.data.alerts.open.iter().find(|a| a.id == self.alert.id) {
+    /// The alert as the mirror holds it now (listed or silenced), or the
+    /// last copy once it resolved (`false`).
+    pub fn current<'a>(&'a self, data: &'a Mirror) -> (&'a Alert, bool) {
+        match data.alerts.find(&self.alert.id) {
             Some(alert) => (alert, true),
             None => (&self.alert, false),
         }
     }
 
     pub fn key(&mut self, chord: KeyChord, _event: KeyEvent, ctx: &Ctx) -> Outcome<Overlay> {
-        let (alert, open) = self.current(ctx);
+        let (alert, open) = self.current(ctx.data);
         let alert = alert.clone();
         self.alert = alert.clone();
         if self.silence.is_some() {

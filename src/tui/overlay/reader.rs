@@ -1,9 +1,9 @@
-//! Reading one thing in full: a timeline entry (Enter on the timeline) or
-//! an alert (Enter on the alerts pane). The text is kept as the API sent
+//! Reading a timeline entry in full (Enter on the timeline; an alert has
+//! its own view, `alert_view`). The text is kept as the API sent
 //! it; the view wraps and sanitises it. j/k and the page keys scroll; any
 //! other key closes.
 
-use crate::model::{Alert, TimelineEntry};
+use crate::model::TimelineEntry;
 use crate::tui::component::{Ctx, Outcome};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::keys::KeyChord;
@@ -14,7 +14,6 @@ use super::Overlay;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reading {
     Entry(Box<TimelineEntry>),
-    Alert(Box<Alert>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,19 +31,11 @@ impl Reader {
         }
     }
 
-    pub fn alert(alert: Alert) -> Reader {
-        Reader {
-            reading: Reading::Alert(Box::new(alert)),
-            scroll: 0,
-        }
-    }
-
     /// Rows the text has at most (one per line, before wrapping), to keep
     /// scrolling inside it.
     fn rows(&self) -> usize {
         match &self.reading {
             Reading::Entry(entry) => entry.body.lines().count() + 8,
-            Reading::Alert(alert) => alert.message.lines().count() + 6,
         }
     }
 

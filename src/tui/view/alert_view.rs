@@ -24,16 +24,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, view: &
     let text = theme.ui(UiStyle::Text);
     let zone = model.settings.time_zone;
     let now = model.api_now();
-    let (alert, open) = match model
-        .data
-        .alerts
-        .open
-        .iter()
-        .find(|a| a.id == view.alert.id)
-    {
-        Some(alert) => (alert, true),
-        None => (&view.alert, false),
-    };
+    let (alert, open) = view.current(&model.data);
     let field = |name: &str, value: String| {
         Line::from(vec![
             Span::styled(format!("{name:<13}"), label),

@@ -75,25 +75,6 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, reader:
             }
             (format!(" Entry #{} ", entry.id), lines, entry.body.as_str())
         }
-        Reading::Alert(alert) => {
-            let lines = vec![
-                field(
-                    "alert",
-                    format!(
-                        "{} · {}",
-                        format!("{:?}", alert.severity).to_lowercase(),
-                        alert.kind.as_str()
-                    ),
-                ),
-                field("target", sanitize(&alert.target).into_owned()),
-                field("since", when(alert.opened_at)),
-            ];
-            (
-                format!(" Alert {} ", sanitize(&alert.id)),
-                lines,
-                alert.message.as_str(),
-            )
-        }
     };
     lines.push(Line::default());
     lines.extend(

@@ -170,3 +170,27 @@ fn a_viewer_and_a_resolved_alert_are_refused_with_a_reason() {
         note(&out)
     );
 }
+
+#[test]
+fn a_silenced_alert_is_still_open_in_its_view() {
+    let mut silenced = alert(AlertKind::ServerDown, "app-04");
+    silenced.silenced = Some(crate::model::AlertSilence {
+        by: "ana".into(),
+        at: t(40),
+        until: t(100_000),
+        reason: "rack work".into(),
+    });
+    let mut world = world_with(&silenced);
+    assert!(world.data.alerts.settle(t(50)), "it leaves the list");
+    assert!(world.data.alerts.open.is_empty());
+    let mut view = AlertView::new(silenced.clone());
+    let out = press(&mut view, &world, "K");
+    assert!(
+        matches!(out.effects.as_slice(), [Effect::AckAlert(id)] if *id == silenced.id),
+        "still open, so it can be acknowledged: {:?}",
+        note(&out)
+    );
+    world.data.alerts.silenced.clear();
+    let out = press(&mut view, &world, "K");
+    assert!(out.effects.is_empty(), "gone from the mirror: resolved");
+}

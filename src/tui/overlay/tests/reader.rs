@@ -1,8 +1,7 @@
 //! Reading an entry or an alert in full: the list keys scroll within the
 //! text; any other key closes.
 
-use super::fixtures::{World, key, next, note_entry, t};
-use crate::model::{Alert, AlertKind, AlertSeverity};
+use super::fixtures::{World, key, next, note_entry};
 use crate::tui::overlay::Reader;
 
 fn long_entry() -> Reader {
@@ -46,28 +45,6 @@ fn any_other_key_closes() {
         assert_eq!(next(&out), "close", "{name}");
         assert!(out.effects.is_empty() && out.changes.is_empty());
     }
-}
-
-#[test]
-fn an_alert_scrolls_within_its_message() {
-    let world = World::new();
-    let ctx = world.ctx();
-    let mut reader = Reader::alert(Alert {
-        id: "server_down:app-04".into(),
-        kind: AlertKind::ServerDown,
-        severity: AlertSeverity::Critical,
-        target: "app-04".into(),
-        message: "app server app-04 behind sw-2 is down".into(),
-        opened_at: t(30),
-        resolved_at: None,
-        acknowledged: None,
-        silenced: None,
-        runbook: None,
-    });
-    let _ = reader.key(key("G"), &ctx);
-    assert_eq!(reader.scroll, 7, "one line + 6 rows");
-    let out = reader.key(key("x"), &ctx);
-    assert_eq!(next(&out), "close");
 }
 
 #[test]
