@@ -1,6 +1,7 @@
 //! The detection loop: observations in, fleet changes out as events, health
 //! history, and — while an incident is open — immutable `detection` entries.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use tokio::sync::mpsc;
@@ -11,7 +12,7 @@ use crate::model::{
     Alert, EntryKind, EventPayload, HealthSample, IncidentState, Observation, Source, Timestamp,
     Visibility,
 };
-use crate::store::EntryRecord;
+use crate::store::{EntryRecord, Store};
 
 /// Latency samples of every server go to the history this often (sim time).
 const SAMPLE_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
@@ -144,21 +145,45 @@ pub fn detection_record(alert: &Alert, at: Timestamp, prefix: &str) -> EntryReco
     }
 }
 
-/// Write entries the orchestrator itself makes and publish them.
+/// Write entries the orchestrator itself makes (detections, actions),
+/// through the leader's fenced store; each entry's event is written with
+/// it. Dropped, with a warning, once this replica no longer leads.
 pub async fn add_entries(state: &AppState, incident_id: i64, records: Vec<EntryRecord>) {
-    let now = state.clock.now();
     let Some(store) = state.leader_store() else {
         tracing::warn!(incident_id, "entries after the term ended are dropped");
         return;
     };
-    let mut events = Vec::new();
-    for record in records {
-        match store.create_entry(incident_id, &record, None, now).await {
-            Ok((entry, _)) => events.push((now, EventPayload::Timeline(entry))),
-            Err(err) => tracing::error!(%err, incident_id, "could not add a detection entry"),
-        }
+    write_entries(state, store, incident_id, records).await;
+}
+
+/// Write entries a request adds (an incident's history since its start),
+/// on whichever replica serves it.
+pub async fn add_request_entries(state: &AppState, incident_id: i64, records: Vec<EntryRecord>) {
+    write_entries(state, state.store.clone(), incident_id, records).await;
+}
+
+async fn write_entries(
+    state: &AppState,
+    store: Arc<dyn Store>,
+    incident_id: i64,
+    records: Vec<EntryRecord>,
+) {
+    if records.is_empty() {
+        return;
     }
-    if let Err(err) = state.hub.publish_as_leader(events).await {
-        tracing::error!(%err, "could not publish detection entries");
+    let now = state.clock.now();
+    let written = state
+        .hub
+        .write(async move {
+            for record in records {
+                if let Err(err) = store.create_entry(incident_id, &record, None, now).await {
+                    tracing::error!(%err, incident_id, "could not add a timeline entry");
+                }
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(err) = written {
+        tracing::error!(%err, incident_id, "could not add timeline entries");
     }
 }

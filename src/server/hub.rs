@@ -1,7 +1,13 @@
 //! The event hub: every event is written to the store (which assigns its
 //! sequence number) and then broadcast to live subscribers, in sequence
 //! order. One writer task batches appends so a burst costs one commit.
+//!
+//! A write that announces itself (an incident or timeline change, whose
+//! event the store writes in the change's own transaction) goes through
+//! [`Hub::write`], so its event is broadcast in order with the rest.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -30,6 +36,16 @@ impl Published {
         Published { event, json }
     }
 }
+
+/// What the writer task is asked to do, in order.
+enum Work {
+    Publish(Publish),
+    /// A store write that writes its own events; run alone, then its
+    /// events are read back and broadcast.
+    Write(Job),
+}
+
+type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 struct Publish {
     events: Vec<(Timestamp, EventPayload)>,
@@ -60,7 +76,8 @@ enum Delivery {
 
 #[derive(Clone)]
 pub struct Hub {
-    tx: mpsc::Sender<Publish>,
+    tx: mpsc::Sender<Work>,
+    delivery: Delivery,
     live: broadcast::Sender<Arc<Published>>,
     store: Arc<dyn Store>,
     published: Arc<AtomicU64>,
@@ -110,12 +127,14 @@ impl Hub {
             live: live.clone(),
             published: published.clone(),
             leader: leader.clone(),
-            delivery,
+            delivery: delivery.clone(),
+            last: None,
         }));
         let weak = Arc::downgrade(&alive);
         (
             Hub {
                 tx,
+                delivery,
                 live,
                 store,
                 published,
@@ -161,11 +180,11 @@ impl Hub {
         let (done, wait) = oneshot::channel();
         let closed = || StoreError::Backend("the event hub has stopped".into());
         self.tx
-            .send(Publish {
+            .send(Work::Publish(Publish {
                 events,
                 done: Some(done),
                 from_leader,
-            })
+            }))
             .await
             .map_err(|_| closed())?;
         wait.await.map_err(|_| closed())?
@@ -182,7 +201,7 @@ impl Hub {
             done: None,
             from_leader: false,
         };
-        if self.tx.send(publish).await.is_err() {
+        if self.tx.send(Work::Publish(publish)).await.is_err() {
             tracing::warn!("event hub stopped; events dropped");
         }
     }
@@ -192,12 +211,52 @@ impl Hub {
     pub async fn save_state(&self) {
         let _ = self
             .tx
-            .send(Publish {
+            .send(Work::Publish(Publish {
                 events: Vec::new(),
                 done: None,
                 from_leader: true,
-            })
+            }))
             .await;
+    }
+
+    /// Runs a store write that writes its own events (in its own
+    /// transaction: see [`Store`]'s contract), and has them broadcast in
+    /// sequence order with every other event. The write runs to its end
+    /// even when the caller stops waiting (a client that hung up), so what
+    /// it committed is announced.
+    ///
+    /// `write` must not publish through this hub itself: it would wait for
+    /// the writer task that runs it.
+    pub async fn write<T, F>(&self, write: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let closed = || StoreError::Backend("the event hub has stopped".into());
+        let (done, wait) = oneshot::channel();
+        let job = async move {
+            let _ = done.send(write.await);
+        };
+        match &self.delivery {
+            // One writer: the write takes its turn in the writer task, which
+            // reads back and broadcasts what it wrote.
+            Delivery::Direct => {
+                self.tx
+                    .send(Work::Write(Box::pin(job)))
+                    .await
+                    .map_err(|_| closed())?;
+            }
+            // Replicas: the tail broadcasts whatever any replica committed;
+            // the write only wakes it.
+            Delivery::Tail(poke) => {
+                let poke = poke.clone();
+                tokio::spawn(async move {
+                    job.await;
+                    poke.notify_one();
+                });
+            }
+        }
+        wait.await.map_err(|_| closed())?
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
@@ -221,23 +280,44 @@ impl Hub {
 pub const TAIL_POLL: Duration = Duration::from_millis(500);
 
 struct WriteLoop {
-    rx: mpsc::Receiver<Publish>,
+    rx: mpsc::Receiver<Work>,
     store: Arc<dyn Store>,
     live: broadcast::Sender<Arc<Published>>,
     published: Arc<AtomicU64>,
     leader: Arc<Mutex<Option<LeaderWrites>>>,
     delivery: Delivery,
+    /// The last sequence number broadcast (direct delivery), once known.
+    last: Option<i64>,
 }
 
 async fn write_loop(mut w: WriteLoop) {
-    while let Some(first) = w.rx.recv().await {
+    let mut next = None;
+    loop {
+        let first = match next.take() {
+            Some(work) => work,
+            None => match w.rx.recv().await {
+                Some(work) => work,
+                None => return,
+            },
+        };
+        let first = match first {
+            Work::Publish(publish) => publish,
+            Work::Write(job) => {
+                run_write(&mut w, job).await;
+                continue;
+            }
+        };
         let mut batch = vec![first];
         let mut count = batch[0].events.len();
         while count < MAX_BATCH {
             match w.rx.try_recv() {
-                Ok(more) => {
+                Ok(Work::Publish(more)) => {
                     count += more.events.len();
                     batch.push(more);
+                }
+                Ok(write @ Work::Write(_)) => {
+                    next = Some(write);
+                    break;
                 }
                 Err(_) => break,
             }
@@ -277,6 +357,9 @@ async fn write_loop(mut w: WriteLoop) {
                             // No receivers is fine: nobody is listening right now.
                             let _ = w.live.send(Arc::new(Published::new(event.clone())));
                         }
+                        if let Some(event) = events.last() {
+                            w.last = Some(event.seq);
+                        }
                     }
                     Delivery::Tail(poke) => poke.notify_one(),
                 }
@@ -295,6 +378,53 @@ async fn write_loop(mut w: WriteLoop) {
                         let _ = done.send(Err(StoreError::Backend(err.to_string())));
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Runs a write that writes its own events, then broadcasts every event
+/// past the last one broadcast: with one writer (this task) those are the
+/// write's own.
+async fn run_write(w: &mut WriteLoop, job: Job) {
+    let Delivery::Direct = w.delivery else {
+        job.await;
+        return;
+    };
+    let after = match w.last {
+        Some(last) => last,
+        None => match w.store.last_event_seq().await {
+            Ok(last) => last,
+            Err(err) => {
+                // Unknown floor: the write still runs; its events are
+                // read by anyone resuming from the store.
+                tracing::error!(%err, "could not read the last event before a write");
+                job.await;
+                return;
+            }
+        },
+    };
+    job.await;
+    w.last = Some(after);
+    const PAGE: u32 = 1000;
+    loop {
+        let last = w.last.unwrap_or(after);
+        match w.store.events_since(last, PAGE).await {
+            Ok(page) => {
+                let full = page.len() == PAGE as usize;
+                w.published.fetch_add(page.len() as u64, Ordering::Relaxed);
+                for event in page {
+                    w.last = Some(event.seq);
+                    let _ = w.live.send(Arc::new(Published::new(event)));
+                }
+                if !full {
+                    return;
+                }
+            }
+            Err(err) => {
+                // Left for the next write to pick up (it reads from `last`).
+                tracing::error!(%err, "could not read back a write's events");
+                return;
             }
         }
     }

@@ -11,8 +11,10 @@
 //! applies them the same way.
 //!
 //! Every write method returns only after its transaction committed durably, and
-//! every mutation of an incident or a timeline entry writes its audit record in
-//! that same transaction.
+//! every mutation of an incident or a timeline entry writes its audit record,
+//! and the event that announces it (`incident` or `timeline`, at `now`), in
+//! that same transaction: a change is announced exactly once, whatever
+//! crashes or retries come between.
 
 mod error;
 mod idempotency;
@@ -58,7 +60,8 @@ pub use sqlite::SqliteStore;
 pub trait Store: Send + Sync + 'static {
     /// Creates an incident at version 1. Its state follows its status
     /// (`resolved` => resolved, with `resolved_at = now`); `started_at`
-    /// defaults to `now`. Audited as `incident.create`.
+    /// defaults to `now`. Audited as `incident.create`; announced by an
+    /// `incident` event.
     async fn create_incident(
         &self,
         new: &NewIncident,
@@ -80,7 +83,8 @@ pub trait Store: Send + Sync + 'static {
     /// `expected_version`; the version then rises by one and `updated_at = now`.
     /// Moving the status to `resolved` resolves the incident (`resolved_at =
     /// now`); moving it away from `resolved` reopens it. A patch that changes
-    /// nothing returns the incident unchanged. Audited as `incident.update`.
+    /// nothing returns the incident unchanged (and announces nothing).
+    /// Audited as `incident.update`; announced by an `incident` event.
     async fn update_incident(
         &self,
         id: i64,
@@ -98,7 +102,8 @@ pub trait Store: Send + Sync + 'static {
     /// `occurred_at` equal to `now` counts as "defaulted by the server" and is
     /// left out of the comparison, so callers should pass `now` when the client
     /// gave no time. Unknown incident => [`StoreError::NotFound`]. Audited as
-    /// `timeline.create`.
+    /// `timeline.create`; announced by a `timeline` event (a replay announces
+    /// nothing: the first call did).
     async fn create_entry(
         &self,
         incident_id: i64,
@@ -119,7 +124,8 @@ pub trait Store: Send + Sync + 'static {
     /// `expected_version`; sets `edited_at = now` and raises the version by one.
     /// Deleted or unknown entries are [`StoreError::NotFound`]; entries from
     /// detectors and actions, and role handoffs, are [`StoreError::Immutable`]. A patch that changes
-    /// nothing returns the entry unchanged. Audited as `timeline.update`.
+    /// nothing returns the entry unchanged (and announces nothing). Audited
+    /// as `timeline.update`; announced by a `timeline` event.
     async fn update_entry(
         &self,
         incident_id: i64,
@@ -133,6 +139,7 @@ pub trait Store: Send + Sync + 'static {
     /// Soft delete under the same checks as [`Store::update_entry`]: sets
     /// `deleted_at = now`, raises the version and returns the deleted entry. It
     /// leaves the timeline; the audit record (`timeline.delete`) keeps it.
+    /// Announced by a `timeline` event carrying the deleted entry.
     async fn delete_entry(
         &self,
         incident_id: i64,

@@ -16,6 +16,18 @@ use super::*;
 struct FakeCache {
     addr: String,
     task: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl FakeCache {
+    /// Closes the listener and every connection, and returns once they are
+    /// closed (an abort alone takes effect at some later poll).
+    async fn kill(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
 }
 
 impl Drop for FakeCache {
@@ -28,9 +40,17 @@ async fn fake_cache() -> FakeCache {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let data: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
-        while let Ok((stream, _)) = listener.accept().await {
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => break,
+                },
+                _ = &mut stopped => break,
+            };
             let data = Arc::clone(&data);
             connections.spawn(async move {
                 let mut stream = BufReader::new(stream);
@@ -67,8 +87,13 @@ async fn fake_cache() -> FakeCache {
                 }
             });
         }
+        connections.shutdown().await;
     });
-    FakeCache { addr, task }
+    FakeCache {
+        addr,
+        task,
+        stop: Some(stop),
+    }
 }
 
 /// Accepts connections and never says a word, like a stopped PostgreSQL.
@@ -166,7 +191,7 @@ async fn after_a_cache_failover_the_cart_path_keeps_the_old_node_until_restarted
     assert_eq!(health.pinned_cache_node, old.addr);
     assert_eq!(health.cache_node, standby.addr);
 
-    drop(old);
+    old.kill().await;
     let (status, body) = node.get("/cart", "shop.lab").await.expect("cart");
     assert_eq!(status, 502, "{body}");
     assert!(body.contains(&format!("cache node {} failed", health.pinned_cache_node)));

@@ -16,7 +16,7 @@ use crate::model::{
 };
 use crate::server::AppState;
 use crate::server::auth::Caller;
-use crate::server::detect::{add_entries, detection_record};
+use crate::server::detect::{add_request_entries, detection_record};
 use crate::server::error::{ApiResult, Failure};
 use crate::store::{EntryRecord, StoreError};
 
@@ -85,10 +85,11 @@ pub async fn create(
     {
         return Err(Failure::invalid("started_at is in the future"));
     }
-    let incident = state.store.create_incident(&new, &caller.name, now).await?;
-    state
+    let store = state.store.clone();
+    let actor = caller.name.clone();
+    let incident = state
         .hub
-        .publish(vec![(now, EventPayload::Incident(incident.clone()))])
+        .write(async move { store.create_incident(&new, &actor, now).await })
         .await?;
     record_since_start(&state, &incident).await;
     Ok((StatusCode::CREATED, etag(incident.version), Json(incident)).into_response())
@@ -119,15 +120,18 @@ pub async fn update(
         check_components(components)?;
     }
     let now = state.clock.now();
+    let store = state.store.clone();
+    let actor = caller.name.clone();
+    let moved_start = patch.started_at.is_some();
     let incident = state
-        .store
-        .update_incident(id, version, &patch, &caller.name, now)
-        .await?;
-    state
         .hub
-        .publish(vec![(now, EventPayload::Incident(incident.clone()))])
+        .write(async move {
+            store
+                .update_incident(id, version, &patch, &actor, now)
+                .await
+        })
         .await?;
-    if patch.started_at.is_some() {
+    if moved_start {
         record_since_start(&state, &incident).await;
     }
     Ok((etag(incident.version), Json(incident)).into_response())
@@ -244,6 +248,6 @@ async fn add_since_start(state: &AppState, incident: &Incident) -> Result<(), St
     }
     records.retain(|r| have.insert(key(r.kind, &r.body, r.occurred_at)));
     records.sort_by_key(|r| r.occurred_at);
-    add_entries(state, incident.id, records).await;
+    add_request_entries(state, incident.id, records).await;
     Ok(())
 }

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 
 use super::check_text;
 use crate::model::{
-    AccessRole, EntryKind, ErrorCode, EventPayload, HOLDER_MAX, IncidentRole, IncidentRoles,
+    AccessRole, EntryKind, ErrorCode, HOLDER_MAX, IncidentRole, IncidentRoles,
     RoleHandoff, Source, Visibility,
 };
 use crate::server::AppState;
@@ -113,10 +113,10 @@ pub async fn change(
             marker: None,
             source: Source::User,
         };
-        let (entry, _) = state.store.create_entry(id, &record, None, now).await?;
+        let store = state.store.clone();
         state
             .hub
-            .publish(vec![(now, EventPayload::Timeline(entry))])
+            .write(async move { store.create_entry(id, &record, None, now).await })
             .await?;
     }
     let terms = state.store.role_terms(id).await?;

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use super::{check_text, etag, if_match};
 use crate::model::AccessRole;
 use crate::model::{
-    EntryKind, EntryPatch, EventPayload, NewEntry, Source, Timeline, TimelineEntry, Visibility,
+    EntryKind, EntryPatch, NewEntry, Source, Timeline, TimelineEntry, Visibility,
 };
 use crate::server::AppState;
 use crate::server::auth::Caller;
@@ -74,17 +74,16 @@ pub async fn create(
     let Json(new) = body?;
     let now = state.clock.now();
     let record = entry_record(new, &caller, now)?;
+    // The entry and the event announcing it are one commit; a retry with
+    // the same key replays the entry and announces nothing again.
+    let store = state.store.clone();
     let (entry, created) = state
-        .store
-        .create_entry(incident_id, &record, key.as_deref(), now)
-        .await?;
-    // The entry and its event are two commits: a server that died between
-    // them left an entry no stream announced. The client's retry (same
-    // key) announces it again, so delivery is at least once; consumers
-    // apply entries by id and version, so a second event changes nothing.
-    state
         .hub
-        .publish(vec![(now, EventPayload::Timeline(entry.clone()))])
+        .write(async move {
+            store
+                .create_entry(incident_id, &record, key.as_deref(), now)
+                .await
+        })
         .await?;
     let status = if created {
         StatusCode::CREATED
@@ -200,13 +199,15 @@ pub async fn update(
     {
         return Err(Failure::invalid("occurred_at is in the future"));
     }
+    let store = state.store.clone();
+    let actor = caller.name.clone();
     let entry = state
-        .store
-        .update_entry(incident_id, entry_id, version, &patch, &caller.name, now)
-        .await?;
-    state
         .hub
-        .publish(vec![(now, EventPayload::Timeline(entry.clone()))])
+        .write(async move {
+            store
+                .update_entry(incident_id, entry_id, version, &patch, &actor, now)
+                .await
+        })
         .await?;
     Ok((etag(entry.version), Json(entry)).into_response())
 }
@@ -226,13 +227,15 @@ pub async fn delete(
     let Path((incident_id, entry_id)) = path?;
     let version = if_match(&headers)?;
     let now = state.clock.now();
+    let store = state.store.clone();
+    let actor = caller.name.clone();
     let entry = state
-        .store
-        .delete_entry(incident_id, entry_id, version, &caller.name, now)
-        .await?;
-    state
         .hub
-        .publish(vec![(now, EventPayload::Timeline(entry.clone()))])
+        .write(async move {
+            store
+                .delete_entry(incident_id, entry_id, version, &actor, now)
+                .await
+        })
         .await?;
     Ok((etag(entry.version), Json(entry)).into_response())
 }

@@ -137,6 +137,7 @@ impl Store for PgStore {
         retry(self.policy, "create_incident", || async {
             let mut tx = self.begin().await?;
             let incident = incidents::create(&mut tx, new, actor, now).await?;
+            log::announce(&mut tx, now, EventPayload::Incident(incident.clone())).await?;
             commit(tx).await?;
             Ok(incident)
         })
@@ -174,6 +175,9 @@ impl Store for PgStore {
             let mut tx = self.begin().await?;
             let incident =
                 incidents::update(&mut tx, id, expected_version, patch, actor, now).await?;
+            if incident.version != expected_version {
+                log::announce(&mut tx, now, EventPayload::Incident(incident.clone())).await?;
+            }
             commit(tx).await?;
             Ok(incident)
         })
@@ -191,6 +195,9 @@ impl Store for PgStore {
             let mut tx = self.begin().await?;
             let created =
                 timeline::create(&mut tx, incident_id, entry, idempotency_key, now).await?;
+            if created.1 {
+                log::announce(&mut tx, now, EventPayload::Timeline(created.0.clone())).await?;
+            }
             commit(tx).await?;
             Ok(created)
         })
@@ -238,6 +245,9 @@ impl Store for PgStore {
                 now,
             )
             .await?;
+            if entry.version != expected_version {
+                log::announce(&mut tx, now, EventPayload::Timeline(entry.clone())).await?;
+            }
             commit(tx).await?;
             Ok(entry)
         })
@@ -257,6 +267,7 @@ impl Store for PgStore {
             let entry =
                 timeline::delete(&mut tx, incident_id, entry_id, expected_version, actor, now)
                     .await?;
+            log::announce(&mut tx, now, EventPayload::Timeline(entry.clone())).await?;
             commit(tx).await?;
             Ok(entry)
         })

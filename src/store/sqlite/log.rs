@@ -49,6 +49,19 @@ pub(super) async fn insert_events(
     Ok(seqs)
 }
 
+/// Writes the one event that announces a write, in that write's
+/// transaction: the change and its announcement commit together or not at
+/// all, so a stream never misses a change nor sees one twice.
+pub(super) async fn announce(
+    conn: &mut SqliteConnection,
+    at: Timestamp,
+    payload: EventPayload,
+) -> Result<(), StoreError> {
+    let encoded = encode_events(&[(at, payload)])?;
+    insert_events(conn, &encoded).await?;
+    Ok(())
+}
+
 pub(super) async fn events_since(
     conn: &mut SqliteConnection,
     after_seq: i64,

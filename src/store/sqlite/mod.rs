@@ -205,6 +205,7 @@ impl Store for SqliteStore {
     ) -> Result<Incident, StoreError> {
         let mut tx = self.begin_write().await?;
         let incident = incidents::create(&mut tx, new, actor, now).await?;
+        log::announce(&mut tx, now, EventPayload::Incident(incident.clone())).await?;
         tx.commit().await?;
         Ok(incident)
     }
@@ -232,6 +233,9 @@ impl Store for SqliteStore {
     ) -> Result<Incident, StoreError> {
         let mut tx = self.begin_write().await?;
         let incident = incidents::update(&mut tx, id, expected_version, patch, actor, now).await?;
+        if incident.version != expected_version {
+            log::announce(&mut tx, now, EventPayload::Incident(incident.clone())).await?;
+        }
         tx.commit().await?;
         Ok(incident)
     }
@@ -245,6 +249,9 @@ impl Store for SqliteStore {
     ) -> Result<(TimelineEntry, bool), StoreError> {
         let mut tx = self.begin_write().await?;
         let created = timeline::create(&mut tx, incident_id, entry, idempotency_key, now).await?;
+        if created.1 {
+            log::announce(&mut tx, now, EventPayload::Timeline(created.0.clone())).await?;
+        }
         tx.commit().await?;
         Ok(created)
     }
@@ -283,6 +290,9 @@ impl Store for SqliteStore {
             now,
         )
         .await?;
+        if entry.version != expected_version {
+            log::announce(&mut tx, now, EventPayload::Timeline(entry.clone())).await?;
+        }
         tx.commit().await?;
         Ok(entry)
     }
@@ -298,6 +308,7 @@ impl Store for SqliteStore {
         let mut tx = self.begin_write().await?;
         let entry =
             timeline::delete(&mut tx, incident_id, entry_id, expected_version, actor, now).await?;
+        log::announce(&mut tx, now, EventPayload::Timeline(entry.clone())).await?;
         tx.commit().await?;
         Ok(entry)
     }

@@ -2,7 +2,8 @@ use std::sync::Arc;
 
 use super::{Backend, at, new_incident, note};
 use crate::model::{
-    EntryKind, EntryPatch, Marker, Source, TimelineEntry, UpdateStatus, Visibility,
+    EntryKind, EntryPatch, EventPayload, IncidentPatch, Marker, Source, TimelineEntry,
+    UpdateStatus, Visibility,
 };
 use crate::store::{Conflicting, Store, StoreError};
 
@@ -535,7 +536,112 @@ async fn starring_is_not_an_edit(backend: Backend) {
     assert_eq!(edited.edited_by.as_deref(), Some("bo"));
 }
 
+/// What the event log holds after `after`, as (kind, entry id, version)
+/// of each timeline event and (kind, incident id, version) of each
+/// incident event.
+async fn announced(store: &Arc<dyn Store>, after: i64) -> Vec<(&'static str, i64, i64)> {
+    store
+        .events_since(after, 100)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|event| match event.payload {
+            EventPayload::Timeline(entry) => ("timeline", entry.id, entry.version),
+            EventPayload::Incident(incident) => ("incident", incident.id, incident.version),
+            other => panic!("unexpected event {other:?}"),
+        })
+        .collect()
+}
+
+async fn every_change_is_announced_once_in_its_own_transaction(backend: Backend) {
+    let store = backend.store().await;
+    let incident = store
+        .create_incident(&new_incident("announced"), "ana", at(0))
+        .await
+        .expect("created");
+    assert_eq!(announced(&store, 0).await, vec![("incident", incident.id, 1)]);
+    let unchanged = store
+        .update_incident(incident.id, 1, &IncidentPatch::default(), "ana", at(1))
+        .await
+        .expect("no change");
+    assert_eq!(unchanged.version, 1);
+    let moved = store
+        .update_incident(
+            incident.id,
+            1,
+            &IncidentPatch {
+                title: Some("announced again".into()),
+                ..Default::default()
+            },
+            "ana",
+            at(1),
+        )
+        .await
+        .expect("updated");
+    let (entry, _) = store
+        .create_entry(incident.id, &note("once", at(1)), Some("k"), at(2))
+        .await
+        .expect("created");
+    let (replayed, created) = store
+        .create_entry(incident.id, &note("once", at(1)), Some("k"), at(3))
+        .await
+        .expect("replayed");
+    assert!(!created);
+    assert_eq!(replayed.id, entry.id);
+    store
+        .update_entry(incident.id, entry.id, 1, &EntryPatch::default(), "bo", at(4))
+        .await
+        .expect("no change");
+    let edited = store
+        .update_entry(incident.id, entry.id, 1, &body_patch("twice"), "bo", at(4))
+        .await
+        .expect("edited");
+    let deleted = store
+        .delete_entry(incident.id, entry.id, edited.version, "bo", at(5))
+        .await
+        .expect("deleted");
+    assert_eq!(
+        announced(&store, 0).await,
+        vec![
+            ("incident", incident.id, 1),
+            ("incident", incident.id, moved.version),
+            ("timeline", entry.id, 1),
+            ("timeline", entry.id, edited.version),
+            ("timeline", entry.id, deleted.version),
+        ],
+        "each change once, none for a replay or a change of nothing"
+    );
+    let events = store.events_since(0, 100).await.expect("events");
+    assert_eq!(events[2].at, at(2), "announced at the time of the write");
+    store.close().await;
+}
+
+async fn a_refused_write_announces_nothing(backend: Backend) {
+    let (store, incident) = store_with_incident(&backend).await;
+    let before = store.last_event_seq().await.expect("seq");
+    let (entry, _) = store
+        .create_entry(incident, &note("v1", at(1)), None, at(1))
+        .await
+        .expect("created");
+    let stale = store
+        .update_entry(incident, entry.id, 7, &body_patch("late"), "bo", at(2))
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+    let missing = store
+        .create_entry(incident + 100, &note("nowhere", at(1)), None, at(1))
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+    assert_eq!(
+        store.last_event_seq().await.expect("seq"),
+        before + 1,
+        "only the created entry was announced"
+    );
+    store.close().await;
+}
+
 conformance!(
+    every_change_is_announced_once_in_its_own_transaction,
+    a_refused_write_announces_nothing,
     starring_is_not_an_edit,
     edits_and_deletes_record_who_made_them,
     created_entries_list_by_occurred_at_then_id,
