@@ -1,7 +1,8 @@
 //! The lab's control socket (`run/lab.sock`): the lab's own runbooks ask
 //! the process that owns the children to restart one, so a restarted node
 //! stays in the lab's process list and is stopped with the rest. One
-//! command per connection: `restart NODE`, answered `ok …` or `error …`.
+//! command per connection: `restart NODE` (an app node or a memcached
+//! node), answered `ok …` or `error …`.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -12,29 +13,41 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::process::Processes;
-use super::services::NodeLaunch;
+use super::services::{CacheLaunch, NodeLaunch};
 
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The lab's processes and how to start each app node again.
+/// The lab's processes and how to start each app node and each memcached
+/// node again.
 pub struct Supervisor {
     pub procs: Processes,
     pub nodes: BTreeMap<String, NodeLaunch>,
+    pub caches: BTreeMap<String, CacheLaunch>,
 }
 
 impl Supervisor {
     /// Stops the node's process group and starts it again on its address.
     pub fn restart(&mut self, id: &str) -> anyhow::Result<String> {
-        let Some(launch) = self.nodes.get(id) else {
-            let known: Vec<&str> = self.nodes.keys().map(String::as_str).collect();
-            anyhow::bail!(
-                "unknown node '{id}': the lab's nodes are {}",
-                known.join(", ")
-            );
-        };
-        self.procs.stop(id);
-        let addr = launch.start(&mut self.procs)?;
-        Ok(format!("restarted {id} on {addr}"))
+        if let Some(launch) = self.nodes.get(id) {
+            self.procs.stop(id);
+            let addr = launch.start(&mut self.procs)?;
+            return Ok(format!("restarted {id} on {addr}"));
+        }
+        if let Some(launch) = self.caches.get(id) {
+            self.procs.stop(id);
+            launch.start(&mut self.procs)?;
+            return Ok(format!("restarted {id} on {} (empty)", launch.listen));
+        }
+        let known: Vec<&str> = self
+            .nodes
+            .keys()
+            .chain(self.caches.keys())
+            .map(String::as_str)
+            .collect();
+        anyhow::bail!(
+            "unknown node '{id}': the lab's nodes are {}",
+            known.join(", ")
+        );
     }
 
     /// What one command line asks, answered in one line.

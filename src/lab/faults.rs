@@ -191,12 +191,15 @@ impl Faults {
                 Ok(Some(format!("{id}: continued")))
             }
             Hurt::Killed => {
-                let is_node = self
-                    .layout
-                    .slot(id)
-                    .is_some_and(|s| matches!(s.role, Role::App | Role::Failover | Role::Web));
-                if !is_node {
-                    return Ok(Some(format!("{id}: stays down (only app nodes restart)")));
+                let restarts = self.layout.caches.iter().any(|c| c.id == id)
+                    || self
+                        .layout
+                        .slot(id)
+                        .is_some_and(|s| matches!(s.role, Role::App | Role::Failover | Role::Web));
+                if !restarts {
+                    return Ok(Some(format!(
+                        "{id}: stays down (app nodes and cache nodes restart)"
+                    )));
                 }
                 let supervisor = Arc::clone(&self.supervisor);
                 let node = id.to_string();

@@ -32,7 +32,7 @@ pub use process::{group_alive, members};
 
 use crate::model::{FleetSpec, Role};
 use control::{Control, Supervisor};
-use services::{Account, NodeLaunch, Postgres};
+use services::{Account, CacheLaunch, NodeLaunch, Postgres};
 
 /// How to build a lab.
 #[derive(Debug, Clone)]
@@ -141,15 +141,17 @@ impl Lab {
         let logs = root.join("logs");
 
         start_databases(&bins, pg_account.as_ref(), &mut procs, &layout, &wiring)?;
+        let mut caches = BTreeMap::new();
         for cache in &layout.caches {
-            services::start_memcached(
-                &bins,
-                cache_account.as_ref(),
-                &mut procs,
-                &logs,
-                &cache.id,
-                wiring.addrs[&cache.id],
-            )?;
+            let launch = CacheLaunch {
+                id: cache.id.clone(),
+                program: bins.memcached.clone(),
+                account: cache_account.clone(),
+                listen: wiring.addrs[&cache.id],
+                logs: logs.clone(),
+            };
+            launch.start(&mut procs)?;
+            caches.insert(cache.id.clone(), launch);
         }
         write_file(
             &wiring.cache_pointer(),
@@ -220,7 +222,11 @@ impl Lab {
         write_file(&root.join("fleet.toml"), &fleet_text)?;
         FleetSpec::parse("fleet.toml", &fleet_text).context("the generated fleet file")?;
 
-        let supervisor = Arc::new(Mutex::new(Supervisor { procs, nodes }));
+        let supervisor = Arc::new(Mutex::new(Supervisor {
+            procs,
+            nodes,
+            caches,
+        }));
         let control = Control::start(&wiring.control_socket(), Arc::clone(&supervisor))?;
         Ok(Lab {
             control: Some(control),

@@ -277,9 +277,34 @@ impl Postgres<'_> {
     }
 }
 
+/// How to start one memcached node (again, on the same address: a cache
+/// node that comes back comes back empty, as a rebooted one does).
+#[derive(Debug, Clone)]
+pub struct CacheLaunch {
+    pub id: String,
+    pub program: PathBuf,
+    pub account: Option<Account>,
+    pub listen: SocketAddr,
+    pub logs: PathBuf,
+}
+
+impl CacheLaunch {
+    /// Starts memcached and waits until it accepts.
+    pub fn start(&self, procs: &mut Processes) -> anyhow::Result<()> {
+        start_memcached(
+            &self.program,
+            self.account.as_ref(),
+            procs,
+            &self.logs,
+            &self.id,
+            self.listen,
+        )
+    }
+}
+
 /// Starts memcached on `addr` and waits until it accepts.
-pub fn start_memcached(
-    bins: &Binaries,
+fn start_memcached(
+    program: &Path,
     account: Option<&Account>,
     procs: &mut Processes,
     logs: &Path,
@@ -287,7 +312,7 @@ pub fn start_memcached(
     addr: SocketAddr,
 ) -> anyhow::Result<()> {
     let log = log_file(logs, name);
-    let mut command = Command::new(&bins.memcached);
+    let mut command = Command::new(program);
     command
         .args(["-l", &addr.ip().to_string(), "-p", &addr.port().to_string()])
         .args(["-U", "0", "-m", "16", "-c", "512", "-t", "1"])

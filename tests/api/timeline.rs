@@ -348,7 +348,11 @@ async fn a_write_is_announced_exactly_once_however_often_it_is_retried() {
         crate::support::sse::RawSse::open(api.http(), &api.url, RESPONDER, None, None).await;
     let path = format!("/v1/incidents/{id}/timeline");
     let mut entries = Vec::new();
-    for (key, body) in [("key-a", "sent twice"), ("key-a", "sent twice"), ("key-b", "after")] {
+    for (key, body) in [
+        ("key-a", "sent twice"),
+        ("key-a", "sent twice"),
+        ("key-b", "after"),
+    ] {
         let response = api
             .http()
             .post(api.at(&path))
@@ -362,7 +366,11 @@ async fn a_write_is_announced_exactly_once_however_often_it_is_retried() {
     }
     assert_eq!(entries[0].id, entries[1].id, "the retry replays the entry");
     let mut announced = Vec::new();
-    while announced.last().map(|(_, body): &(i64, String)| body.as_str()) != Some("after") {
+    while announced
+        .last()
+        .map(|(_, body): &(i64, String)| body.as_str())
+        != Some("after")
+    {
         let frame = stream
             .next(std::time::Duration::from_secs(10))
             .await

@@ -2,8 +2,9 @@
 //! app nodes, memcached and PostgreSQL on loopback; an app node is killed;
 //! the real probes find it and open an alert; an evacuation planned and
 //! executed through the API runs the HAProxy runbooks, which move its sites;
-//! they answer 200 through HAProxy again; and once the lab stops, nothing it
-//! started is left. Then both outages as lab drills (`drill NAME --lab`, run
+//! they answer 200 through HAProxy again, and the lab's load generator,
+//! sending real traffic all along, shows their failing window closed; and
+//! once the lab stops, nothing it started is left. Then both outages as lab drills (`drill NAME --lab`, run
 //! in process): real faults on the compressed scenario clock, the scripted
 //! responses through the API, the nodes' own reports of stale cache
 //! connections and stuck database calls, and real traffic through HAProxy
@@ -18,6 +19,7 @@ use crate::support::tmux::binary;
 use crate::support::wait::eventually;
 use warroom::client::{Client, ClientConfig};
 use warroom::lab::drill::{LabDrill, LabScorecard};
+use warroom::lab::traffic::{Traffic, failed_between, site_states};
 use warroom::model::{
     ActionState, AlertKind, ExecuteRequest, FaultKind, HealthState, PlanKind, PlanRequest, StepOp,
 };
@@ -85,6 +87,26 @@ async fn a_killed_app_node_is_found_by_real_probes_and_evacuated_through_haproxy
     let started = descendants(lab.pid());
     let groups: Vec<i32> = lab.groups().into_iter().map(|(_, g)| g).collect();
     assert!(groups.len() >= 11, "{:?}", lab.groups());
+    // The lab's own load generator, every site's page and cart through
+    // HAProxy every 100 ms, from before the kill to after the evacuation.
+    let front: std::net::SocketAddr = lab
+        .front
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("HAProxy's frontend address");
+    let traffic = Traffic::start(
+        front,
+        homes.keys().cloned().collect(),
+        Duration::from_millis(100),
+    )
+    .expect("traffic");
+    eventually(WAIT, "the traffic to see every site answer", || async {
+        let latest = traffic.latest_since(Duration::ZERO);
+        (latest.len() == homes.len() * 2 && latest.values().all(|ok| *ok)).then_some(())
+    })
+    .await;
+    let killed_at = traffic.started().elapsed();
 
     let victim = "app-01";
     let victim_sites: Vec<&String> = homes
@@ -149,6 +171,45 @@ async fn a_killed_app_node_is_found_by_real_probes_and_evacuated_through_haproxy
     })
     .await;
     assert_eq!(action.state, ActionState::Succeeded, "{action:#?}");
+    let evacuated_at = traffic.started().elapsed();
+
+    // The failing window, as the traffic measured it: it opened after the
+    // kill, only for app-01's sites, and closed with the evacuation.
+    eventually(WAIT, "the traffic to see app-01's sites answer", || async {
+        let latest = traffic.latest_since(evacuated_at);
+        (latest.len() == homes.len() * 2 && latest.values().all(|ok| *ok)).then_some(())
+    })
+    .await;
+    let outcomes = traffic.stop();
+    let victims = |site: &str| victim_sites.iter().any(|v| v.as_str() == site);
+    let window = failed_between(&outcomes, killed_at, evacuated_at, victims);
+    assert!(
+        window.failed > 0,
+        "the traffic saw app-01's sites fail while it was dead: {window:?}"
+    );
+    let others = failed_between(&outcomes, Duration::ZERO, Duration::MAX, |s| !victims(s));
+    assert_eq!(others.failed, 0, "no other site failed: {others:?}");
+    let after = failed_between(&outcomes, evacuated_at, Duration::MAX, victims);
+    assert!(after.sent > 0);
+    assert!(
+        after
+            .last
+            .is_none_or(|last| last < evacuated_at + Duration::from_secs(1)),
+        "the window closed with the evacuation: {after:?}"
+    );
+    for site in &victim_sites {
+        let states = site_states(&outcomes, site);
+        let shape: Vec<HealthState> = states.iter().map(|(_, s)| *s).collect();
+        assert_eq!(shape.first(), Some(&HealthState::Up), "{site}: {states:?}");
+        assert_eq!(shape.last(), Some(&HealthState::Up), "{site}: {states:?}");
+        assert!(shape.contains(&HealthState::Down), "{site}: {states:?}");
+        let down_at = states
+            .iter()
+            .find(|(_, s)| *s == HealthState::Down)
+            .map(|(at, _)| *at)
+            .expect("down");
+        assert!(down_at >= killed_at, "{site} failed only after the kill");
+    }
 
     for (site, to) in &moves {
         assert_ne!(to, victim);
@@ -163,6 +224,19 @@ async fn a_killed_app_node_is_found_by_real_probes_and_evacuated_through_haproxy
         assert!(map.lines().any(|l| l == format!("{site} {to}")), "{map}");
     }
 
+    // A killed cache node comes back (empty) when the lab's control socket
+    // is asked to restart it, as the recovery of a cache fault does.
+    let before = lab.group_of("cache-2");
+    lab.kill_group("cache-2");
+    let answer = control(&lab.dir.join("run/lab.sock"), "restart cache-2\n");
+    assert!(answer.starts_with("ok restarted cache-2 on "), "{answer}");
+    assert_ne!(lab.group_of("cache-2"), before, "a new process");
+    let addr = answer
+        .trim()
+        .trim_start_matches("ok restarted cache-2 on ")
+        .trim_end_matches(" (empty)");
+    assert_eq!(memcached_version(addr).get(..8), Some("VERSION "));
+
     let status = lab.stop();
     assert!(status.success(), "the lab exits cleanly: {status}");
     let left = still_running(&started, &groups);
@@ -170,6 +244,30 @@ async fn a_killed_app_node_is_found_by_real_probes_and_evacuated_through_haproxy
         left.is_empty(),
         "left running after the lab stopped: {left:?}"
     );
+}
+
+/// One command on the lab's control socket, and its one-line answer.
+fn control(socket: &std::path::Path, command: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).expect("control socket");
+    stream.set_read_timeout(Some(WAIT)).expect("read timeout");
+    stream.write_all(command.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    answer
+}
+
+/// memcached's answer to `version` at `addr`.
+fn memcached_version(addr: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("memcached accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("read timeout");
+    stream.write_all(b"version\r\n").expect("send");
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).expect("answer");
+    line
 }
 
 /// Plays `scenario` on a lab in `dir` at `speed`; checks that nothing the

@@ -15,8 +15,8 @@ use axum::http::StatusCode;
 
 use super::check_text;
 use crate::model::{
-    AccessRole, EntryKind, ErrorCode, HOLDER_MAX, IncidentRole, IncidentRoles,
-    RoleHandoff, Source, Visibility,
+    AccessRole, EntryKind, ErrorCode, HOLDER_MAX, IncidentRole, IncidentRoles, RoleHandoff, Source,
+    Visibility,
 };
 use crate::server::AppState;
 use crate::server::auth::Caller;

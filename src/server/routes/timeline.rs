@@ -6,9 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{check_text, etag, if_match};
 use crate::model::AccessRole;
-use crate::model::{
-    EntryKind, EntryPatch, NewEntry, Source, Timeline, TimelineEntry, Visibility,
-};
+use crate::model::{EntryKind, EntryPatch, NewEntry, Source, Timeline, TimelineEntry, Visibility};
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiResult, Failure};

@@ -559,7 +559,10 @@ async fn every_change_is_announced_once_in_its_own_transaction(backend: Backend)
         .create_incident(&new_incident("announced"), "ana", at(0))
         .await
         .expect("created");
-    assert_eq!(announced(&store, 0).await, vec![("incident", incident.id, 1)]);
+    assert_eq!(
+        announced(&store, 0).await,
+        vec![("incident", incident.id, 1)]
+    );
     let unchanged = store
         .update_incident(incident.id, 1, &IncidentPatch::default(), "ana", at(1))
         .await
@@ -589,7 +592,14 @@ async fn every_change_is_announced_once_in_its_own_transaction(backend: Backend)
     assert!(!created);
     assert_eq!(replayed.id, entry.id);
     store
-        .update_entry(incident.id, entry.id, 1, &EntryPatch::default(), "bo", at(4))
+        .update_entry(
+            incident.id,
+            entry.id,
+            1,
+            &EntryPatch::default(),
+            "bo",
+            at(4),
+        )
         .await
         .expect("no change");
     let edited = store
@@ -626,11 +636,17 @@ async fn a_refused_write_announces_nothing(backend: Backend) {
     let stale = store
         .update_entry(incident, entry.id, 7, &body_patch("late"), "bo", at(2))
         .await;
-    assert!(matches!(stale, Err(StoreError::Conflict { .. })), "{stale:?}");
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "{stale:?}"
+    );
     let missing = store
         .create_entry(incident + 100, &note("nowhere", at(1)), None, at(1))
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
     assert_eq!(
         store.last_event_seq().await.expect("seq"),
         before + 1,
