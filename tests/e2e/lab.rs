@@ -246,6 +246,54 @@ async fn a_killed_app_node_is_found_by_real_probes_and_evacuated_through_haproxy
     );
 }
 
+/// `warroom lab --scenario switch-2017` plays the scenario's faults on the
+/// real processes: app-04's node is killed at once (the first fault), the
+/// real probes find it down, and the alert opens; nothing is evacuated by
+/// itself (the lab plays faults, the commander responds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lab_with_a_scenario_plays_its_faults_on_the_real_processes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut lab = LabRun::start_with(dir.path(), &["--scenario", "switch-2017", "--speed", "60"]);
+    let client = Client::new(ClientConfig::new(
+        vec![lab.api.clone()],
+        Some(lab.token.clone()),
+    ))
+    .expect("client");
+    let started = descendants(lab.pid());
+    let groups: Vec<i32> = lab.groups().into_iter().map(|(_, g)| g).collect();
+    let topology = client.topology().await.expect("topology");
+    assert!(
+        topology.servers.iter().any(|s| s.id == "app-04"),
+        "the lab takes the demo fleet's shape, whose ids the scenario names"
+    );
+    eventually(WAIT, "the probes to find app-04 down", || async {
+        let t = client.topology().await.ok()?;
+        let server = t.servers.iter().find(|s| s.id == "app-04")?;
+        (server.health.state == HealthState::Down).then_some(())
+    })
+    .await;
+    let alerts = client.alerts().await.expect("alerts").alerts;
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == AlertKind::ServerDown && a.target == "app-04"),
+        "{alerts:#?}"
+    );
+    let topology = client.topology().await.expect("topology");
+    assert!(
+        topology
+            .sites
+            .iter()
+            .filter(|s| s.home_server == "app-04")
+            .all(|s| s.server == "app-04"),
+        "no site moved by itself"
+    );
+    let status = lab.stop();
+    assert!(status.success(), "the lab exits cleanly: {status}");
+    let left = still_running(&started, &groups);
+    assert!(left.is_empty(), "left running: {left:?}");
+}
+
 /// One command on the lab's control socket, and its one-line answer.
 fn control(socket: &std::path::Path, command: &str) -> String {
     use std::io::{Read, Write};

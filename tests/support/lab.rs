@@ -32,6 +32,11 @@ pub struct LabRun {
 impl LabRun {
     /// Fails (never skips) with the apt line when a system binary is missing.
     pub fn start(dir: &Path) -> LabRun {
+        LabRun::start_with(dir, &[])
+    }
+
+    /// [`LabRun::start`] with more arguments (`--scenario NAME --speed X`).
+    pub fn start_with(dir: &Path, args: &[&str]) -> LabRun {
         if let Err(missing) = warroom::lab::Binaries::find() {
             panic!("{missing} (scripts/test.sh installs them)");
         }
@@ -44,6 +49,7 @@ impl LabRun {
         let mut child = Command::new(binary())
             .args(["lab", "--no-console", "--dir"])
             .arg(&lab_dir)
+            .args(args)
             .env("WARROOM_LOG", "info")
             .env_remove("WARROOM_API")
             .env_remove("WARROOM_TOKEN")
