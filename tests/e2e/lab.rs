@@ -294,6 +294,60 @@ async fn lab_with_a_scenario_plays_its_faults_on_the_real_processes() {
     assert!(left.is_empty(), "left running: {left:?}");
 }
 
+/// Two labs on one machine at once: each on loopback addresses and ports of
+/// its own, each healthy; stopping one leaves the other serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_labs_on_one_machine_do_not_collide() {
+    let dirs = [
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    ];
+    let mut first = LabRun::start(dirs[0].path());
+    let mut second = LabRun::start(dirs[1].path());
+    assert_ne!(first.front, second.front);
+    assert_ne!(first.api, second.api);
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("http client");
+    let mut watched = Vec::new();
+    for lab in [&first, &second] {
+        let client = Client::new(ClientConfig::new(
+            vec![lab.api.clone()],
+            Some(lab.token.clone()),
+        ))
+        .expect("client");
+        eventually(WAIT, "every server of each lab up", || async {
+            let t = client.topology().await.ok()?;
+            t.servers
+                .iter()
+                .all(|s| s.health.state == HealthState::Up)
+                .then_some(())
+        })
+        .await;
+        let groups: Vec<i32> = lab.groups().into_iter().map(|(_, g)| g).collect();
+        watched.push((descendants(lab.pid()), groups));
+    }
+    let status = first.stop();
+    assert!(status.success(), "{status}");
+    let site = "site-01.lab";
+    let (status, _) = eventually(WAIT, "the second lab to serve on", || async {
+        through_haproxy(&http, &second.front, site)
+            .await
+            .filter(|(s, _)| *s == 200)
+    })
+    .await;
+    assert_eq!(status, 200);
+    let status = second.stop();
+    assert!(status.success(), "{status}");
+    for (pids, groups) in &watched {
+        let left = still_running(pids, groups);
+        assert!(left.is_empty(), "left running: {left:?}");
+    }
+}
+
 /// One command on the lab's control socket, and its one-line answer.
 fn control(socket: &std::path::Path, command: &str) -> String {
     use std::io::{Read, Write};
