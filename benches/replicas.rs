@@ -20,7 +20,8 @@
 //! first: on a busy 2-core machine the figures say as much about the
 //! neighbours as about warroom.
 //!
-//! `cargo bench --bench replicas`. Without `--bench` (under
+//! `cargo bench --bench replicas` (`-- writes` for part 2 alone, on one
+//! `serve` per backend). Without `--bench` (under
 //! `cargo test --all-targets`) a short smoke round runs instead. Needs the
 //! PostgreSQL server binaries (`apt-get install postgresql`).
 
@@ -92,6 +93,7 @@ fn main() {
     // targets without it.
     let full = std::env::args().any(|a| a == "--bench");
     let sizes = if full { &FULL } else { &SMOKE };
+    let writes_only = std::env::args().any(|a| a == "writes");
     // Declared first, so dropped last: after every replica was killed,
     // also when a panic unwinds (its watchdog stops it if this process is
     // killed outright).
@@ -99,10 +101,16 @@ fn main() {
         .unwrap_or_else(|why| panic!("cannot start a throwaway PostgreSQL cluster: {why}"));
     let dir = tempfile::tempdir().expect("temp dir");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(run(&cluster, dir.path(), sizes, full));
+    runtime.block_on(run(&cluster, dir.path(), sizes, full, writes_only));
 }
 
-async fn run(cluster: &support::postgres::Cluster, dir: &Path, sizes: &Sizes, full: bool) {
+async fn run(
+    cluster: &support::postgres::Cluster,
+    dir: &Path,
+    sizes: &Sizes,
+    full: bool,
+    writes_only: bool,
+) {
     let smoke = if full {
         ""
     } else {
@@ -129,6 +137,10 @@ async fn run(cluster: &support::postgres::Cluster, dir: &Path, sizes: &Sizes, fu
     let mut serve = files.serve(&cluster.database().await, Some("solo")).await;
     let on_postgres = timeline_writes(&http, &serve.url, sizes).await;
     serve.child.kill().await.expect("stop the PostgreSQL serve");
+    if writes_only {
+        print_writes(smoke, sizes, on_sqlite, on_postgres);
+        return;
+    }
 
     // 1. Leader failover, then 3. fan-out from a follower, on one replica set.
     let mut set = ReplicaSet::start(files, cluster.database().await, sizes.replicas).await;
@@ -179,16 +191,7 @@ async fn run(cluster: &support::postgres::Cluster, dir: &Path, sizes: &Sizes, fu
         median(&elected).as_secs_f64(),
         elected[elected.len() - 1].as_secs_f64(),
     );
-    println!(
-        "{smoke}timeline write (POST /v1/incidents/{{id}}/timeline, sequential, {} writes) on SQLite: {}",
-        sizes.writes,
-        percentiles(on_sqlite),
-    );
-    println!(
-        "{smoke}timeline write (POST /v1/incidents/{{id}}/timeline, sequential, {} writes) on PostgreSQL: {} (target p99 <= 10 ms)",
-        sizes.writes,
-        percentiles(on_postgres),
-    );
+    print_writes(smoke, sizes, on_sqlite, on_postgres);
     println!(
         "{smoke}timeline write on PostgreSQL among {} replicas, on the leader: {}; on a follower: {}",
         sizes.replicas,
@@ -209,6 +212,19 @@ async fn run(cluster: &support::postgres::Cluster, dir: &Path, sizes: &Sizes, fu
 }
 
 // ---- 2. timeline writes ----
+
+fn print_writes(smoke: &str, sizes: &Sizes, on_sqlite: Vec<Duration>, on_postgres: Vec<Duration>) {
+    println!(
+        "{smoke}timeline write (POST /v1/incidents/{{id}}/timeline, sequential, {} writes) on SQLite: {}",
+        sizes.writes,
+        percentiles(on_sqlite),
+    );
+    println!(
+        "{smoke}timeline write (POST /v1/incidents/{{id}}/timeline, sequential, {} writes) on PostgreSQL: {} (target p99 <= 10 ms)",
+        sizes.writes,
+        percentiles(on_postgres),
+    );
+}
 
 /// Opens an incident on `url` and returns its id.
 async fn open_incident(http: &reqwest::Client, url: &str, title: &str) -> i64 {
