@@ -9,8 +9,12 @@ use serde::Deserialize;
 use super::Role;
 
 mod executor;
+mod integrations;
 
 pub use executor::{DriverKind, ExecDriverSpec, ExecutorSpec, HooksSpec, HttpDriverSpec};
+pub use integrations::{
+    AlertmanagerSpec, ChatSpec, ChatUrl, IntegrationsSpec, StatuspageSpec, WebhookSpec,
+};
 
 /// A fleet file, parsed and checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +31,8 @@ pub struct FleetSpec {
     pub executor: ExecutorSpec,
     /// `[runbooks]`: a link per alert kind, shown with the alert.
     pub runbooks: std::collections::BTreeMap<crate::model::AlertKind, String>,
+    /// `[integrations]`: Alertmanager in; status page, webhook and chat out.
+    pub integrations: IntegrationsSpec,
 }
 
 impl FleetSpec {
@@ -207,6 +213,8 @@ struct RawFleet {
     executor: Option<executor::RawExecutor>,
     #[serde(default)]
     runbooks: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    integrations: Option<integrations::RawIntegrations>,
 }
 
 #[derive(Deserialize)]
@@ -605,6 +613,11 @@ impl RawFleet {
             runbooks.insert(kind, url);
         }
 
+        let integrations = match self.integrations {
+            Some(raw) => raw.check(&c)?,
+            None => IntegrationsSpec::default(),
+        };
+
         Ok(FleetSpec {
             service: self.service,
             probe_defaults,
@@ -616,6 +629,7 @@ impl RawFleet {
             sites,
             executor,
             runbooks,
+            integrations,
         })
     }
 }

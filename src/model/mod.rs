@@ -13,6 +13,7 @@ mod fleet_spec;
 mod health;
 mod incident;
 mod observe;
+mod outbox;
 mod plan;
 mod presence;
 mod roles;
@@ -52,11 +53,13 @@ pub use action::{
     StepState,
 };
 pub use fleet_spec::{
-    ClusterSpec, DetectionSettings, DriverKind, ExecDriverSpec, ExecutorSpec, FleetFileError,
-    FleetSpec, HooksSpec, HttpDriverSpec, ProbeSettings, ProbeSpec, ProbeTarget, ServerSpec,
-    SiteSpec,
+    AlertmanagerSpec, ChatSpec, ChatUrl, ClusterSpec, DetectionSettings, DriverKind,
+    ExecDriverSpec, ExecutorSpec, FleetFileError, FleetSpec, HooksSpec, HttpDriverSpec,
+    IntegrationsSpec, ProbeSettings, ProbeSpec, ProbeTarget, ServerSpec, SiteSpec, StatuspageSpec,
+    WebhookSpec,
 };
 pub use observe::{CacheFacts, DatabaseFacts, NodeReport, Observation, ProbeOutcome, WorldFacts};
+pub use outbox::{Delivery, DeliveryOutcome, NewDelivery, OutboxTarget};
 pub use plan::{
     Placement, Plan, PlanKind, PlanOptions, PlanRequest, PlanStep, StepOp, Unplaceable,
 };

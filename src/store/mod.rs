@@ -33,9 +33,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::model::{
-    AccessRole, Action, EntryKind, EntryPatch, Event, EventPayload, HealthSample, Incident,
-    IncidentPatch, IncidentRole, IncidentState, Marker, NewIncident, Plan, Presence, RoleTerm,
-    Source, TimelineEntry, Timestamp, UpdateStatus, Visibility,
+    AccessRole, Action, Delivery, DeliveryOutcome, EntryKind, EntryPatch, Event, EventPayload,
+    HealthSample, Incident, IncidentPatch, IncidentRole, IncidentState, Marker, NewDelivery,
+    NewIncident, OutboxTarget, Plan, Presence, RoleTerm, Source, TimelineEntry, Timestamp,
+    UpdateStatus, Visibility,
 };
 
 pub(crate) use error::migration_error;
@@ -291,6 +292,44 @@ pub trait Store: Send + Sync + 'static {
     /// Every term of every role of the incident, by start (then in the
     /// order they were written). Unknown incident => [`StoreError::NotFound`].
     async fn role_terms(&self, incident_id: i64) -> Result<Vec<RoleTerm>, StoreError>;
+
+    /// How far the outbox's staging for `target` has read the event log;
+    /// `None` before it ever ran.
+    async fn outbox_cursor(&self, target: OutboxTarget) -> Result<Option<i64>, StoreError>;
+
+    /// Stages `deliveries` for `target` (one whose key is already staged is
+    /// left out) and moves its cursor to `through` (never back), in one
+    /// transaction: whatever crashes, each thing to send is staged once.
+    async fn outbox_stage(
+        &self,
+        target: OutboxTarget,
+        through: i64,
+        deliveries: &[NewDelivery],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The first delivery of `target` neither delivered nor given up, by
+    /// staging order: deliveries to one target go out in order.
+    async fn outbox_head(&self, target: OutboxTarget) -> Result<Option<Delivery>, StoreError>;
+
+    /// Records an attempt of a pending delivery. A delivery no longer
+    /// pending is [`StoreError::NotFound`].
+    async fn outbox_record(
+        &self,
+        id: i64,
+        outcome: &DeliveryOutcome,
+    ) -> Result<Delivery, StoreError>;
+
+    /// The receiver's id for the incident on `target` (the status page's
+    /// incident id), once a delivery made it.
+    async fn outbox_remote(
+        &self,
+        target: OutboxTarget,
+        incident_id: i64,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// The latest deliveries, newest first.
+    async fn outbox_list(&self, limit: u32) -> Result<Vec<Delivery>, StoreError>;
 
     /// Leadership among replicas sharing this store; `None` for a backend
     /// that carries one node (SQLite), which then runs standalone.

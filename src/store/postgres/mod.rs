@@ -19,6 +19,7 @@ mod codec;
 mod incidents;
 mod lease;
 mod log;
+mod outbox;
 mod presence;
 pub(crate) mod retry;
 mod roles;
@@ -38,8 +39,9 @@ use self::retry::{RetryPolicy, retry};
 use super::replication::Replication;
 use super::{AuditRecord, EntryRecord, SavedWorld, Store, StoreError, migration_error};
 use crate::model::{
-    Action, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch, IncidentState,
-    NewIncident, Plan, TimelineEntry, Timestamp,
+    Action, Delivery, DeliveryOutcome, EntryPatch, Event, EventPayload, HealthSample, Incident,
+    IncidentPatch, IncidentState, NewDelivery, NewIncident, OutboxTarget, Plan, TimelineEntry,
+    Timestamp,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -541,6 +543,71 @@ impl Store for PgStore {
 
     fn replication(&self) -> Option<Arc<dyn Replication>> {
         Some(Arc::new(self.clone()))
+    }
+
+    async fn outbox_cursor(&self, target: OutboxTarget) -> Result<Option<i64>, StoreError> {
+        retry(self.policy, "outbox_cursor", || async {
+            let mut conn = self.pool.acquire().await?;
+            outbox::cursor(&mut conn, target).await
+        })
+        .await
+    }
+
+    async fn outbox_stage(
+        &self,
+        target: OutboxTarget,
+        through: i64,
+        deliveries: &[NewDelivery],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        retry(self.policy, "outbox_stage", || async {
+            let mut tx = self.begin().await?;
+            outbox::stage(&mut tx, target, through, deliveries, now).await?;
+            commit(tx).await
+        })
+        .await
+    }
+
+    async fn outbox_head(&self, target: OutboxTarget) -> Result<Option<Delivery>, StoreError> {
+        retry(self.policy, "outbox_head", || async {
+            let mut conn = self.pool.acquire().await?;
+            outbox::head(&mut conn, target).await
+        })
+        .await
+    }
+
+    async fn outbox_record(
+        &self,
+        id: i64,
+        outcome: &DeliveryOutcome,
+    ) -> Result<Delivery, StoreError> {
+        retry(self.policy, "outbox_record", || async {
+            let mut tx = self.begin().await?;
+            let delivery = outbox::record(&mut tx, id, outcome).await?;
+            commit(tx).await?;
+            Ok(delivery)
+        })
+        .await
+    }
+
+    async fn outbox_remote(
+        &self,
+        target: OutboxTarget,
+        incident_id: i64,
+    ) -> Result<Option<String>, StoreError> {
+        retry(self.policy, "outbox_remote", || async {
+            let mut conn = self.pool.acquire().await?;
+            outbox::remote(&mut conn, target, incident_id).await
+        })
+        .await
+    }
+
+    async fn outbox_list(&self, limit: u32) -> Result<Vec<Delivery>, StoreError> {
+        retry(self.policy, "outbox_list", || async {
+            let mut conn = self.pool.acquire().await?;
+            outbox::list(&mut conn, limit).await
+        })
+        .await
     }
 
     async fn close(&self) {

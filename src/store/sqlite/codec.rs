@@ -220,6 +220,29 @@ pub(super) fn role_term_from_row(row: &SqliteRow) -> Result<crate::model::RoleTe
     })
 }
 
+/// The columns [`delivery_from_row`] reads, in `SELECT` order.
+pub(super) const DELIVERY_COLUMNS: &str = "id, target, key, incident_id, payload, created_at, \
+     attempts, next_attempt_at, last_error, delivered_at, gave_up_at, remote_id";
+
+pub(super) fn delivery_from_row(row: &SqliteRow) -> Result<crate::model::Delivery, StoreError> {
+    let row = Columns(row);
+    Ok(crate::model::Delivery {
+        id: row.int("id")?,
+        target: row.enumeration("target")?,
+        key: row.text("key")?,
+        incident_id: row.opt_int("incident_id")?,
+        payload: row.json("payload")?,
+        created_at: row.time("created_at")?,
+        attempts: u32::try_from(row.int("attempts")?)
+            .map_err(|_| StoreError::corrupt("outbox.attempts", "out of range"))?,
+        next_attempt_at: row.time("next_attempt_at")?,
+        last_error: row.opt_text("last_error")?,
+        delivered_at: row.opt_time("delivered_at")?,
+        gave_up_at: row.opt_time("gave_up_at")?,
+        remote_id: row.opt_text("remote_id")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ mod actions;
 mod codec;
 mod incidents;
 mod log;
+mod outbox;
 mod presence;
 mod roles;
 mod schema;
@@ -30,8 +31,9 @@ use sqlx::{Sqlite, Transaction};
 
 use super::{AuditRecord, EntryRecord, SavedWorld, Store, StoreError};
 use crate::model::{
-    Action, EntryPatch, Event, EventPayload, HealthSample, Incident, IncidentPatch, IncidentState,
-    NewIncident, Plan, TimelineEntry, Timestamp,
+    Action, Delivery, DeliveryOutcome, EntryPatch, Event, EventPayload, HealthSample, Incident,
+    IncidentPatch, IncidentState, NewDelivery, NewIncident, OutboxTarget, Plan, TimelineEntry,
+    Timestamp,
 };
 
 /// How long a connection waits for another process's lock before failing.
@@ -517,6 +519,54 @@ impl Store for SqliteStore {
     async fn action_for_key(&self, idempotency_key: &str) -> Result<Option<Action>, StoreError> {
         let mut conn = self.reader.acquire().await?;
         actions::for_key(&mut conn, idempotency_key).await
+    }
+
+    async fn outbox_cursor(&self, target: OutboxTarget) -> Result<Option<i64>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        outbox::cursor(&mut conn, target).await
+    }
+
+    async fn outbox_stage(
+        &self,
+        target: OutboxTarget,
+        through: i64,
+        deliveries: &[NewDelivery],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        outbox::stage(&mut tx, target, through, deliveries, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn outbox_head(&self, target: OutboxTarget) -> Result<Option<Delivery>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        outbox::head(&mut conn, target).await
+    }
+
+    async fn outbox_record(
+        &self,
+        id: i64,
+        outcome: &DeliveryOutcome,
+    ) -> Result<Delivery, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let delivery = outbox::record(&mut tx, id, outcome).await?;
+        tx.commit().await?;
+        Ok(delivery)
+    }
+
+    async fn outbox_remote(
+        &self,
+        target: OutboxTarget,
+        incident_id: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        outbox::remote(&mut conn, target, incident_id).await
+    }
+
+    async fn outbox_list(&self, limit: u32) -> Result<Vec<Delivery>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        outbox::list(&mut conn, limit).await
     }
 
     async fn close(&self) {

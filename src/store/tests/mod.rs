@@ -34,6 +34,7 @@ mod incidents;
 mod lease;
 mod logs;
 mod open;
+mod outbox;
 #[path = "../../../tests/support/postgres.rs"]
 mod pg_cluster;
 mod postgres;
