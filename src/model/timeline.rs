@@ -86,6 +86,8 @@ pub enum Source {
     Detector,
     Action,
     Import,
+    /// What an outside receiver (status page, webhook, chat) made of a delivery.
+    Integration,
 }
 
 impl Source {
@@ -95,6 +97,7 @@ impl Source {
             Source::Detector => "detector",
             Source::Action => "action",
             Source::Import => "import",
+            Source::Integration => "integration",
         }
     }
 }
@@ -129,10 +132,14 @@ pub struct TimelineEntry {
 }
 
 impl TimelineEntry {
-    /// Entries written by detectors and actions, and role handoffs, can
-    /// never be edited or deleted: the record says who held what.
+    /// Entries written by detectors, actions and integrations, and role
+    /// handoffs, can never be edited or deleted: the record says what
+    /// happened and who held what.
     pub fn is_immutable(&self) -> bool {
-        matches!(self.source, Source::Detector | Source::Action) || self.kind == EntryKind::Role
+        matches!(
+            self.source,
+            Source::Detector | Source::Action | Source::Integration
+        ) || self.kind == EntryKind::Role
     }
 }
 

@@ -10,6 +10,7 @@ mod elector;
 mod error;
 mod forward;
 mod hub;
+pub mod integrations;
 mod metrics;
 pub mod node;
 mod openapi;

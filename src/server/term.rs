@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::durable::{self, Snapshotter, WorldState};
 use super::hub::LeaderWrites;
+use super::integrations::{Senders, outbox};
 use super::{AppState, SimHandle, detect, sim_driver};
 use crate::exec::{Executor, Host, SimWorld};
 use crate::fleet::Fleet;
@@ -93,6 +94,7 @@ impl Term {
             exec: exec.clone(),
             store: store.clone(),
         };
+        let ctx_store = store.clone();
         let term_state = state.with_term(ctx.clone());
         state.hub.lead(Some(LeaderWrites {
             snapshot: Snapshotter {
@@ -120,8 +122,14 @@ impl Term {
         )));
         // Actions a stopped orchestrator (or the last leader) left running
         // are marked interrupted before anyone can ask for them.
-        let host: Arc<dyn Host> = Arc::new(term_state);
+        let host: Arc<dyn Host> = Arc::new(term_state.clone());
         exec.recover(host.as_ref()).await?;
+        if shape.spec.integrations.sends() {
+            let senders = Senders::resolve(&shape.spec.integrations)?;
+            term.tasks.push(
+                outbox::start(term_state.clone(), ctx_store, senders, shutdown.clone()).await?,
+            );
+        }
         term.tasks
             .push(tokio::spawn(exec.watch_follow_ups(host, shutdown)));
         Ok(term)

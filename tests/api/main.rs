@@ -32,6 +32,7 @@ mod incidents;
 mod journal_replay;
 mod lab_runbooks;
 mod meta;
+mod outbox;
 mod plans;
 mod presence;
 mod probes;

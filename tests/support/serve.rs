@@ -41,9 +41,22 @@ pub fn serve_args_at(
 /// Starts `warroom serve` and waits (up to 20 s) for the line that says
 /// where it listens.
 pub async fn spawn_serve(dir: &Path, args: &[String]) -> ServeProcess {
+    spawn_serve_with_env(dir, args, &[]).await
+}
+
+/// [`spawn_serve`] with more environment variables (a fleet file's secrets).
+pub async fn spawn_serve_with_env(
+    dir: &Path,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> ServeProcess {
     let stderr = dir.join(format!("serve-{}.stderr", unique_suffix()));
     let stderr_file = std::fs::File::create(&stderr).expect("stderr file");
-    let mut child = warroom_command(dir, args)
+    let mut command = warroom_command(dir, args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::from(stderr_file))
         .spawn()

@@ -103,10 +103,13 @@ fn entry_record(
         ));
     }
     if matches!(new.kind, EntryKind::Detection | EntryKind::Action)
-        || matches!(source, Source::Detector | Source::Action)
+        || matches!(
+            source,
+            Source::Detector | Source::Action | Source::Integration
+        )
     {
         return Err(Failure::invalid(
-            "detection and action entries are written by the orchestrator; post a note, status_update or marker",
+            "detection, action and integration entries are written by the orchestrator; post a note, status_update or marker",
         ));
     }
     match (new.kind, new.status) {
