@@ -9,6 +9,7 @@
 mod alerts;
 mod changes;
 mod derive;
+mod external;
 mod operations;
 mod persist;
 mod state;

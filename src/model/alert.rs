@@ -16,10 +16,12 @@ pub enum AlertKind {
     StaleClients,
     StuckBackends,
     FailoverCapacity,
+    /// From outside warroom (Alertmanager), on the node its labels name.
+    External,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 8] = [
+    pub const ALL: [AlertKind; 9] = [
         AlertKind::ServerDown,
         AlertKind::ServerFlapping,
         AlertKind::SwitchSuspect,
@@ -28,6 +30,7 @@ impl AlertKind {
         AlertKind::StaleClients,
         AlertKind::StuckBackends,
         AlertKind::FailoverCapacity,
+        AlertKind::External,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl AlertKind {
             AlertKind::StaleClients => "stale_clients",
             AlertKind::StuckBackends => "stuck_backends",
             AlertKind::FailoverCapacity => "failover_capacity",
+            AlertKind::External => "external",
         }
     }
 }

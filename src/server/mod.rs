@@ -76,6 +76,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// This replica: its id, its role and the leader it knows.
     pub node: Node,
+    /// How Alertmanager's alerts are put on nodes (the fleet file's).
+    pub alertmanager: Arc<crate::model::AlertmanagerSpec>,
     /// Set on the clones a term's own tasks hold: the term they belong to,
     /// even after a newer one started.
     term: Option<TermCtx>,
@@ -263,6 +265,7 @@ impl Orchestrator {
             metrics: Arc::default(),
             shutdown: shutdown.clone(),
             node: Node::new(&node.id, &node.url, role),
+            alertmanager: Arc::new(config.spec.integrations.alertmanager.clone()),
             term: None,
             current: Arc::default(),
         };
@@ -383,6 +386,10 @@ pub fn router(state: AppState) -> Router {
         .route("/sim/faults", post(sim::inject))
         .route("/alerts/{id}/ack", post(alerts::ack))
         .route("/alerts/{id}/silence", post(alerts::silence))
+        .route(
+            "/integrations/alertmanager",
+            post(integrations::alertmanager::receive),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             forward::leader_only,

@@ -38,6 +38,8 @@ fn selected(model: &Model) -> Selected<'_> {
 /// evacuate a down or flapping server or a suspect switch, fail the cache
 /// or the database over, recycle web servers for stale connections,
 /// restart stuck sites, promote a spare when failover capacity is short.
+/// None for an outside (Alertmanager) alert: it says what is wrong, not
+/// what to do.
 pub fn request_for_alert(alert: &Alert) -> Option<(Action, PlanRequest)> {
     let (action, kind, target) = match alert.kind {
         AlertKind::ServerDown | AlertKind::ServerFlapping => (
@@ -55,6 +57,8 @@ pub fn request_for_alert(alert: &Alert) -> Option<(Action, PlanRequest)> {
         AlertKind::StaleClients => (Action::RecycleWeb, PlanKind::RecycleWeb, None),
         AlertKind::StuckBackends => (Action::RestartSites, PlanKind::RestartSites, None),
         AlertKind::FailoverCapacity => (Action::PromoteSpare, PlanKind::PromoteSpare, None),
+        // An outside alert says what is wrong, not what to do.
+        AlertKind::External => return None,
     };
     Some((
         action,

@@ -20,6 +20,7 @@ mod support {
     pub mod wait;
 }
 
+mod alertmanager;
 mod alerts;
 mod auth;
 mod detection;

@@ -2,6 +2,7 @@
 //! alerts in; status updates to a status page and a signed webhook, and the
 //! incident's news to chat, out through the outbox.
 
+pub mod alertmanager;
 mod messages;
 pub mod outbox;
 pub mod send;

@@ -141,6 +141,9 @@ impl IncidentForm {
                 AlertKind::ServerDown | AlertKind::ServerFlapping | AlertKind::FailoverCapacity,
                 _,
             ) => "Application servers",
+            // From Alertmanager: on an app server, or on nothing warroom knows.
+            (AlertKind::External, Some(_)) => "Application servers",
+            (AlertKind::External, None) => "Monitoring",
         };
         IncidentForm {
             title: title.trim().to_string(),
