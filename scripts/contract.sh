@@ -10,17 +10,27 @@
 # installed with pip, pinned, into a virtualenv under target/.
 #
 #   scripts/contract.sh                 # as CI runs it
-#   CONTRACT_MAX_EXAMPLES=200 scripts/contract.sh   # a longer run
+#   CONTRACT_MAX_EXAMPLES=500 CONTRACT_SEED=7 scripts/contract.sh   # longer, another seed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 SPEC_VALIDATOR_VERSION=0.9.0
-MAX_EXAMPLES=${CONTRACT_MAX_EXAMPLES:-25}
+# 100 examples per operation: about 100 s of schemathesis on 2 cores.
+MAX_EXAMPLES=${CONTRACT_MAX_EXAMPLES:-100}
 VENV=target/contract-venv
 
 if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep "$SCHEMATHESIS_VERSION" >/dev/null \
   || ! "$VENV/bin/pip" show openapi-spec-validator 2>/dev/null | grep "^Version: $SPEC_VALIDATOR_VERSION$" >/dev/null; then
+  # Debian's python3 makes virtualenvs only with python3-venv.
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    echo "contract.sh: python3-venv is missing; installing it"
+    if [ "$(id -u)" -eq 0 ]; then
+      apt-get update -qq && apt-get install -y -qq python3-venv
+    else
+      sudo apt-get update -qq && sudo apt-get install -y -qq python3-venv
+    fi
+  fi
   echo "contract.sh: installing schemathesis $SCHEMATHESIS_VERSION and openapi-spec-validator $SPEC_VALIDATOR_VERSION into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \

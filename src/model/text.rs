@@ -7,8 +7,8 @@
 //! the server's `AppJson` extractor runs it, and a failure is a 422 whose
 //! message names the field.
 
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
 /// A rule for one text field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,7 +214,11 @@ mod tests {
             let err = rule.check("title", blank).unwrap_err();
             assert!(err.contains("title must not be empty"), "{err}");
         }
-        assert!(rule.check("title", "hello!").unwrap_err().contains("longer"));
+        assert!(
+            rule.check("title", "hello!")
+                .unwrap_err()
+                .contains("longer")
+        );
         // Five characters, more than five bytes: characters count.
         assert!(rule.check("title", "héllo").is_ok());
         for bad in ["a\nb", "a\tb", "a\u{7}", "a\u{85}b"] {
@@ -247,7 +251,10 @@ mod tests {
         let controls: Vec<u32> = (0..0x3000u32)
             .filter(|&c| char::from_u32(c).is_some_and(char::is_control))
             .collect();
-        assert_eq!(controls, [(0..=0x1f).collect::<Vec<_>>(), (0x7f..=0x9f).collect()].concat());
+        assert_eq!(
+            controls,
+            [(0..=0x1f).collect::<Vec<_>>(), (0x7f..=0x9f).collect()].concat()
+        );
     }
 
     #[test]

@@ -222,7 +222,10 @@ mod new_entry_schema {
         let text = || ENTRY_BODY.schema("What happened or what is said:");
         let body: RefOr<Schema> = match body {
             Body::Text => text(),
-            Body::TextOrEmpty => OneOfBuilder::new().item(text()).item(string_enum(&[""])).into(),
+            Body::TextOrEmpty => OneOfBuilder::new()
+                .item(text())
+                .item(string_enum(&[""]))
+                .into(),
             Body::Empty => string_enum(&[""])
                 .description(Some("Empty: the status page had no text for it."))
                 .into(),
@@ -265,7 +268,9 @@ mod new_entry_schema {
             object.property("marker", null())
         };
         object = if imported {
-            object.property("source", string_enum(&["import"])).required("source")
+            object
+                .property("source", string_enum(&["import"]))
+                .required("source")
         } else {
             object.property("source", or_null(string_enum(&["user", "import"])))
         };

@@ -65,13 +65,14 @@ where
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalAppJson(T::default()));
         }
-        let value: Option<T> = serde_json::from_slice(&bytes).map_err(|err| match err.classify() {
-            serde_json::error::Category::Data => Failure::invalid(err.to_string()),
-            _ => Failure::bad_request(
-                ErrorCode::BadJson,
-                format!("the body is not valid JSON: {err}"),
-            ),
-        })?;
+        let value: Option<T> =
+            serde_json::from_slice(&bytes).map_err(|err| match err.classify() {
+                serde_json::error::Category::Data => Failure::invalid(err.to_string()),
+                _ => Failure::bad_request(
+                    ErrorCode::BadJson,
+                    format!("the body is not valid JSON: {err}"),
+                ),
+            })?;
         let value = value.unwrap_or_default();
         value.validate().map_err(Failure::invalid)?;
         Ok(OptionalAppJson(value))

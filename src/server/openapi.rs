@@ -167,9 +167,9 @@ impl Modify for ExtractorResponses {
             }
             let parameters = operation.parameters.as_deref().unwrap_or_default();
             let has = |place: ParameterIn| {
-                parameters
-                    .iter()
-                    .any(|p| std::mem::discriminant(&p.parameter_in) == std::mem::discriminant(&place))
+                parameters.iter().any(|p| {
+                    std::mem::discriminant(&p.parameter_in) == std::mem::discriminant(&place)
+                })
             };
             let header = |name: &str| {
                 parameters
@@ -189,11 +189,20 @@ impl Modify for ExtractorResponses {
             }
             match header("Idempotency-Key") {
                 Some(true) => {
-                    answers.push(("428", "`idempotency_key_required`: send an `Idempotency-Key`"));
-                    answers.push(("422", "`invalid_body`: the `Idempotency-Key` is not acceptable"));
+                    answers.push((
+                        "428",
+                        "`idempotency_key_required`: send an `Idempotency-Key`",
+                    ));
+                    answers.push((
+                        "422",
+                        "`invalid_body`: the `Idempotency-Key` is not acceptable",
+                    ));
                 }
                 Some(false) => {
-                    answers.push(("422", "`invalid_body`: the `Idempotency-Key` is not acceptable"));
+                    answers.push((
+                        "422",
+                        "`invalid_body`: the `Idempotency-Key` is not acceptable",
+                    ));
                 }
                 None => {}
             }
@@ -218,10 +227,16 @@ fn body_answers(body: &RequestBody) -> Vec<(&'static str, &'static str)> {
     let mut answers = vec![
         ("400", "`bad_json`: the body is not JSON"),
         ("413", "`body_too_large`: the body is over 256 KiB"),
-        ("422", "`invalid_body`: the body is not acceptable (the message names the field)"),
+        (
+            "422",
+            "`invalid_body`: the body is not acceptable (the message names the field)",
+        ),
     ];
     if matches!(body.required, Some(Required::True)) {
-        answers.push(("415", "`unsupported_media_type`: send `Content-Type: application/json`"));
+        answers.push((
+            "415",
+            "`unsupported_media_type`: send `Content-Type: application/json`",
+        ));
     }
     answers
 }
@@ -246,19 +261,58 @@ fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
 /// parameters).
 #[allow(clippy::type_complexity)]
 const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
-    ("create_incident", "201", "GetIncident", "get_incident", &[("id", "$response.body#/id")]),
+    (
+        "create_incident",
+        "201",
+        "GetIncident",
+        "get_incident",
+        &[("id", "$response.body#/id")],
+    ),
     (
         "create_incident",
         "201",
         "UpdateIncident",
         "update_incident",
-        &[("id", "$response.body#/id"), ("header.If-Match", "$response.header.ETag")],
+        &[
+            ("id", "$response.body#/id"),
+            ("header.If-Match", "$response.header.ETag"),
+        ],
     ),
-    ("create_incident", "201", "ListTimeline", "list_timeline", &[("id", "$response.body#/id")]),
-    ("create_incident", "201", "CreateEntry", "create_entry", &[("id", "$response.body#/id")]),
-    ("create_incident", "201", "ListRoles", "list_roles", &[("id", "$response.body#/id")]),
-    ("create_incident", "201", "ChangeRole", "change_role", &[("id", "$response.body#/id")]),
-    ("create_incident", "201", "GetPostmortem", "get_postmortem", &[("id", "$response.body#/id")]),
+    (
+        "create_incident",
+        "201",
+        "ListTimeline",
+        "list_timeline",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "create_incident",
+        "201",
+        "CreateEntry",
+        "create_entry",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "create_incident",
+        "201",
+        "ListRoles",
+        "list_roles",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "create_incident",
+        "201",
+        "ChangeRole",
+        "change_role",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "create_incident",
+        "201",
+        "GetPostmortem",
+        "get_postmortem",
+        &[("id", "$response.body#/id")],
+    ),
     (
         "create_entry",
         "201",
@@ -281,7 +335,13 @@ const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("header.If-Match", "$response.header.ETag"),
         ],
     ),
-    ("create_plan", "201", "GetPlan", "get_plan", &[("id", "$response.body#/id")]),
+    (
+        "create_plan",
+        "201",
+        "GetPlan",
+        "get_plan",
+        &[("id", "$response.body#/id")],
+    ),
     (
         "create_plan",
         "201",
@@ -293,13 +353,55 @@ const LINKS: &[(&str, &str, &str, &str, &[(&str, &str)])] = &[
             ("header.Idempotency-Key", "$response.body#/id"),
         ],
     ),
-    ("execute_plan", "201", "GetAction", "get_action", &[("id", "$response.body#/id")]),
-    ("execute_plan", "201", "AbortAction", "abort_action", &[("id", "$response.body#/id")]),
-    ("execute_plan", "201", "UndoAction", "undo_action", &[("id", "$response.body#/id")]),
-    ("execute_plan", "200", "GetAction", "get_action", &[("id", "$response.body#/id")]),
-    ("execute_plan", "200", "AbortAction", "abort_action", &[("id", "$response.body#/id")]),
-    ("execute_plan", "200", "UndoAction", "undo_action", &[("id", "$response.body#/id")]),
-    ("undo_action", "201", "GetPlan", "get_plan", &[("id", "$response.body#/id")]),
+    (
+        "execute_plan",
+        "201",
+        "GetAction",
+        "get_action",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "execute_plan",
+        "201",
+        "AbortAction",
+        "abort_action",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "execute_plan",
+        "201",
+        "UndoAction",
+        "undo_action",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "execute_plan",
+        "200",
+        "GetAction",
+        "get_action",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "execute_plan",
+        "200",
+        "AbortAction",
+        "abort_action",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "execute_plan",
+        "200",
+        "UndoAction",
+        "undo_action",
+        &[("id", "$response.body#/id")],
+    ),
+    (
+        "undo_action",
+        "201",
+        "GetPlan",
+        "get_plan",
+        &[("id", "$response.body#/id")],
+    ),
     (
         "undo_action",
         "201",
@@ -331,9 +433,10 @@ impl Modify for Links {
                 };
                 let link = parameters
                     .iter()
-                    .fold(LinkBuilder::new().operation_id(*to), |link, (name, value)| {
-                        link.parameter(*name, *value)
-                    })
+                    .fold(
+                        LinkBuilder::new().operation_id(*to),
+                        |link, (name, value)| link.parameter(*name, *value),
+                    )
                     .build();
                 response.links.insert(name.to_string(), link.into());
             }

@@ -22,6 +22,7 @@ mod support {
 
 mod alerts;
 mod auth;
+mod contract;
 mod detection;
 mod durability;
 mod errors;

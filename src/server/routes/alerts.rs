@@ -14,9 +14,9 @@ use crate::model::{
 };
 use crate::server::AppState;
 use crate::server::auth::{Caller, Responder};
-use crate::server::extract::AppJson;
 use crate::server::detect::{add_entries, apply_changes};
 use crate::server::error::{ApiResult, Failure};
+use crate::server::extract::AppJson;
 use crate::store::EntryRecord;
 
 /// Acknowledge an open alert: records who and when, in the alert and the

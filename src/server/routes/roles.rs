@@ -19,8 +19,8 @@ use crate::model::{
 };
 use crate::server::AppState;
 use crate::server::auth::{Caller, Responder};
-use crate::server::extract::AppJson;
 use crate::server::error::{ApiResult, Failure};
+use crate::server::extract::AppJson;
 use crate::store::EntryRecord;
 
 /// Who holds each role of the incident now, and every term so far.

@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 
 use crate::model::{ApiErrorBody, ErrorCode, SimFault, SimStatus};
 use crate::server::auth::{Caller, Commander};
-use crate::server::extract::AppJson;
 use crate::server::error::{ApiResult, Failure};
+use crate::server::extract::AppJson;
 use crate::server::{AppState, SimHandle};
 use crate::store::AuditRecord;
 

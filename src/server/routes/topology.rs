@@ -61,9 +61,7 @@ pub async fn latency(
         return Err(Failure::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             crate::model::ErrorCode::InvalidBody,
-            format!(
-                "{named} servers named; at most {LATENCY_MAX_SERVERS} per request"
-            ),
+            format!("{named} servers named; at most {LATENCY_MAX_SERVERS} per request"),
         ));
     }
     let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
