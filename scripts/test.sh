@@ -2,7 +2,8 @@
 # The test command: installs what the tests need (tmux for the terminal
 # end-to-end tests, the PostgreSQL server for the store's conformance suite,
 # haproxy and python3 for the HAProxy runbooks, memcached for the lab), then
-# runs every test. README and .ci/run both call it.
+# runs every test, then checks the API contract (scripts/contract.sh).
+# README and .ci/run both call it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,3 +51,7 @@ if ! { command -v memcached || [ -x /usr/bin/memcached ]; } >/dev/null 2>&1; the
 fi
 
 cargo test --locked --all-targets "$@"
+
+# The API contract: openapi-spec-validator and schemathesis (pinned, with
+# pip, into target/contract-venv) against a live `warroom serve`.
+scripts/contract.sh

@@ -112,16 +112,29 @@ pub struct AlertSilence {
 pub struct SilenceRequest {
     /// How long, in seconds: 60 to 604800 (a week).
     #[schema(minimum = 60, maximum = 604800)]
+    #[serde(deserialize_with = "super::text::whole_number")]
     pub duration_s: u64,
-    /// Why, for the timeline: 1 to 500 characters.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(schema_with = super::text::silence_reason_schema)]
     pub reason: String,
 }
 
 impl SilenceRequest {
     pub const MIN_S: u64 = 60;
     pub const MAX_S: u64 = 7 * 24 * 3600;
-    pub const MAX_REASON: usize = 500;
+    pub const MAX_REASON: usize = super::text::SILENCE_REASON.max;
+}
+
+impl super::Validate for SilenceRequest {
+    fn validate(&self) -> Result<(), String> {
+        if !(Self::MIN_S..=Self::MAX_S).contains(&self.duration_s) {
+            return Err(format!(
+                "duration_s must be from {} to {} (a week)",
+                Self::MIN_S,
+                Self::MAX_S
+            ));
+        }
+        super::text::SILENCE_REASON.check("reason", &self.reason)
+    }
 }
 
 /// `GET /v1/alerts`: the alerts open now.

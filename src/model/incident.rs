@@ -94,6 +94,7 @@ impl ComponentStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AffectedComponent {
+    #[schema(schema_with = super::text::component_name_schema)]
     pub name: String,
     #[serde(default)]
     pub status: ComponentStatus,
@@ -129,6 +130,7 @@ pub struct Incident {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewIncident {
+    #[schema(schema_with = super::text::title_schema)]
     pub title: String,
     pub severity: Severity,
     #[serde(default = "investigating")]
@@ -137,7 +139,8 @@ pub struct NewIncident {
     pub impact: Impact,
     #[serde(default)]
     pub components: Vec<AffectedComponent>,
-    /// Back-date the start; defaults to now.
+    /// Back-date the start; defaults to now. At most 5 minutes ahead of
+    /// the orchestrator's clock.
     #[serde(default)]
     pub started_at: Option<DateTime<Utc>>,
 }
@@ -155,6 +158,7 @@ fn no_impact() -> Impact {
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = super::text::title_patch_schema)]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<Severity>,
@@ -164,8 +168,37 @@ pub struct IncidentPatch {
     pub impact: Option<Impact>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub components: Option<Vec<AffectedComponent>>,
+    /// A new start; at most 5 minutes ahead of the orchestrator's clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<DateTime<Utc>>,
+}
+
+fn check_components(components: &[AffectedComponent]) -> Result<(), String> {
+    for (i, c) in components.iter().enumerate() {
+        super::text::COMPONENT_NAME.check(&format!("components[{i}].name"), &c.name)?;
+    }
+    Ok(())
+}
+
+/// The title and component names; `started_at` against the clock is the
+/// server's to check.
+impl super::Validate for NewIncident {
+    fn validate(&self) -> Result<(), String> {
+        super::text::TITLE.check("title", &self.title)?;
+        check_components(&self.components)
+    }
+}
+
+impl super::Validate for IncidentPatch {
+    fn validate(&self) -> Result<(), String> {
+        if let Some(title) = &self.title {
+            super::text::TITLE.check("title", title)?;
+        }
+        if let Some(components) = &self.components {
+            check_components(components)?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

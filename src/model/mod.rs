@@ -18,6 +18,7 @@ mod plan;
 mod presence;
 mod roles;
 mod sim;
+mod text;
 mod timeline;
 mod topology;
 
@@ -40,6 +41,7 @@ pub use presence::{
 };
 pub use roles::{HOLDER_MAX, IncidentRole, IncidentRoles, RoleHandoff, RoleTerm};
 pub use sim::{FaultKind, ScheduledStep, SimFault, SimStatus};
+pub use text::{ENTRY_BODY, TextRule, Validate};
 pub use timeline::{
     EntryKind, EntryPatch, Marker, NewEntry, Source, Timeline, TimelineEntry, UpdateStatus,
     Visibility,

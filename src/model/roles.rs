@@ -66,7 +66,19 @@ impl IncidentRole {
 /// `null` leaves it vacant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RoleHandoff {
+    #[schema(schema_with = super::text::holder_schema)]
     pub holder: Option<String>,
+}
+
+/// The holder as sent (surrounding spaces count towards the length); the
+/// server keeps it trimmed.
+impl super::Validate for RoleHandoff {
+    fn validate(&self) -> Result<(), String> {
+        match &self.holder {
+            Some(holder) => super::text::HOLDER.check("holder", holder),
+            None => Ok(()),
+        }
+    }
 }
 
 /// One person's time in one role.

@@ -54,8 +54,13 @@ impl FaultKind {
 #[serde(deny_unknown_fields)]
 pub struct SimFault {
     pub kind: FaultKind,
+    /// A server, switch or node of the simulated fleet.
+    #[schema(min_length = 1)]
     pub target: String,
 }
+
+/// Whether the target exists is the simulator's to say.
+impl super::Validate for SimFault {}
 
 /// One upcoming step of the scenario being played.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -143,8 +143,10 @@ impl TimelineEntry {
     }
 }
 
-/// `POST /v1/incidents/{id}/timeline`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// `POST /v1/incidents/{id}/timeline`. Its schema (below) spells the rules
+/// the server keeps: which kinds a client may post, which need a `status` or
+/// a `marker`, and when the body may be empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewEntry {
     pub kind: EntryKind,
@@ -169,7 +171,9 @@ pub struct NewEntry {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryPatch {
+    /// Text as for a new entry; empty only for a marker entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = super::text::entry_patch_body_schema)]
     pub body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UpdateStatus>,
@@ -183,6 +187,126 @@ pub struct EntryPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marker: Option<Option<Marker>>,
 }
+
+/// A new body, when present; whether it may be empty (only a marker's may)
+/// depends on the entry, which the server checks.
+impl super::Validate for EntryPatch {
+    fn validate(&self) -> Result<(), String> {
+        match self.body.as_deref() {
+            Some(body) if !body.is_empty() => super::text::ENTRY_BODY.check("body", body),
+            _ => Ok(()),
+        }
+    }
+}
+
+mod new_entry_schema {
+    use utoipa::openapi::schema::{
+        AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+        SchemaType, Type,
+    };
+    use utoipa::openapi::{Ref, RefOr};
+
+    use super::super::text::{ENTRY_BODY, or_null};
+
+    fn string_enum(values: &[&str]) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .enum_values(Some(values.iter().copied()))
+    }
+
+    fn null() -> ObjectBuilder {
+        ObjectBuilder::new().schema_type(SchemaType::new(Type::Null))
+    }
+
+    enum Body {
+        Text,
+        TextOrEmpty,
+        Empty,
+    }
+
+    /// One shape a new entry may take.
+    fn variant(kind: &str, body: Body, status: bool, marker: bool, imported: bool) -> Schema {
+        let text = || ENTRY_BODY.schema("What happened or what is said:");
+        let body: RefOr<Schema> = match body {
+            Body::Text => text(),
+            Body::TextOrEmpty => OneOfBuilder::new()
+                .item(text())
+                .item(string_enum(&[""]))
+                .into(),
+            Body::Empty => string_enum(&[""])
+                .description(Some("Empty: the status page had no text for it."))
+                .into(),
+        };
+        let mut object = ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::Object))
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .property("kind", string_enum(&[kind]))
+            .required("kind")
+            .property("body", body)
+            .required("body")
+            .property("visibility", or_null(Ref::from_schema_name("Visibility")))
+            .property(
+                "occurred_at",
+                or_null(
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::new(Type::String))
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                        .description(Some(
+                            "When it happened (defaults to now); at most 5 minutes ahead of the orchestrator's clock.",
+                        )),
+                ),
+            )
+            .property(
+                "starred",
+                ObjectBuilder::new().schema_type(SchemaType::new(Type::Boolean)),
+            );
+        object = if status {
+            object
+                .property("status", Ref::from_schema_name("UpdateStatus"))
+                .required("status")
+        } else {
+            object.property("status", null())
+        };
+        object = if marker {
+            object
+                .property("marker", Ref::from_schema_name("Marker"))
+                .required("marker")
+        } else {
+            object.property("marker", null())
+        };
+        object = if imported {
+            object
+                .property("source", string_enum(&["import"]))
+                .required("source")
+        } else {
+            object.property("source", or_null(string_enum(&["user", "import"])))
+        };
+        object.into()
+    }
+
+    pub(super) fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .description(Some(
+                "A note, a status update (with its `status`) or a marker (with its `marker`). \
+                 Detection, action and role entries are the orchestrator's own. The body is \
+                 text, except that a marker's may be empty and so may an imported entry's.",
+            ))
+            .item(variant("note", Body::Text, false, false, false))
+            .item(variant("status_update", Body::Text, true, false, false))
+            .item(variant("marker", Body::TextOrEmpty, false, true, false))
+            .item(variant("note", Body::Empty, false, false, true))
+            .item(variant("status_update", Body::Empty, true, false, true))
+            .into()
+    }
+}
+
+impl utoipa::PartialSchema for NewEntry {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        new_entry_schema::schema()
+    }
+}
+
+impl utoipa::ToSchema for NewEntry {}
 
 /// `GET /v1/incidents/{id}/timeline`, oldest first by `occurred_at`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

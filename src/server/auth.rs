@@ -208,6 +208,36 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A caller whose token has at least the responder role: 401 without a
+/// valid token, 403 for a viewer. As an extractor it answers before the
+/// request's headers and body are read, so a refusal says who may do it.
+#[derive(Debug, Clone)]
+pub struct Responder(pub Caller);
+
+/// A caller whose token has the commander role (403 otherwise).
+#[derive(Debug, Clone)]
+pub struct Commander(pub Caller);
+
+impl FromRequestParts<AppState> for Responder {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require(AccessRole::Responder)?;
+        Ok(Responder(caller))
+    }
+}
+
+impl FromRequestParts<AppState> for Commander {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require(AccessRole::Commander)?;
+        Ok(Commander(caller))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

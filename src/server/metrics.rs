@@ -33,7 +33,7 @@ impl Metrics {
 }
 
 /// Prometheus metrics of the orchestrator and the fleet it watches.
-#[utoipa::path(get, path = "/metrics", tag = "meta",
+#[utoipa::path(get, path = "/metrics", tag = "meta", operation_id = "metrics",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let m = &state.metrics;

@@ -8,6 +8,7 @@ mod detect;
 mod durable;
 mod elector;
 mod error;
+mod extract;
 mod forward;
 mod hub;
 pub mod integrations;

@@ -21,16 +21,20 @@ use crate::model::Event;
 const PAGE: u32 = 500;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Deliver events with a sequence number above this one first.
+    #[param(minimum = 0)]
     pub since: Option<i64>,
 }
 
 /// The event stream (Server-Sent Events).
 #[utoipa::path(
-    get, path = "/v1/events", tag = "events",
-    params(EventsQuery, ("Last-Event-ID" = Option<i64>, Header, description = "resume after this sequence number; wins over `since`")),
-    responses((status = 200, description = "text/event-stream of `Event`; the SSE `id:` is `seq`, `event:` is the kind", body = Event)),
+    get, path = "/v1/events", tag = "events", operation_id = "events",
+    params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]{1,18}$", description = "resume after this sequence number; wins over `since`")),
+    responses((status = 200, description = "Server-Sent Events: each `data:` is an `Event` as JSON; the SSE `id:` is its `seq`, `event:` its kind",
+            content((Event = "text/event-stream"))),
+        (status = 422, description = "`since` or `Last-Event-ID` is not a sequence number", body = crate::model::ApiErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn events(
@@ -45,7 +49,9 @@ pub async fn events(
         Some(v) => Some(
             v.to_str()
                 .ok()
-                .and_then(|s| s.trim().parse::<i64>().ok())
+                .map(str::trim)
+                .filter(|s| (1..=18).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<i64>().ok())
                 .ok_or_else(|| {
                     Failure::invalid("Last-Event-ID must be an event sequence number")
                 })?,

@@ -144,11 +144,9 @@ async fn a_bad_payload_is_a_422_naming_the_field_and_a_wrong_token_a_401() {
     pending["alerts"][0]["status"] = json!("pending");
     let (status, body) = post(&api, RESPONDER, &pending).await;
     assert_eq!(status, 422, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("alerts[0].status: must be firing or resolved"),
+        message.contains("alerts[0].status") && message.contains("firing"),
         "{body}"
     );
     let mut old = notification("firing");

@@ -202,6 +202,10 @@ async fn declare(client: &Client) -> i64 {
 }
 
 async fn post_update(client: &Client, incident: i64, status: UpdateStatus, body: &str) {
+    let key: String = body
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     client
         .create_entry(
             incident,
@@ -215,7 +219,7 @@ async fn post_update(client: &Client, incident: i64, status: UpdateStatus, body:
                 marker: None,
                 source: None,
             },
-            Some(body),
+            Some(&key),
         )
         .await
         .expect("status update");

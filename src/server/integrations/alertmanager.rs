@@ -14,51 +14,68 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::model::{AccessRole, AlertSeverity, AlertmanagerSpec};
+use crate::model::{AlertSeverity, AlertmanagerSpec, Validate};
 use crate::server::AppState;
-use crate::server::auth::Caller;
+use crate::server::auth::Responder;
 use crate::server::detect::apply_changes;
 use crate::server::error::{ApiResult, Failure};
+use crate::server::extract::AppJson;
 
-/// Most alerts one notification may carry.
+/// Most alerts one notification may carry. Label and annotation values
+/// of any length are taken (the body limit bounds them) and cut to 500
+/// characters where they are kept.
 const MAX_ALERTS: usize = 1000;
-/// Longest label or annotation value kept.
-const MAX_VALUE: usize = 1000;
 
 /// Alertmanager's webhook payload, version 4 (the fields warroom reads;
 /// others are accepted and ignored).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct AlertmanagerPayload {
-    /// Must be "4".
-    pub version: String,
+    pub version: AlertmanagerVersion,
     #[serde(default, rename = "groupKey")]
     pub group_key: Option<String>,
     #[serde(default)]
     pub receiver: Option<String>,
+    #[schema(max_items = 1000)]
     pub alerts: Vec<AlertmanagerAlert>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct AlertmanagerAlert {
-    /// "firing" or "resolved".
-    pub status: String,
+    pub status: AlertmanagerStatus,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// RFC 3339; a time that does not read as one counts as now.
     #[serde(default, rename = "startsAt")]
-    pub starts_at: Option<DateTime<Utc>>,
+    pub starts_at: Option<String>,
+    /// RFC 3339 (Alertmanager sends `0001-01-01T00:00:00Z` while firing);
+    /// a time that does not read as one counts as now.
     #[serde(default, rename = "endsAt")]
-    pub ends_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<String>,
     /// Alertmanager's id of the alert (its labels' hash); made from the
-    /// labels when absent.
+    /// labels when absent, and from itself when it is not up to 64 letters
+    /// and digits.
     #[serde(default)]
     pub fingerprint: Option<String>,
+}
+
+/// The payload version warroom reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub enum AlertmanagerVersion {
+    #[serde(rename = "4")]
+    V4,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertmanagerStatus {
+    Firing,
+    Resolved,
 }
 
 /// What was done with a notification.
@@ -87,18 +104,18 @@ pub struct External {
 
 /// Take an Alertmanager notification (webhook payload version 4).
 #[utoipa::path(post, path = "/v1/integrations/alertmanager", tag = "integrations",
+    operation_id = "alertmanager_webhook",
     request_body = AlertmanagerPayload,
     responses((status = 200, body = AlertmanagerReceipt),
-        (status = 401, body = crate::model::ApiErrorBody), (status = 403, body = crate::model::ApiErrorBody),
-        (status = 422, body = crate::model::ApiErrorBody), (status = 503, body = crate::model::ApiErrorBody)),
+        (status = 403, description = "a viewer token", body = crate::model::ApiErrorBody),
+        (status = 422, description = "not version 4, or an alert's field is not acceptable (the message names it)", body = crate::model::ApiErrorBody),
+        (status = 503, description = "no replica leads right now; nothing was done", body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn receive(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Json<AlertmanagerPayload>, JsonRejection>,
+    Responder(_caller): Responder,
+    AppJson(payload): AppJson<AlertmanagerPayload>,
 ) -> ApiResult<Json<AlertmanagerReceipt>> {
-    caller.require(AccessRole::Responder)?;
-    let Json(payload) = body?;
     let now = state.clock.now();
     let (changes, receipt) = {
         let mut fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
@@ -134,6 +151,13 @@ pub async fn receive(
     Ok(Json(receipt))
 }
 
+impl Validate for AlertmanagerPayload {
+    /// The payload's own rules; which node an alert is on is read later.
+    fn validate(&self) -> Result<(), String> {
+        check(self, &AlertmanagerSpec::default(), |_| false, Utc::now()).map(|_| ())
+    }
+}
+
 /// Checks the payload and puts each alert on a node; the first problem is
 /// an error naming its field.
 pub fn check(
@@ -142,54 +166,16 @@ pub fn check(
     is_node: impl Fn(&str) -> bool,
     now: DateTime<Utc>,
 ) -> Result<Vec<External>, String> {
-    if payload.version != "4" {
-        return Err(format!(
-            "version: warroom takes Alertmanager's webhook payload version 4, not {:?}",
-            payload.version
-        ));
-    }
     if payload.alerts.len() > MAX_ALERTS {
         return Err(format!("alerts: at most {MAX_ALERTS} in one notification"));
     }
     let mut out = Vec::with_capacity(payload.alerts.len());
-    for (i, alert) in payload.alerts.iter().enumerate() {
-        let field = |name: &str| format!("alerts[{i}].{name}");
-        let firing = match alert.status.as_str() {
-            "firing" => true,
-            "resolved" => false,
-            other => {
-                return Err(format!(
-                    "{}: must be firing or resolved, not {other:?}",
-                    field("status")
-                ));
-            }
-        };
-        for (kind, map) in [
-            ("labels", &alert.labels),
-            ("annotations", &alert.annotations),
-        ] {
-            if let Some((name, _)) = map.iter().find(|(_, v)| v.len() > MAX_VALUE) {
-                return Err(format!(
-                    "{}.{name}: at most {MAX_VALUE} characters",
-                    field(kind)
-                ));
-            }
-        }
+    for alert in &payload.alerts {
+        let firing = alert.status == AlertmanagerStatus::Firing;
         let fingerprint = match &alert.fingerprint {
-            Some(f)
-                if !f.is_empty()
-                    && f.len() <= 64
-                    && f.chars().all(|c| c.is_ascii_alphanumeric()) =>
-            {
-                f.clone()
-            }
-            Some(_) => {
-                return Err(format!(
-                    "{}: Alertmanager's hexadecimal fingerprint",
-                    field("fingerprint")
-                ));
-            }
-            None => fingerprint_of(&alert.labels),
+            Some(f) if is_fingerprint(f) => f.clone(),
+            Some(other) => fingerprint_of([("fingerprint", other.as_str())]),
+            None => fingerprint_of(alert.labels.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
         };
         let named = spec
             .node_labels
@@ -220,11 +206,17 @@ pub fn check(
             Some("warning" | "warn") => AlertSeverity::Warning,
             _ => AlertSeverity::Info,
         };
-        let at = if firing {
-            alert.starts_at.unwrap_or(now)
+        let time = if firing {
+            &alert.starts_at
         } else {
-            alert.ends_at.unwrap_or(now)
+            &alert.ends_at
         };
+        let at = time
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .filter(|t| t.timestamp() > 0)
+            .unwrap_or(now);
         out.push(External {
             id: format!("external:{fingerprint}"),
             firing,
@@ -244,11 +236,15 @@ fn clean(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(500).collect()
 }
 
-/// A stable id from the labels (FNV-1a over `name=value` pairs in order),
-/// for a sender that gives no fingerprint.
-fn fingerprint_of(labels: &BTreeMap<String, String>) -> String {
+fn is_fingerprint(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// A stable id from `name=value` pairs (FNV-1a, in order), for a sender
+/// that gives no fingerprint (or one that is not an id).
+fn fingerprint_of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for (name, value) in labels {
+    for (name, value) in pairs {
         for byte in name.bytes().chain([b'=']).chain(value.bytes()).chain([0]) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -309,18 +305,39 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_payload_names_its_field() {
+    fn what_is_not_an_id_or_a_time_is_made_one() {
         let spec = AlertmanagerSpec::default();
-        let bad = |json| check(&payload(json), &spec, |_| true, now()).unwrap_err();
-        assert!(bad(serde_json::json!({"version": "3", "alerts": []})).starts_with("version:"));
-        assert!(
-            bad(serde_json::json!({"version": "4", "alerts": [{"status": "firing"}, {"status": "pending"}]}))
-                .starts_with("alerts[1].status: must be firing or resolved")
+        let alerts = check(
+            &payload(serde_json::json!({"version": "4", "alerts": [
+                {"status": "firing", "fingerprint": "../x", "startsAt": "yesterday"},
+                {"status": "firing", "fingerprint": "../x", "startsAt": "0001-01-01T00:00:00Z"},
+            ]})),
+            &spec,
+            |_| true,
+            now(),
+        )
+        .expect("valid");
+        assert_eq!(
+            alerts[0].id, alerts[1].id,
+            "the same made-up id for the same text"
         );
         assert!(
-            bad(serde_json::json!({"version": "4", "alerts": [{"status": "firing", "fingerprint": "../x"}]}))
-                .starts_with("alerts[0].fingerprint:")
+            alerts[0].id["external:".len()..]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit())
         );
+        assert_eq!((alerts[0].at, alerts[1].at), (now(), now()));
+        let too_many: Vec<_> = (0..1001)
+            .map(|_| serde_json::json!({"status": "resolved"}))
+            .collect();
+        let error = check(
+            &payload(serde_json::json!({"version": "4", "alerts": too_many})),
+            &spec,
+            |_| true,
+            now(),
+        )
+        .unwrap_err();
+        assert!(error.starts_with("alerts: at most 1000"), "{error}");
     }
 
     #[test]

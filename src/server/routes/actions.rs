@@ -11,22 +11,24 @@ use utoipa::IntoParams;
 
 use crate::exec::{ExecError, Host};
 use crate::fleet::FleetChange;
-use crate::model::{AccessRole, Action, ActionList, ErrorCode, EventPayload, Plan, Timestamp};
+use crate::model::{Action, ActionList, ApiErrorBody, ErrorCode, EventPayload, Plan, Timestamp};
 use crate::plan::PlanError;
 use crate::server::AppState;
-use crate::server::auth::Caller;
+use crate::server::auth::{Caller, Commander};
 use crate::server::detect::{add_entries, apply_changes};
 use crate::server::error::{ApiResult, Failure};
 use crate::store::{EntryRecord, StoreError};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActionsQuery {
     /// Only the actions run while this incident was open.
     pub incident: Option<i64>,
 }
 
 /// Actions, newest first.
-#[utoipa::path(get, path = "/v1/actions", tag = "actions", params(ActionsQuery),
+#[utoipa::path(get, path = "/v1/actions", tag = "actions", operation_id = "list_actions",
+    params(ActionsQuery),
     responses((status = 200, body = ActionList)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -39,8 +41,9 @@ pub async fn list(
 }
 
 /// One action with its step progress.
-#[utoipa::path(get, path = "/v1/actions/{id}", tag = "actions", params(("id" = String, Path)),
-    responses((status = 200, body = Action), (status = 404, body = crate::model::ApiErrorBody)),
+#[utoipa::path(get, path = "/v1/actions/{id}", tag = "actions", operation_id = "get_action",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Action), (status = 404, description = "no such action", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -58,15 +61,20 @@ pub async fn get(
 /// Abort a running action (commander): it stops before its next step, and
 /// the current step's command or webhook call is cancelled. Answers with
 /// the action once it stopped; 409 `not_running` when it already finished.
-#[utoipa::path(post, path = "/v1/actions/{id}/abort", tag = "actions", params(("id" = String, Path)),
-    responses((status = 200, body = Action), (status = 404, body = crate::model::ApiErrorBody), (status = 409, body = crate::model::ApiErrorBody)),
+#[utoipa::path(post, path = "/v1/actions/{id}/abort", tag = "actions", operation_id = "abort_action",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Action),
+        (status = 403, description = "not a commander token", body = ApiErrorBody),
+        (status = 404, description = "no such action", body = ApiErrorBody),
+        (status = 409, description = "`not_running`: the action already finished", body = ApiErrorBody),
+        (status = 503, description = "`no_leader`: no replica leads right now; nothing was done (retry after `Retry-After`)", body = ApiErrorBody, headers(("Retry-After" = String, description = "seconds"))),
+        (status = 504, description = "`leader_timeout`: forwarded to the leader, which did not answer in time", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn abort(
     State(state): State<AppState>,
-    caller: Caller,
+    Commander(caller): Commander,
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Action>> {
-    caller.require(AccessRole::Commander)?;
     let Path(id) = path?;
     Ok(Json(state.exec()?.abort(&state, &id, &caller.name).await?))
 }
@@ -74,20 +82,26 @@ pub async fn abort(
 /// The reverse of a finished action as a new plan (commander), made from the
 /// topology as it is now; execute it like any plan. An evacuation's reverse
 /// is a failback that waits until each home server is healthy and stable.
-#[utoipa::path(post, path = "/v1/actions/{id}/undo", tag = "actions", params(("id" = String, Path)),
-    responses((status = 201, body = Plan), (status = 404, body = crate::model::ApiErrorBody),
-        (status = 409, description = "still running", body = crate::model::ApiErrorBody),
-        (status = 422, description = "nothing to undo or not reversible", body = crate::model::ApiErrorBody)),
+#[utoipa::path(post, path = "/v1/actions/{id}/undo", tag = "actions", operation_id = "undo_action",
+    params(("id" = String, Path)),
+    responses((status = 201, description = "the reverse plan; execute it like any plan", body = Plan,
+            headers(("ETag" = String, description = "the topology version the plan was made from, quoted: send it back as `If-Match` to execute"))),
+        (status = 403, description = "not a commander token", body = ApiErrorBody),
+        (status = 404, description = "no such action", body = ApiErrorBody),
+        (status = 409, description = "`action_running`: still running", body = ApiErrorBody),
+        (status = 422, description = "nothing to undo, or not reversible (the code says why)", body = ApiErrorBody),
+        (status = 503, description = "`no_leader`: no replica leads right now; nothing was done (retry after `Retry-After`)", body = ApiErrorBody, headers(("Retry-After" = String, description = "seconds"))),
+        (status = 504, description = "`leader_timeout`: forwarded to the leader, which did not answer in time", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn undo(
     State(state): State<AppState>,
-    caller: Caller,
+    Commander(caller): Commander,
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Response> {
-    caller.require(AccessRole::Commander)?;
     let Path(id) = path?;
     let plan = state.exec()?.undo(&state, &id, &caller.name).await?;
-    Ok((StatusCode::CREATED, Json(plan)).into_response())
+    let tag = super::plans::topology_etag(&plan);
+    Ok((StatusCode::CREATED, tag, Json(plan)).into_response())
 }
 
 impl From<ExecError> for Failure {

@@ -5,34 +5,35 @@
 //! and up; only the leader holds the alerts, so a follower forwards these.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 
-use super::check_text;
 use crate::fleet::FleetChange;
 use crate::model::{
-    AccessRole, Alert, EntryKind, IncidentState, SilenceRequest, Source, Timestamp, Visibility,
+    Alert, ApiErrorBody, EntryKind, IncidentState, SilenceRequest, Source, Timestamp, Visibility,
 };
 use crate::server::AppState;
-use crate::server::auth::Caller;
+use crate::server::auth::{Caller, Responder};
 use crate::server::detect::{add_entries, apply_changes};
 use crate::server::error::{ApiResult, Failure};
+use crate::server::extract::AppJson;
 use crate::store::EntryRecord;
 
 /// Acknowledge an open alert: records who and when, in the alert and the
 /// timeline; the console stops reminding about it.
-#[utoipa::path(post, path = "/v1/alerts/{id}/ack", tag = "fleet",
+#[utoipa::path(post, path = "/v1/alerts/{id}/ack", tag = "fleet", operation_id = "ack_alert",
     params(("id" = String, Path, description = "the alert's id, e.g. `server_down:app-04`")),
-    responses((status = 200, body = Alert), (status = 401, body = crate::model::ApiErrorBody),
-        (status = 403, body = crate::model::ApiErrorBody), (status = 404, body = crate::model::ApiErrorBody),
-        (status = 503, body = crate::model::ApiErrorBody)),
+    responses((status = 200, body = Alert),
+        (status = 403, description = "a viewer token", body = ApiErrorBody),
+        (status = 404, description = "no such alert open", body = ApiErrorBody),
+        (status = 503, description = "`no_leader`: no replica leads right now; nothing was done (retry after `Retry-After`)", body = ApiErrorBody, headers(("Retry-After" = String, description = "seconds"))),
+        (status = 504, description = "`leader_timeout`: forwarded to the leader, which did not answer in time", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn ack(
     State(state): State<AppState>,
-    caller: Caller,
+    Responder(caller): Responder,
     id: Result<Path<String>, PathRejection>,
 ) -> ApiResult<Json<Alert>> {
-    caller.require(AccessRole::Responder)?;
     let Path(id) = id?;
     let now = state.clock.now();
     let alert = {
@@ -53,30 +54,22 @@ pub async fn ack(
 
 /// Silence an open alert for `duration_s` with a reason: the console hides
 /// it (and counts it) until then. A silence ends when the alert resolves.
-#[utoipa::path(post, path = "/v1/alerts/{id}/silence", tag = "fleet",
+#[utoipa::path(post, path = "/v1/alerts/{id}/silence", tag = "fleet", operation_id = "silence_alert",
     params(("id" = String, Path, description = "the alert's id")),
     request_body = SilenceRequest,
-    responses((status = 200, body = Alert), (status = 401, body = crate::model::ApiErrorBody),
-        (status = 403, body = crate::model::ApiErrorBody), (status = 404, body = crate::model::ApiErrorBody),
-        (status = 422, body = crate::model::ApiErrorBody), (status = 503, body = crate::model::ApiErrorBody)),
+    responses((status = 200, body = Alert),
+        (status = 403, description = "a viewer token", body = ApiErrorBody),
+        (status = 404, description = "no such alert open", body = ApiErrorBody),
+        (status = 503, description = "`no_leader`: no replica leads right now; nothing was done (retry after `Retry-After`)", body = ApiErrorBody, headers(("Retry-After" = String, description = "seconds"))),
+        (status = 504, description = "`leader_timeout`: forwarded to the leader, which did not answer in time", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn silence(
     State(state): State<AppState>,
-    caller: Caller,
+    Responder(caller): Responder,
     id: Result<Path<String>, PathRejection>,
-    body: Result<Json<SilenceRequest>, JsonRejection>,
+    AppJson(request): AppJson<SilenceRequest>,
 ) -> ApiResult<Json<Alert>> {
-    caller.require(AccessRole::Responder)?;
     let Path(id) = id?;
-    let Json(request) = body?;
-    if !(SilenceRequest::MIN_S..=SilenceRequest::MAX_S).contains(&request.duration_s) {
-        return Err(Failure::invalid(format!(
-            "duration_s must be from {} to {} (a week)",
-            SilenceRequest::MIN_S,
-            SilenceRequest::MAX_S
-        )));
-    }
-    check_text("reason", &request.reason, SilenceRequest::MAX_REASON, false)?;
     let now = state.clock.now();
     let secs = i64::try_from(request.duration_s).unwrap_or(i64::MAX);
     let until = now + chrono::TimeDelta::seconds(secs);

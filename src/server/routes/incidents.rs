@@ -1,35 +1,35 @@
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{check_text, etag, if_match};
-use crate::model::AccessRole;
+use super::etag;
 use std::collections::HashSet;
 
 use crate::model::{
-    AffectedComponent, Alert, EntryKind, EventPayload, Incident, IncidentList, IncidentPatch,
+    Alert, ApiErrorBody, EntryKind, EventPayload, Incident, IncidentList, IncidentPatch,
     IncidentState, NewIncident, Timestamp,
 };
 use crate::server::AppState;
-use crate::server::auth::Caller;
+use crate::server::auth::{Caller, Responder};
 use crate::server::detect::{add_request_entries, detection_record};
 use crate::server::error::{ApiResult, Failure};
+use crate::server::extract::{AppJson, IfMatch};
 use crate::store::{EntryRecord, StoreError};
 
-const TITLE_MAX: usize = 200;
-
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `open` or `resolved`; all when absent.
     pub state: Option<IncidentState>,
 }
 
 /// Incidents, newest first.
-#[utoipa::path(get, path = "/v1/incidents", tag = "incidents", params(ListQuery),
+#[utoipa::path(get, path = "/v1/incidents", tag = "incidents", operation_id = "list_incidents",
+    params(ListQuery),
     responses((status = 200, body = IncidentList)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -42,8 +42,10 @@ pub async fn list(
 }
 
 /// One incident; its `ETag` is its version.
-#[utoipa::path(get, path = "/v1/incidents/{id}", tag = "incidents", params(("id" = i64, Path)),
-    responses((status = 200, body = Incident), (status = 404, body = crate::model::ApiErrorBody)),
+#[utoipa::path(get, path = "/v1/incidents/{id}", tag = "incidents", operation_id = "get_incident",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Incident, headers(("ETag" = String, description = "the version, quoted"))),
+        (status = 404, description = "no such incident", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -55,29 +57,21 @@ pub async fn get(
     Ok((etag(incident.version), Json(incident)).into_response())
 }
 
-fn check_components(components: &[AffectedComponent]) -> ApiResult<()> {
-    for (i, c) in components.iter().enumerate() {
-        check_text(&format!("components[{i}].name"), &c.name, 100, false)?;
-    }
-    Ok(())
-}
-
 /// Open an incident (responder or commander). Alerts already open are
 /// recorded in its timeline as detections, back-dated to when they opened,
 /// and so is every detection and action since `started_at`: an incident
 /// declared after the fact (or back-dated) still holds what happened.
-#[utoipa::path(post, path = "/v1/incidents", tag = "incidents", request_body = NewIncident,
-    responses((status = 201, body = Incident), (status = 422, body = crate::model::ApiErrorBody)),
+#[utoipa::path(post, path = "/v1/incidents", tag = "incidents", operation_id = "create_incident",
+    request_body = NewIncident,
+    responses((status = 201, body = Incident, headers(("ETag" = String, description = "the version, quoted"))),
+        (status = 403, description = "a viewer token", body = ApiErrorBody),
+        (status = 422, description = "a field is not acceptable, or `started_at` is in the future", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Json<NewIncident>, JsonRejection>,
+    Responder(caller): Responder,
+    AppJson(new): AppJson<NewIncident>,
 ) -> ApiResult<Response> {
-    caller.require(AccessRole::Responder)?;
-    let Json(new) = body?;
-    check_text("title", &new.title, TITLE_MAX, false)?;
-    check_components(&new.components)?;
     let now = state.clock.now();
     if new
         .started_at
@@ -98,28 +92,30 @@ pub async fn create(
 /// Change an incident. Needs `If-Match: <version>`; 409 with the current
 /// incident when someone else changed it first. A new `started_at` adds the
 /// detections and actions since then that the timeline lacks.
-#[utoipa::path(patch, path = "/v1/incidents/{id}", tag = "incidents", request_body = IncidentPatch,
-    params(("id" = i64, Path), ("If-Match" = i64, Header, description = "the version the change is based on")),
-    responses((status = 200, body = Incident), (status = 409, body = crate::model::ApiErrorBody), (status = 428, body = crate::model::ApiErrorBody)),
+#[utoipa::path(patch, path = "/v1/incidents/{id}", tag = "incidents", operation_id = "update_incident",
+    request_body = IncidentPatch,
+    params(("id" = i64, Path), IfMatch),
+    responses((status = 200, body = Incident, headers(("ETag" = String, description = "the new version, quoted"))),
+        (status = 403, description = "a viewer token", body = ApiErrorBody),
+        (status = 404, description = "no such incident", body = ApiErrorBody),
+        (status = 409, description = "`version_conflict`: changed since that version; the body's `current` is the incident now", body = ApiErrorBody),
+        (status = 422, description = "a field is not acceptable, or `started_at` is in the future", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Responder(caller): Responder,
     path: Result<Path<i64>, PathRejection>,
-    headers: HeaderMap,
-    body: Result<Json<IncidentPatch>, JsonRejection>,
+    IfMatch(version): IfMatch,
+    AppJson(patch): AppJson<IncidentPatch>,
 ) -> ApiResult<Response> {
-    caller.require(AccessRole::Responder)?;
     let Path(id) = path?;
-    let version = if_match(&headers)?;
-    let Json(patch) = body?;
-    if let Some(title) = &patch.title {
-        check_text("title", title, TITLE_MAX, false)?;
-    }
-    if let Some(components) = &patch.components {
-        check_components(components)?;
-    }
     let now = state.clock.now();
+    if patch
+        .started_at
+        .is_some_and(|t| t > now + chrono::TimeDelta::minutes(5))
+    {
+        return Err(Failure::invalid("started_at is in the future"));
+    }
     let store = state.store.clone();
     let actor = caller.name.clone();
     let moved_start = patch.started_at.is_some();

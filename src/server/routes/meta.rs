@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::model::{ErrorCode, Whoami};
 use crate::server::AppState;
@@ -20,6 +20,7 @@ pub struct Liveness {
     /// This replica's id (`--node-id`).
     pub node_id: String,
     /// `standalone` (SQLite, one node), `leader` or `follower`.
+    #[schema(inline)]
     pub role: Role,
     /// The leader as this replica knows it; `null` during an election.
     pub leader: Option<LeaderInfo>,
@@ -30,7 +31,7 @@ pub struct Liveness {
 
 /// Liveness of the orchestrator itself, and its place among replicas. No
 /// token needed.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Liveness)))]
+#[utoipa::path(get, path = "/healthz", tag = "meta", operation_id = "healthz", responses((status = 200, body = Liveness)))]
 pub async fn healthz(State(state): State<AppState>) -> Json<Liveness> {
     let view = state.node.view();
     Json(Liveness {
@@ -46,7 +47,7 @@ pub async fn healthz(State(state): State<AppState>) -> Json<Liveness> {
 
 /// Who the caller is: the token's name and role, so a client can tell
 /// what it may do before it tries.
-#[utoipa::path(get, path = "/v1/whoami", tag = "meta", responses((status = 200, body = Whoami), (status = 401, body = crate::model::ApiErrorBody)),
+#[utoipa::path(get, path = "/v1/whoami", tag = "meta", operation_id = "whoami", responses((status = 200, body = Whoami)),
     security(("bearer" = [])))]
 pub async fn whoami(caller: crate::server::auth::Caller) -> Json<Whoami> {
     Json(Whoami {
@@ -56,9 +57,10 @@ pub async fn whoami(caller: crate::server::auth::Caller) -> Json<Whoami> {
 }
 
 /// This contract, generated from the code. No token needed.
-#[utoipa::path(get, path = "/v1/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "meta", operation_id = "openapi",
+    responses((status = 200, description = "this OpenAPI 3.1 document", body = Object)))]
 pub async fn openapi() -> Response {
-    Json(ApiDoc::openapi()).into_response()
+    Json(ApiDoc::document()).into_response()
 }
 
 pub async fn not_found() -> Failure {

@@ -12,31 +12,17 @@ pub mod sim;
 pub mod timeline;
 pub mod topology;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 
 use super::error::{ApiResult, Failure};
-use crate::model::ErrorCode;
+use super::extract::{if_match_required, parse_if_match};
+use crate::model::TextRule;
 
-/// The version an edit is based on, from `If-Match` (`3` or `"3"`).
+/// The version an edit is based on, from `If-Match` (`3` or `"3"`): the
+/// [`IfMatch`](super::extract::IfMatch) extractor's reading, for handlers
+/// that take the headers whole.
 pub fn if_match(headers: &HeaderMap) -> ApiResult<i64> {
-    let value = headers.get(header::IF_MATCH).ok_or_else(|| {
-        Failure::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            ErrorCode::IfMatchRequired,
-            "send `If-Match: <version>` with the version your edit is based on",
-        )
-    })?;
-    value
-        .to_str()
-        .ok()
-        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|s| s.parse::<i64>().ok())
-        .ok_or_else(|| {
-            Failure::bad_request(
-                ErrorCode::BadIfMatch,
-                "If-Match must be a version number, e.g. `If-Match: 3`",
-            )
-        })
+    parse_if_match(headers)?.ok_or_else(if_match_required)
 }
 
 /// `ETag: "<version>"`.
@@ -46,23 +32,10 @@ pub fn etag(version: i64) -> [(header::HeaderName, HeaderValue); 1] {
     [(header::ETAG, value)]
 }
 
-/// Text fields: not blank, not too long, no control characters but newlines and tabs.
+/// Text fields: not blank, not too long, no control characters but
+/// newlines and tabs (when `multiline`); see [`TextRule`].
 pub fn check_text(field: &str, value: &str, max: usize, multiline: bool) -> ApiResult<()> {
-    if value.trim().is_empty() {
-        return Err(Failure::invalid(format!("{field} must not be empty")));
-    }
-    if value.chars().count() > max {
-        return Err(Failure::invalid(format!(
-            "{field} is longer than {max} characters"
-        )));
-    }
-    let bad = value
-        .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')));
-    if bad {
-        return Err(Failure::invalid(format!(
-            "{field} contains control characters"
-        )));
-    }
-    Ok(())
+    TextRule { max, multiline }
+        .check(field, value)
+        .map_err(Failure::invalid)
 }

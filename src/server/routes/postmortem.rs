@@ -20,18 +20,34 @@ pub enum Format {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PostmortemQuery {
-    /// `md` (default) or `json`.
+    /// `md` (default: Markdown) or `json`.
+    #[param(inline)]
     pub format: Option<Format>,
     /// IANA time zone for the narrative, e.g. `America/Los_Angeles` (default UTC).
+    #[param(schema_with = time_zone_schema)]
     pub tz: Option<String>,
+}
+
+/// Every time zone name the server knows, as it spells them (names are
+/// case-sensitive).
+fn time_zone_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+        .examples(["America/Los_Angeles"])
+        .build()
 }
 
 /// The postmortem draft of an incident, computed from its timeline and the
 /// recorded health history. Same incident, same bytes.
-#[utoipa::path(get, path = "/v1/incidents/{id}/postmortem", tag = "incidents",
+#[utoipa::path(get, path = "/v1/incidents/{id}/postmortem", tag = "incidents", operation_id = "get_postmortem",
     params(("id" = i64, Path), PostmortemQuery),
-    responses((status = 200, description = "Markdown (text/markdown) or JSON"), (status = 404, body = crate::model::ApiErrorBody), (status = 422, body = crate::model::ApiErrorBody)),
+    responses((status = 200, description = "the draft: Markdown, or JSON with `format=json`",
+            content((String = "text/markdown"), (Object = "application/json"))),
+        (status = 404, description = "no such incident", body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn postmortem(
     State(state): State<AppState>,

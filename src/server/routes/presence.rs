@@ -43,8 +43,8 @@ fn client_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
 
 /// The consoles connected now (a heartbeat within the last 45 s), by the
 /// time they joined. Times are wall-clock.
-#[utoipa::path(get, path = "/v1/presence", tag = "meta",
-    responses((status = 200, body = PresenceList), (status = 401, body = crate::model::ApiErrorBody)),
+#[utoipa::path(get, path = "/v1/presence", tag = "meta", operation_id = "list_presence",
+    responses((status = 200, body = PresenceList)),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<PresenceList>> {
     let consoles = state.store.presence(live_after(wall_now())).await?;
@@ -55,13 +55,12 @@ pub async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult<J
 /// name and role. Send one at start and every 15 s; an entry without one
 /// for 45 s expires. The first heartbeat (201) announces a `joined` event;
 /// later ones (200) announce nothing.
-#[utoipa::path(put, path = "/v1/presence/{client_id}", tag = "meta",
-    params(("client_id" = String, Path, description = "the console's own id (1 to 64 of A-Z a-z 0-9 - _), e.g. a UUID")),
+#[utoipa::path(put, path = "/v1/presence/{client_id}", tag = "meta", operation_id = "presence_beat",
+    params(("client_id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "the console's own id (1 to 64 of A-Z a-z 0-9 - _), e.g. a UUID")),
     responses((status = 201, description = "joined the room", body = Presence),
         (status = 200, description = "still here", body = Presence),
-        (status = 401, body = crate::model::ApiErrorBody),
         (status = 403, description = "another token's console holds this client id", body = crate::model::ApiErrorBody),
-        (status = 422, body = crate::model::ApiErrorBody)),
+        (status = 422, description = "not a client id", body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn beat(
     State(state): State<AppState>,
@@ -96,12 +95,11 @@ pub async fn beat(
 
 /// A console's goodbye: it leaves the room at once (a `left` event). Only
 /// the token that joined with this client id can say it.
-#[utoipa::path(delete, path = "/v1/presence/{client_id}", tag = "meta",
-    params(("client_id" = String, Path, description = "the console's own id")),
+#[utoipa::path(delete, path = "/v1/presence/{client_id}", tag = "meta", operation_id = "presence_leave",
+    params(("client_id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "the console's own id")),
     responses((status = 204, description = "left the room"),
-        (status = 401, body = crate::model::ApiErrorBody),
         (status = 404, description = "no console of this token with this id is in the room", body = crate::model::ApiErrorBody),
-        (status = 422, body = crate::model::ApiErrorBody)),
+        (status = 422, description = "not a client id", body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn leave(
     State(state): State<AppState>,

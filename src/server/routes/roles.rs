@@ -9,24 +9,25 @@
 //! hold themselves (the holder is a token's name).
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::check_text;
 use crate::model::{
-    AccessRole, EntryKind, ErrorCode, HOLDER_MAX, IncidentRole, IncidentRoles, RoleHandoff, Source,
-    Visibility,
+    AccessRole, ApiErrorBody, EntryKind, ErrorCode, IncidentRole, IncidentRoles, RoleHandoff,
+    Source, Visibility,
 };
 use crate::server::AppState;
-use crate::server::auth::Caller;
+use crate::server::auth::{Caller, Responder};
 use crate::server::error::{ApiResult, Failure};
+use crate::server::extract::AppJson;
 use crate::store::EntryRecord;
 
 /// Who holds each role of the incident now, and every term so far.
-#[utoipa::path(get, path = "/v1/incidents/{id}/roles", tag = "incidents", params(("id" = i64, Path)),
-    responses((status = 200, body = IncidentRoles), (status = 401, body = crate::model::ApiErrorBody),
-        (status = 404, body = crate::model::ApiErrorBody)),
+#[utoipa::path(get, path = "/v1/incidents/{id}/roles", tag = "incidents", operation_id = "list_roles",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = IncidentRoles),
+        (status = 404, description = "no such incident", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -42,36 +43,27 @@ pub async fn list(
 /// commander token may change any role; a responder may fill a vacant one
 /// and hand off or step down from one they hold. Each change is a `role`
 /// entry in the timeline; handing a role to its holder changes nothing.
-#[utoipa::path(put, path = "/v1/incidents/{id}/roles/{role}", tag = "incidents",
-    params(("id" = i64, Path), ("role" = String, Path, description = "commander, communications or scribe")),
+#[utoipa::path(put, path = "/v1/incidents/{id}/roles/{role}", tag = "incidents", operation_id = "change_role",
+    params(("id" = i64, Path), ("role" = inline(IncidentRole), Path, description = "commander, communications or scribe")),
     request_body = RoleHandoff,
     responses((status = 200, description = "the roles after the change", body = IncidentRoles),
-        (status = 401, body = crate::model::ApiErrorBody),
-        (status = 403, description = "a viewer, or a responder changing a role someone else holds", body = crate::model::ApiErrorBody),
-        (status = 404, body = crate::model::ApiErrorBody),
-        (status = 422, body = crate::model::ApiErrorBody)),
+        (status = 403, description = "a viewer, or a responder changing a role someone else holds", body = ApiErrorBody),
+        (status = 404, description = "no such incident", body = ApiErrorBody),
+        (status = 422, description = "the holder is not acceptable, or the path names no role", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn change(
     State(state): State<AppState>,
-    caller: Caller,
+    Responder(caller): Responder,
     path: Result<Path<(i64, String)>, PathRejection>,
-    body: Result<Json<RoleHandoff>, JsonRejection>,
+    AppJson(handoff): AppJson<RoleHandoff>,
 ) -> ApiResult<Json<IncidentRoles>> {
-    caller.require(AccessRole::Responder)?;
     let Path((id, role)) = path?;
     let role = IncidentRole::parse(&role).ok_or_else(|| {
         Failure::invalid(format!(
             "unknown role {role:?}: one of commander, communications, scribe"
         ))
     })?;
-    let Json(handoff) = body?;
-    let holder = match handoff.holder.as_deref().map(str::trim) {
-        Some(holder) => {
-            check_text("holder", holder, HOLDER_MAX, false)?;
-            Some(holder.to_string())
-        }
-        None => None,
-    };
+    let holder = handoff.holder.as_deref().map(|h| h.trim().to_string());
     let terms = state.store.role_terms(id).await?;
     let current = IncidentRoles::from_terms(id, terms)
         .holder(role)

@@ -1,12 +1,11 @@
 use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 
-use crate::model::AccessRole;
-use crate::model::{ErrorCode, SimFault, SimStatus};
-use crate::server::auth::Caller;
+use crate::model::{ApiErrorBody, ErrorCode, SimFault, SimStatus};
+use crate::server::auth::{Caller, Commander};
 use crate::server::error::{ApiResult, Failure};
+use crate::server::extract::AppJson;
 use crate::server::{AppState, SimHandle};
 use crate::store::AuditRecord;
 
@@ -21,8 +20,8 @@ fn simulator(state: &AppState) -> ApiResult<&SimHandle> {
 }
 
 /// The simulator's clock, speed, scenario and its next steps.
-#[utoipa::path(get, path = "/v1/sim", tag = "sim",
-    responses((status = 200, body = SimStatus), (status = 404, body = crate::model::ApiErrorBody)),
+#[utoipa::path(get, path = "/v1/sim", tag = "sim", operation_id = "get_sim",
+    responses((status = 200, body = SimStatus), (status = 404, description = "`no_simulator`: the fleet is real", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn status(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<SimStatus>> {
     let handle = simulator(&state)?;
@@ -31,17 +30,21 @@ pub async fn status(State(state): State<AppState>, _caller: Caller) -> ApiResult
 }
 
 /// Inject a fault into the simulated world (commander only).
-#[utoipa::path(post, path = "/v1/sim/faults", tag = "sim", request_body = SimFault,
-    responses((status = 202, body = SimStatus), (status = 422, body = crate::model::ApiErrorBody), (status = 403, body = crate::model::ApiErrorBody)),
+#[utoipa::path(post, path = "/v1/sim/faults", tag = "sim", operation_id = "inject_fault",
+    request_body = SimFault,
+    responses((status = 202, body = SimStatus),
+        (status = 403, description = "not a commander token", body = ApiErrorBody),
+        (status = 404, description = "`no_simulator`: the fleet is real", body = ApiErrorBody),
+        (status = 422, description = "the body is not acceptable, or the simulated fleet has no such target for this fault", body = ApiErrorBody),
+        (status = 503, description = "`no_leader`: no replica leads right now; nothing was done (retry after `Retry-After`)", body = ApiErrorBody, headers(("Retry-After" = String, description = "seconds"))),
+        (status = 504, description = "`leader_timeout`: forwarded to the leader, which did not answer in time", body = ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn inject(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Json<SimFault>, JsonRejection>,
+    Commander(caller): Commander,
+    AppJson(fault): AppJson<SimFault>,
 ) -> ApiResult<(StatusCode, Json<SimStatus>)> {
-    caller.require(AccessRole::Commander)?;
     let handle = simulator(&state)?;
-    let Json(fault) = body?;
     let status = {
         let mut sim = handle.sim.lock().unwrap_or_else(|p| p.into_inner());
         sim.inject(&fault)

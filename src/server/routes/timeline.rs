@@ -10,14 +10,15 @@ use crate::model::{EntryKind, EntryPatch, NewEntry, Source, Timeline, TimelineEn
 use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::{ApiResult, Failure};
+use crate::server::extract::{IfMatch, OptionalIdempotencyKey};
 use crate::store::EntryRecord;
 
 const BODY_MAX: usize = 64 * 1024;
-const KEY_MAX: usize = 200;
 
 /// An incident's timeline, oldest first by `occurred_at`.
-#[utoipa::path(get, path = "/v1/incidents/{id}/timeline", tag = "timeline", params(("id" = i64, Path)),
-    responses((status = 200, body = Timeline), (status = 404, body = crate::model::ApiErrorBody)),
+#[utoipa::path(get, path = "/v1/incidents/{id}/timeline", tag = "timeline", operation_id = "list_timeline",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Timeline), (status = 404, description = "no such incident", body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -42,33 +43,24 @@ fn check_body(kind: EntryKind, body: &str) -> ApiResult<()> {
 
 /// Add an entry (responder or commander). With an `Idempotency-Key`, a
 /// retry returns the entry the first call made (200) instead of a second one.
-#[utoipa::path(post, path = "/v1/incidents/{id}/timeline", tag = "timeline", request_body = NewEntry,
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
-    responses((status = 201, body = TimelineEntry), (status = 200, description = "a retry with a known key", body = TimelineEntry), (status = 422, body = crate::model::ApiErrorBody)),
+#[utoipa::path(post, path = "/v1/incidents/{id}/timeline", tag = "timeline", operation_id = "create_entry",
+    request_body = NewEntry,
+    params(("id" = i64, Path), OptionalIdempotencyKey),
+    responses((status = 201, body = TimelineEntry, headers(("ETag" = String, description = "the version, quoted"))),
+        (status = 200, description = "a retry with a known key: the entry the first call made", body = TimelineEntry, headers(("ETag" = String, description = "the version, quoted"))),
+        (status = 403, description = "a viewer token", body = crate::model::ApiErrorBody),
+        (status = 404, description = "no such incident", body = crate::model::ApiErrorBody),
+        (status = 422, description = "a field is not acceptable, `occurred_at` is in the future, or the key was used for another entry (`idempotency_key_reused`)", body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     path: Result<Path<i64>, PathRejection>,
-    headers: HeaderMap,
+    OptionalIdempotencyKey(key): OptionalIdempotencyKey,
     body: Result<Json<NewEntry>, JsonRejection>,
 ) -> ApiResult<Response> {
     caller.require(AccessRole::Responder)?;
     let Path(incident_id) = path?;
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => {
-            let key = v
-                .to_str()
-                .map_err(|_| Failure::invalid("Idempotency-Key must be printable text"))?;
-            if key.is_empty() || key.len() > KEY_MAX {
-                return Err(Failure::invalid(format!(
-                    "Idempotency-Key must be 1 to {KEY_MAX} characters"
-                )));
-            }
-            Some(key.to_string())
-        }
-    };
     let Json(new) = body?;
     let now = state.clock.now();
     let record = entry_record(new, &caller, now)?;
@@ -163,9 +155,14 @@ fn entry_record(
 
 /// Edit an entry. Needs `If-Match: <version>`; 409 with the current entry
 /// when someone else changed it first. Detector and action entries are immutable.
-#[utoipa::path(patch, path = "/v1/incidents/{id}/timeline/{entry_id}", tag = "timeline", request_body = EntryPatch,
-    params(("id" = i64, Path), ("entry_id" = i64, Path), ("If-Match" = i64, Header)),
-    responses((status = 200, body = TimelineEntry), (status = 409, body = crate::model::ApiErrorBody), (status = 428, body = crate::model::ApiErrorBody)),
+#[utoipa::path(patch, path = "/v1/incidents/{id}/timeline/{entry_id}", tag = "timeline", operation_id = "update_entry",
+    request_body = EntryPatch,
+    params(("id" = i64, Path), ("entry_id" = i64, Path), IfMatch),
+    responses((status = 200, body = TimelineEntry, headers(("ETag" = String, description = "the new version, quoted"))),
+        (status = 403, description = "a viewer token", body = crate::model::ApiErrorBody),
+        (status = 404, description = "no such incident or entry", body = crate::model::ApiErrorBody),
+        (status = 409, description = "`version_conflict` (the body's `current` is the entry now) or `immutable_entry`", body = crate::model::ApiErrorBody),
+        (status = 422, description = "a field is not acceptable for this entry's kind, or `occurred_at` is in the future", body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -214,9 +211,12 @@ pub async fn update(
 }
 
 /// Delete an entry (soft: it stays in the audit log). Needs `If-Match`.
-#[utoipa::path(delete, path = "/v1/incidents/{id}/timeline/{entry_id}", tag = "timeline",
-    params(("id" = i64, Path), ("entry_id" = i64, Path), ("If-Match" = i64, Header)),
-    responses((status = 200, description = "the entry as deleted, with `deleted_at`", body = TimelineEntry), (status = 409, body = crate::model::ApiErrorBody)),
+#[utoipa::path(delete, path = "/v1/incidents/{id}/timeline/{entry_id}", tag = "timeline", operation_id = "delete_entry",
+    params(("id" = i64, Path), ("entry_id" = i64, Path), IfMatch),
+    responses((status = 200, description = "the entry as deleted, with `deleted_at`", body = TimelineEntry, headers(("ETag" = String, description = "the new version, quoted"))),
+        (status = 403, description = "a viewer token", body = crate::model::ApiErrorBody),
+        (status = 404, description = "no such incident or entry", body = crate::model::ApiErrorBody),
+        (status = 409, description = "`version_conflict` (the body's `current` is the entry now) or `immutable_entry`", body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -10,7 +10,7 @@ use crate::server::auth::Caller;
 use crate::server::error::{ApiResult, Failure};
 
 /// The whole fleet now; `version` rises on every change.
-#[utoipa::path(get, path = "/v1/topology", tag = "fleet",
+#[utoipa::path(get, path = "/v1/topology", tag = "fleet", operation_id = "get_topology",
     responses((status = 200, body = Topology), (status = 401, body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn topology(State(state): State<AppState>, _caller: Caller) -> Json<Topology> {
@@ -19,7 +19,7 @@ pub async fn topology(State(state): State<AppState>, _caller: Caller) -> Json<To
 }
 
 /// Alerts open now (switch suspect, stuck backends, stale connections, capacity, …).
-#[utoipa::path(get, path = "/v1/alerts", tag = "fleet",
+#[utoipa::path(get, path = "/v1/alerts", tag = "fleet", operation_id = "list_alerts",
     responses((status = 200, body = AlertList)), security(("bearer" = [])))]
 pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> Json<AlertList> {
     let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
@@ -32,15 +32,17 @@ pub async fn alerts(State(state): State<AppState>, _caller: Caller) -> Json<Aler
 const LATENCY_MAX_SERVERS: usize = 500;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LatencyQuery {
-    /// Server ids, comma-separated (at most 500); unknown ids are left out.
-    #[param(example = "app-01,app-02")]
+    /// Server ids, comma-separated (at most 500 names, empty ones count);
+    /// unknown ids are left out.
+    #[param(example = "app-01,app-02", pattern = "^[^,]*(?:,[^,]*){0,499}$")]
     pub servers: String,
 }
 
 /// The latency of the named servers now: what the console's sparklines
 /// sample for the rows on screen, instead of reading the whole topology.
-#[utoipa::path(get, path = "/v1/latency", tag = "fleet",
+#[utoipa::path(get, path = "/v1/latency", tag = "fleet", operation_id = "get_latency",
     params(LatencyQuery),
     responses((status = 200, body = LatencyReport), (status = 422, body = crate::model::ApiErrorBody),
         (status = 401, body = crate::model::ApiErrorBody)),
@@ -51,15 +53,15 @@ pub async fn latency(
     query: Result<Query<LatencyQuery>, QueryRejection>,
 ) -> ApiResult<Json<LatencyReport>> {
     let Query(query) = query?;
+    // Every name counts towards the limit, empty ones too: the limit is
+    // on the request, as the document states it.
+    let named = query.servers.split(',').count();
     let wanted: Vec<&str> = query.servers.split(',').filter(|s| !s.is_empty()).collect();
-    if wanted.len() > LATENCY_MAX_SERVERS {
+    if named > LATENCY_MAX_SERVERS {
         return Err(Failure::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             crate::model::ErrorCode::InvalidBody,
-            format!(
-                "{} servers named; at most {LATENCY_MAX_SERVERS} per request",
-                wanted.len()
-            ),
+            format!("{named} servers named; at most {LATENCY_MAX_SERVERS} per request"),
         ));
     }
     let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
@@ -74,18 +76,20 @@ pub async fn latency(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Only samples at or after this time.
     pub since: Option<chrono::DateTime<chrono::Utc>>,
-    /// At most this many samples, the newest (default 1000, at most 10000).
+    /// At most this many samples, the newest: 1 to 10000 (default 1000).
+    #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u32>,
 }
 
 /// Recorded health of one switch, server, site or node: every state change
 /// plus periodic latency samples of servers.
-#[utoipa::path(get, path = "/v1/health/{component_id}/history", tag = "fleet",
-    params(("component_id" = String, Path), HistoryQuery),
-    responses((status = 200, body = HealthHistory), (status = 404, body = crate::model::ApiErrorBody)),
+#[utoipa::path(get, path = "/v1/health/{component_id}/history", tag = "fleet", operation_id = "get_health_history",
+    params(("component_id" = String, Path, description = "a switch, server or site id, e.g. `app-01`"), HistoryQuery),
+    responses((status = 200, body = HealthHistory), (status = 404, description = "no such switch, server or site", body = crate::model::ApiErrorBody)),
     security(("bearer" = [])))]
 pub async fn history(
     State(state): State<AppState>,
@@ -107,7 +111,10 @@ pub async fn history(
             "no switch, server or site is called '{component_id}'"
         )));
     }
-    let limit = query.limit.unwrap_or(1000).clamp(1, 10_000);
+    let limit = query.limit.unwrap_or(1000);
+    if !(1..=10_000).contains(&limit) {
+        return Err(Failure::invalid("limit must be from 1 to 10000"));
+    }
     let samples = state
         .store
         .health_history(&component_id, query.since, limit)
