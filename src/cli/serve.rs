@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// requests (default: http:// and the address it listens on).
     #[arg(long)]
     pub advertise: Option<String>,
+    /// Also serve `GET /metrics` (no token) on this address, apart from the
+    /// API: for a Prometheus that should not reach the API.
+    #[arg(long)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 pub fn serve(args: ServeArgs) -> Result<(), CliError> {
@@ -161,8 +165,21 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
             orchestrator.state.node.id
         ),
     };
-    println!("warroom serve: listening on http://{addr} ({fleet_name}, {describe}; {role})");
     let state = orchestrator.state.clone();
+    if let Some(metrics_addr) = args.metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("cannot listen on {metrics_addr} (--metrics-listen)"))?;
+        let bound = metrics.local_addr()?;
+        println!("warroom serve: metrics on http://{bound}/metrics");
+        let router = server::metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(metrics, router).await {
+                tracing::error!(%err, "the metrics listener stopped");
+            }
+        });
+    }
+    println!("warroom serve: listening on http://{addr} ({fleet_name}, {describe}; {role})");
     let store = state.store.clone();
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel();
     let stop = async move {

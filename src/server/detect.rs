@@ -21,6 +21,20 @@ pub async fn observe_loop(state: AppState, mut rx: mpsc::Receiver<Observation>) 
     let mut last_sample: Option<Timestamp> = None;
     while let Some(observation) = rx.recv().await {
         state.metrics.observations.fetch_add(1, Ordering::Relaxed);
+        if let Observation::Probes { at, results } = &observation {
+            let mut first = state
+                .metrics
+                .first_failure
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            for (node, outcome) in results {
+                if outcome.ok {
+                    first.remove(node);
+                } else {
+                    first.entry(node.clone()).or_insert(*at);
+                }
+            }
+        }
         let (changes, samples) = {
             let mut fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
             let changes = match &observation {
@@ -81,6 +95,7 @@ pub async fn apply_changes(
             }
             FleetChange::Topology(t) => events.push((now, EventPayload::Topology(t))),
             FleetChange::AlertOpened(a) => {
+                observe_detection(state, &a);
                 opened.push(a.clone());
                 events.push((now, EventPayload::Alert(a)));
             }
@@ -105,6 +120,32 @@ pub async fn apply_changes(
     }
     if !opened.is_empty() || !resolved.is_empty() {
         record_detections(state, &opened, &resolved).await;
+    }
+}
+
+/// How long the alert took from its node's first failed probe, for the
+/// alerts a failing node opens.
+fn observe_detection(state: &AppState, alert: &Alert) {
+    use crate::model::AlertKind;
+    if !matches!(
+        alert.kind,
+        AlertKind::ServerDown | AlertKind::CacheDown | AlertKind::DatabaseDown
+    ) {
+        return;
+    }
+    let first = state
+        .metrics
+        .first_failure
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&alert.target)
+        .copied();
+    if let Some(first) = first {
+        let seconds = (alert.opened_at - first).num_milliseconds() as f64 / 1000.0;
+        state
+            .metrics
+            .detection_seconds
+            .observe(&[("kind", alert.kind.as_str())], seconds);
     }
 }
 

@@ -1,7 +1,11 @@
-//! `GET /metrics` in the Prometheus text format: request counts kept here,
-//! fleet gauges read from the live topology at scrape time.
+//! `GET /metrics` in the Prometheus text format: request counts and the
+//! histograms (request duration per route, action duration, detection
+//! latency) kept here, fleet gauges read from the live topology at scrape
+//! time. Also served alone on `serve --metrics-listen`.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::State;
@@ -19,6 +23,80 @@ pub struct Metrics {
     pub server_errors: AtomicU64,
     pub sse_clients: AtomicU64,
     pub observations: AtomicU64,
+    /// Seconds to answer, by method and route template.
+    pub request_seconds: Histograms,
+    /// Seconds from an action's start to its end (orchestrator clock), by
+    /// kind and outcome.
+    pub action_seconds: Histograms,
+    /// Seconds from a node's first failed probe to the alert that it is
+    /// down (orchestrator clock), by alert kind.
+    pub detection_seconds: Histograms,
+    /// Per node, when its current run of failed probes began.
+    pub first_failure: Mutex<HashMap<String, crate::model::Timestamp>>,
+    /// Actions whose duration was observed (an action's end is announced once
+    /// per change after it, so it is counted once).
+    pub actions_seen: Mutex<std::collections::HashSet<String>>,
+}
+
+/// Upper bounds of the histograms' buckets, in seconds: from a millisecond
+/// (a request) to half an hour (an action waiting for health).
+const BUCKETS: [f64; 16] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0, 300.0,
+    1800.0,
+];
+
+/// One histogram per label set (`name="value"` pairs, rendered in order).
+#[derive(Debug, Default)]
+pub struct Histograms {
+    series: Mutex<BTreeMap<String, Series>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Series {
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histograms {
+    /// Records one observation of `seconds` under `labels`.
+    pub fn observe(&self, labels: &[(&str, &str)], seconds: f64) {
+        let key = labels
+            .iter()
+            .map(|(name, value)| format!("{name}=\"{}\"", label(value)))
+            .collect::<Vec<_>>()
+            .join(",");
+        let seconds = seconds.max(0.0);
+        let mut series = self.series.lock().unwrap_or_else(|p| p.into_inner());
+        let one = series.entry(key).or_default();
+        for (bound, count) in BUCKETS.iter().zip(one.buckets.iter_mut()) {
+            if seconds <= *bound {
+                *count += 1;
+            }
+        }
+        one.count += 1;
+        one.sum += seconds;
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let series = self
+            .series
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for (labels, one) in series {
+            let sep = if labels.is_empty() { "" } else { "," };
+            for (bound, count) in BUCKETS.iter().zip(one.buckets.iter()) {
+                let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {count}");
+            }
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}\n{name}_sum{{{labels}}} {}\n{name}_count{{{labels}}} {}",
+                one.count, one.sum, one.count
+            );
+        }
+    }
 }
 
 impl Metrics {
@@ -163,6 +241,21 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let _ = writeln!(
         out,
         "# HELP warroom_alerts_open Alerts open now.\n# TYPE warroom_alerts_open gauge\nwarroom_alerts_open {alerts}"
+    );
+    m.request_seconds.render(
+        &mut out,
+        "warroom_http_request_duration_seconds",
+        "Time to answer a request, by method and route.",
+    );
+    m.action_seconds.render(
+        &mut out,
+        "warroom_action_duration_seconds",
+        "An action's time from start to end on the orchestrator's clock, by kind and outcome.",
+    );
+    m.detection_seconds.render(
+        &mut out,
+        "warroom_detection_latency_seconds",
+        "From a node's first failed probe to the alert that it is down, on the orchestrator's clock.",
     );
     (
         [(

@@ -411,6 +411,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `GET /metrics` alone, for `serve --metrics-listen`.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .fallback(routes::meta::not_found)
+        .with_state(state)
+}
+
 /// Serve on an already bound listener until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,

@@ -432,3 +432,136 @@ async fn the_event_stream_stays_live_for_clients_that_accept_compression() {
     drop(stream);
     api.stop().await;
 }
+
+/// Issue 16 point 6: request durations per route (the template, never the
+/// ids), an action's duration by kind and outcome, detection latency from
+/// the first failed probe, SSE clients; and `--metrics-listen` serves them
+/// apart from the API, without a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_have_request_action_and_detection_histograms() {
+    use warroom::model::{FaultKind, PlanKind, PlanRequest, SimFault};
+    let api = Api::sim(60.0).await;
+    let client = api.commander();
+    client.topology().await.expect("topology");
+    client
+        .inject_fault(&SimFault {
+            kind: FaultKind::ServerDown,
+            target: "app-03".into(),
+        })
+        .await
+        .expect("fault");
+    eventually(Duration::from_secs(20), "app-03's alert", || async {
+        let alerts = client.alerts().await.ok()?.alerts;
+        alerts.iter().any(|a| a.target == "app-03").then_some(())
+    })
+    .await;
+    let plan = client
+        .create_plan(&PlanRequest {
+            kind: PlanKind::EvacuateServer,
+            target: Some("app-03".into()),
+            options: Default::default(),
+        })
+        .await
+        .expect("plan");
+    let started = client
+        .execute_plan(&plan, "metrics-evacuate", &Default::default())
+        .await
+        .expect("execute")
+        .value;
+    eventually(Duration::from_secs(20), "the evacuation to end", || async {
+        let action = client.action(&started.id).await.ok()?;
+        action.state.is_finished().then_some(())
+    })
+    .await;
+    let text = client.metrics().await.expect("metrics");
+    let count =
+        |series: &str| metric(&text, series).unwrap_or_else(|| panic!("no {series} in:\n{text}"));
+    assert!(
+        count("warroom_http_request_duration_seconds_count{method=\"GET\",route=\"/v1/topology\"}")
+            >= 1.0
+    );
+    assert!(
+        count(
+            "warroom_http_request_duration_seconds_count{method=\"GET\",route=\"/v1/actions/{id}\"}"
+        ) >= 1.0,
+        "the route's template, not the action's id"
+    );
+    assert!(!text.contains(&started.id), "no id in a label");
+    assert_eq!(
+        count(
+            "warroom_action_duration_seconds_count{kind=\"evacuate_server\",state=\"succeeded\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        count(
+            "warroom_action_duration_seconds_bucket{kind=\"evacuate_server\",state=\"succeeded\",le=\"+Inf\"}"
+        ),
+        1.0
+    );
+    let detected = count("warroom_detection_latency_seconds_count{kind=\"server_down\"}");
+    assert_eq!(detected, 1.0);
+    let latency = count("warroom_detection_latency_seconds_sum{kind=\"server_down\"}");
+    assert!(
+        latency > 0.0 && latency < 600.0,
+        "from the first failed probe to the alert, on the sim clock: {latency}"
+    );
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_listen_serves_metrics_apart_from_the_api() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tokens = dir.path().join("tokens.toml");
+    std::fs::write(&tokens, crate::support::serve_args::tokens_file_text()).expect("tokens");
+    let fleet = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fleets/demo.toml");
+    let mut args =
+        crate::support::serve_args::serve_args(&fleet, &dir.path().join("w.db"), &tokens, &[]);
+    args.extend(["--metrics-listen".to_string(), "127.0.0.1:0".to_string()]);
+    let mut child = crate::support::command::warroom_command(dir.path(), &args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut metrics_url = None;
+    let mut api_url = None;
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.strip_prefix("warroom serve: metrics on ") {
+                metrics_url = Some(rest.trim().to_string());
+            }
+            if let Some(rest) = line.strip_prefix("warroom serve: listening on ") {
+                api_url = rest.split_whitespace().next().map(str::to_string);
+                break;
+            }
+        }
+    })
+    .await
+    .expect("serve says where it listens");
+    let metrics_url = metrics_url.expect("the metrics address");
+    let api_url = api_url.expect("the API address");
+    assert_ne!(metrics_url, format!("{api_url}/metrics"));
+    let http = reqwest::Client::new();
+    let text = http
+        .get(&metrics_url)
+        .send()
+        .await
+        .expect("scraped")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains("# TYPE warroom_http_request_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(text.contains("warroom_replica_role{"), "{text}");
+    let api_only = http
+        .get(metrics_url.replace("/metrics", "/v1/topology"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(api_only.status().as_u16(), 404, "only the metrics there");
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}

@@ -168,6 +168,24 @@ impl Host for AppState {
     }
 
     async fn publish_action(&self, action: &Action) {
+        if let Some(finished) = action.finished_at
+            && action.state.is_finished()
+            && self
+                .metrics
+                .actions_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(action.id.clone())
+        {
+            let seconds = (finished - action.started_at).num_milliseconds() as f64 / 1000.0;
+            self.metrics.action_seconds.observe(
+                &[
+                    ("kind", action.kind.as_str()),
+                    ("state", action.state.as_str()),
+                ],
+                seconds,
+            );
+        }
         let event = EventPayload::Action(Box::new(action.clone()));
         if let Err(err) = self
             .hub

@@ -80,7 +80,19 @@ pub async fn count_requests(
     request: Request,
     next: Next,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().to_string();
+    // The route as written (`/v1/incidents/{id}`), never the path itself:
+    // ids would make a series per incident.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let response = next.run(request).await;
     state.metrics.record_status(response.status().as_u16());
+    state.metrics.request_seconds.observe(
+        &[("method", &method), ("route", &route)],
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
