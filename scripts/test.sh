@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (tmux for the terminal
 # end-to-end tests, the PostgreSQL server for the store's conformance suite,
-# haproxy and python3 for the HAProxy runbooks, memcached for the lab), then
+# haproxy and python3 for the HAProxy runbooks, memcached for the lab,
+# Alertmanager for its webhook), then
 # runs every test, then checks the API contract (scripts/contract.sh).
 # README and .ci/run both call it.
 set -euo pipefail
@@ -47,6 +48,17 @@ if ! { command -v memcached || [ -x /usr/bin/memcached ]; } >/dev/null 2>&1; the
     apt-get update -qq && apt-get install -y -qq memcached
   else
     sudo apt-get update -qq && sudo apt-get install -y -qq memcached
+  fi
+fi
+
+# Alertmanager's webhook is tested against the real Alertmanager
+# (tests/api/alertmanager.rs), Debian's prometheus-alertmanager package.
+if ! command -v prometheus-alertmanager >/dev/null 2>&1 && ! command -v alertmanager >/dev/null 2>&1; then
+  echo "test.sh: alertmanager is missing; installing prometheus-alertmanager (the Alertmanager test fires through it)"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager
   fi
 fi
 

@@ -187,3 +187,117 @@ async fn a_bad_payload_is_a_422_naming_the_field_and_a_wrong_token_a_401() {
     );
     api.stop().await;
 }
+
+/// The real Alertmanager (Debian's prometheus-alertmanager; scripts/test.sh
+/// installs it) with warroom as its webhook receiver: an alert posted to
+/// Alertmanager's API fires into warroom on its node, and its resolution
+/// clears it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_alertmanager_fires_into_warroom_and_resolves() {
+    let binary = ["prometheus-alertmanager", "alertmanager"]
+        .into_iter()
+        .find(|name| {
+            std::process::Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .unwrap_or_else(|| {
+            panic!("alertmanager is missing: apt-get install prometheus-alertmanager (scripts/test.sh does)")
+        });
+    let api = Api::sim(1.0).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, RESPONDER).expect("token file");
+    let config = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "route:\n  receiver: warroom\n  group_by: ['alertname', 'instance']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\n\
+             receivers:\n  - name: warroom\n    webhook_configs:\n      - url: {}/v1/integrations/alertmanager\n        send_resolved: true\n        http_config:\n          authorization:\n            type: Bearer\n            credentials_file: {}\n",
+            api.url,
+            token.display()
+        ),
+    )
+    .expect("config");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let web = format!("127.0.0.1:{port}");
+    let mut alertmanager = tokio::process::Command::new(binary)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address={web}"))
+        .arg("--cluster.listen-address=")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("am.log")).expect("log"))
+        .kill_on_drop(true)
+        .spawn()
+        .expect("alertmanager starts");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("client");
+    eventually(WAIT, "Alertmanager ready", || async {
+        let ready = http
+            .get(format!("http://{web}/-/ready"))
+            .send()
+            .await
+            .ok()?;
+        ready.status().is_success().then_some(())
+    })
+    .await;
+    let starts_at = (chrono::Utc::now() - chrono::TimeDelta::seconds(5)).to_rfc3339();
+    let alert = |ends_at: Option<String>| {
+        let mut alert = json!({
+            "labels": {"alertname": "DiskFull", "instance": "app-07:9100", "severity": "critical"},
+            "annotations": {"summary": "/var is 97% full"},
+            "startsAt": starts_at,
+        });
+        if let Some(end) = ends_at {
+            alert["endsAt"] = json!(end);
+        }
+        json!([alert])
+    };
+    let posted = http
+        .post(format!("http://{web}/api/v2/alerts"))
+        .json(&alert(None))
+        .send()
+        .await
+        .expect("posted to Alertmanager");
+    assert!(posted.status().is_success(), "{}", posted.status());
+    let client = api.responder();
+    let opened = eventually(WAIT, "the alert in warroom", || async {
+        let alerts = client.alerts().await.ok()?.alerts;
+        alerts
+            .into_iter()
+            .find(|a| a.kind == AlertKind::External && a.target == "app-07")
+    })
+    .await;
+    assert_eq!(opened.message, "Alertmanager DiskFull: /var is 97% full");
+    assert_eq!(opened.severity, AlertSeverity::Critical);
+
+    let resolved = http
+        .post(format!("http://{web}/api/v2/alerts"))
+        .json(&alert(Some(chrono::Utc::now().to_rfc3339())))
+        .send()
+        .await
+        .expect("resolved in Alertmanager");
+    assert!(resolved.status().is_success(), "{}", resolved.status());
+    eventually(WAIT, "the alert cleared in warroom", || async {
+        let alerts = client.alerts().await.ok()?.alerts;
+        alerts
+            .iter()
+            .all(|a| a.kind != AlertKind::External)
+            .then_some(())
+    })
+    .await;
+    let _ = alertmanager.start_kill();
+    let _ = alertmanager.wait().await;
+    api.stop().await;
+}
