@@ -97,9 +97,9 @@ async fn a_firing_alert_opens_on_its_node_with_a_detection_and_its_resolution_cl
     assert_eq!(alert.severity, AlertSeverity::Critical);
     assert_eq!(
         alert.message,
-        "Alertmanager HighErrorRate: 5xx above 5% for 5 minutes"
+        "Alertmanager HighErrorRate on app-04: 5xx above 5% for 5 minutes"
     );
-    let detection = "Alertmanager HighErrorRate: 5xx above 5% for 5 minutes";
+    let detection = "Alertmanager HighErrorRate on app-04: 5xx above 5% for 5 minutes";
     eventually(WAIT, "the detection in the incident's timeline", || async {
         let entries = client.timeline(incident).await.ok()?.entries;
         entries
@@ -279,7 +279,10 @@ async fn a_real_alertmanager_fires_into_warroom_and_resolves() {
             .find(|a| a.kind == AlertKind::External && a.target == "app-07")
     })
     .await;
-    assert_eq!(opened.message, "Alertmanager DiskFull: /var is 97% full");
+    assert_eq!(
+        opened.message,
+        "Alertmanager DiskFull on app-07: /var is 97% full"
+    );
     assert_eq!(opened.severity, AlertSeverity::Critical);
 
     let resolved = http

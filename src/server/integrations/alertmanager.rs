@@ -217,13 +217,17 @@ pub fn check(
             .map(|t| t.with_timezone(&Utc))
             .filter(|t| t.timestamp() > 0)
             .unwrap_or(now);
+        let message = clean(&match named {
+            Some(_) => format!("Alertmanager {name} on {target}{about}"),
+            None => format!("Alertmanager {name}{about}"),
+        });
         out.push(External {
             id: format!("external:{fingerprint}"),
             firing,
             severity,
             target,
             mapped,
-            message: clean(&format!("Alertmanager {name}{about}")),
+            message,
             at: at.min(now),
         });
     }
@@ -287,7 +291,10 @@ mod tests {
         assert_eq!(alerts[0].target, "app-04");
         assert!(alerts[0].mapped && alerts[0].firing);
         assert_eq!(alerts[0].severity, AlertSeverity::Critical);
-        assert_eq!(alerts[0].message, "Alertmanager HighLatency: p99 over 2 s");
+        assert_eq!(
+            alerts[0].message,
+            "Alertmanager HighLatency on app-04: p99 over 2 s"
+        );
         assert_eq!(
             alerts[0].at,
             "2026-11-30T11:58:00Z".parse::<DateTime<Utc>>().unwrap()
