@@ -188,6 +188,59 @@ pub struct EntryPatch {
     pub marker: Option<Option<Marker>>,
 }
 
+/// What a client may post: a note, a status update (with a status) or a
+/// marker (with a marker), from a user or an import; a body that keeps the
+/// entry-body rule (a marker's and an imported status update's may be
+/// empty). Whether `occurred_at` is in the future is the server's clock's
+/// to say.
+impl super::Validate for NewEntry {
+    fn validate(&self) -> Result<(), String> {
+        let source = self.source.unwrap_or(Source::User);
+        if self.kind == EntryKind::Role {
+            return Err(
+                "role entries are written by PUT /v1/incidents/{id}/roles/{role}; post a note, status_update or marker"
+                    .into(),
+            );
+        }
+        if matches!(self.kind, EntryKind::Detection | EntryKind::Action)
+            || matches!(
+                source,
+                Source::Detector | Source::Action | Source::Integration
+            )
+        {
+            return Err("detection, action and integration entries are written by the orchestrator; post a note, status_update or marker".into());
+        }
+        match (self.kind, self.status) {
+            (EntryKind::StatusUpdate, None) => {
+                return Err("a status_update needs a status: one of investigating, identified, update, monitoring, resolved".into());
+            }
+            (kind, Some(_)) if kind != EntryKind::StatusUpdate => {
+                return Err("only a status_update has a status".into());
+            }
+            _ => {}
+        }
+        match (self.kind, self.marker) {
+            (EntryKind::Marker, None) => {
+                return Err(
+                    "a marker entry needs a marker: one of detected, acknowledged, mitigated, resolved"
+                        .into(),
+                );
+            }
+            (kind, Some(_)) if kind != EntryKind::Marker => {
+                return Err("only a marker entry has a marker".into());
+            }
+            _ => {}
+        }
+        // A marker needs no words; imported status updates may have had an
+        // empty body on the status page.
+        let may_be_empty = self.kind == EntryKind::Marker || source == Source::Import;
+        if self.body.is_empty() && may_be_empty {
+            return Ok(());
+        }
+        super::text::ENTRY_BODY.check("body", &self.body)
+    }
+}
+
 /// A new body, when present; whether it may be empty (only a marker's may)
 /// depends on the entry, which the server checks.
 impl super::Validate for EntryPatch {

@@ -373,10 +373,23 @@ async fn a_stale_leader_cannot_run_a_step_after_a_new_one_was_elected() {
         json!({"kind": "evacuate_server", "target": "app-02"}),
     )
     .await;
-    eventually(WAIT, "the first move to start", || async {
-        (lines(&started).len() == 1).then_some(())
+    // The first move starts, or the action ends without one (which fails
+    // the test below with what happened).
+    let early = eventually(WAIT, "the first move to start", || async {
+        if !lines(&started).is_empty() {
+            return Some(None);
+        }
+        let now = client.action(&action.id).await.ok()?;
+        now.state.is_finished().then_some(Some(now))
     })
     .await;
+    assert_eq!(early, None, "the action ended before its first move");
+    assert_eq!(
+        lines(&started).len(),
+        1,
+        "one move started: {:?}",
+        lines(&started)
+    );
 
     // The leader freezes mid-step; the other replica takes over.
     signal(&nodes[leader], "STOP");

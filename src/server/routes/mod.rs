@@ -12,18 +12,10 @@ pub mod sim;
 pub mod timeline;
 pub mod topology;
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 
 use super::error::{ApiResult, Failure};
-use super::extract::{if_match_required, parse_if_match};
 use crate::model::TextRule;
-
-/// The version an edit is based on, from `If-Match` (`3` or `"3"`): the
-/// [`IfMatch`](super::extract::IfMatch) extractor's reading, for handlers
-/// that take the headers whole.
-pub fn if_match(headers: &HeaderMap) -> ApiResult<i64> {
-    parse_if_match(headers)?.ok_or_else(if_match_required)
-}
 
 /// `ETag: "<version>"`.
 pub fn etag(version: i64) -> [(header::HeaderName, HeaderValue); 1] {
