@@ -15,11 +15,17 @@ pub enum AlertKind {
     DatabaseDown,
     StaleClients,
     StuckBackends,
+    /// No failover capacity left: fewer free slots on healthy ready failover
+    /// servers than sites stranded, or none at all.
     FailoverCapacity,
+    /// The active cache node has no healthy standby.
+    CacheNoStandby,
+    /// The database writer has no healthy replica.
+    DatabaseNoReplica,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 8] = [
+    pub const ALL: [AlertKind; 10] = [
         AlertKind::ServerDown,
         AlertKind::ServerFlapping,
         AlertKind::SwitchSuspect,
@@ -28,6 +34,8 @@ impl AlertKind {
         AlertKind::StaleClients,
         AlertKind::StuckBackends,
         AlertKind::FailoverCapacity,
+        AlertKind::CacheNoStandby,
+        AlertKind::DatabaseNoReplica,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +48,8 @@ impl AlertKind {
             AlertKind::StaleClients => "stale_clients",
             AlertKind::StuckBackends => "stuck_backends",
             AlertKind::FailoverCapacity => "failover_capacity",
+            AlertKind::CacheNoStandby => "cache_no_standby",
+            AlertKind::DatabaseNoReplica => "database_no_replica",
         }
     }
 }

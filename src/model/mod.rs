@@ -58,5 +58,6 @@ pub use fleet_spec::{
 };
 pub use observe::{CacheFacts, DatabaseFacts, NodeReport, Observation, ProbeOutcome, WorldFacts};
 pub use plan::{
-    Placement, Plan, PlanKind, PlanOptions, PlanRequest, PlanStep, StepOp, Unplaceable,
+    NormalConfig, Placement, Plan, PlanKind, PlanOptions, PlanRequest, PlanStep, StepOp,
+    Unplaceable,
 };
