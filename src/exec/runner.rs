@@ -416,6 +416,8 @@ impl Executor {
                 | StepOp::DbFailover { .. }
                 | StepOp::RecycleWeb { .. }
                 | StepOp::RestartSite { .. }
+                | StepOp::CacheStandby { .. }
+                | StepOp::RebuildReplica { .. }
         );
         let sim_facts = match (&self.inner.sim, touches_facts) {
             (Some(world), true) => {
@@ -497,6 +499,42 @@ fn facts_after(op: &StepOp, topology: &Topology) -> Option<WorldFacts> {
                 stale_cache_clients: None,
             })
         }
+        StepOp::CacheStandby { node, .. } => {
+            let cache = topology.cache.as_ref()?;
+            let mut standby = cache.standby.clone();
+            if !standby.contains(node) {
+                standby.push(node.clone());
+            }
+            Some(WorldFacts {
+                cache: Some(CacheFacts {
+                    active: cache.active.clone(),
+                    standby,
+                    epoch: cache.epoch,
+                    stale_clients: cache.stale_clients,
+                    code_path_failing: false,
+                }),
+                database: None,
+                stuck_backends: stuck,
+                stale_cache_clients: None,
+            })
+        }
+        StepOp::RebuildReplica { node, .. } => {
+            let db = topology.database.as_ref()?;
+            let mut replicas = db.replicas.clone();
+            if !replicas.contains(node) {
+                replicas.push(node.clone());
+            }
+            Some(WorldFacts {
+                cache: None,
+                database: Some(DatabaseFacts {
+                    writer: db.writer.clone(),
+                    replicas,
+                    epoch: db.epoch,
+                }),
+                stuck_backends: stuck,
+                stale_cache_clients: None,
+            })
+        }
         _ => None,
     }
 }
@@ -538,6 +576,25 @@ mod tests {
             (cache.active.as_str(), cache.standby.as_slice()),
             ("cache-2", &["cache-1".to_string()][..])
         );
+        let op = StepOp::RebuildReplica {
+            node: "db-3".into(),
+            writer: "db-1".into(),
+        };
+        let db = facts_after(&op, fleet.topology())
+            .and_then(|f| f.database)
+            .expect("db facts");
+        assert_eq!(
+            (db.writer.as_str(), db.replicas.as_slice()),
+            ("db-1", &["db-2".to_string(), "db-3".to_string()][..])
+        );
+        let op = StepOp::CacheStandby {
+            node: "cache-2".into(),
+            active: "cache-1".into(),
+        };
+        let cache = facts_after(&op, fleet.topology())
+            .and_then(|f| f.cache)
+            .expect("cache facts");
+        assert_eq!(cache.standby, ["cache-2"], "already a standby: listed once");
         assert!(
             facts_after(
                 &StepOp::RestartSite {

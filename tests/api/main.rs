@@ -36,6 +36,7 @@ mod plans;
 mod presence;
 mod probes;
 mod record;
+mod redundancy;
 mod replicas;
 mod restart;
 mod roles;
