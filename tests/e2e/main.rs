@@ -23,6 +23,7 @@ mod incident;
 mod lab;
 mod quit_ask;
 mod rebind;
+mod redundancy;
 mod room;
 mod timeline_reader;
 mod type_ahead;
