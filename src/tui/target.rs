@@ -174,3 +174,7 @@ pub fn request_for(model: &Model, kind: PlanKind) -> Result<PlanRequest, String>
     }
     Ok(request)
 }
+
+#[cfg(test)]
+#[path = "target_tests.rs"]
+mod tests;
