@@ -290,6 +290,13 @@ pub(super) fn restore_cache(
         }
     }
 
+    if let Some(id) = target
+        && healthy_standby.contains(&id)
+    {
+        return Err(PlanError::NothingToDo(format!(
+            "{id} is already a healthy standby of {active}"
+        )));
+    }
     if target.is_none() && !healthy_standby.is_empty() {
         return Err(PlanError::NothingToDo(format!(
             "{active} is the active cache node and {} its healthy standby",

@@ -272,6 +272,14 @@ fn with_the_primary_down_a_standby_is_re_established_or_refused() {
     assert_eq!(err.code(), "wrong_target");
     let err = try_make(&topology, PlanKind::RestoreCache, Some("cache-1")).unwrap_err();
     assert_eq!(err.code(), "nothing_to_do");
+    // Naming a node that already stands by healthy: nothing to do either.
+    let mut paired = topology.clone();
+    apply(&mut paired, &p);
+    let err = try_make(&paired, PlanKind::RestoreCache, Some("cache-2")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "nothing to do: cache-2 is already a healthy standby of cache-1"
+    );
 }
 
 #[test]
