@@ -454,8 +454,11 @@ impl Executor {
 }
 
 /// For a real fleet, which reports no world facts: the cache or database
-/// roles as a successful failover step left them. Stuck backends are
-/// restated as they are, since facts name every stuck site.
+/// roles as a successful step left them. A promoted database replica leaves
+/// the old writer outside the cluster (PostgreSQL's old primary does not
+/// follow the new one by itself) until `rebuild_replica` makes it a replica
+/// again. Stuck backends are restated as they are, since facts name every
+/// stuck site.
 fn facts_after(op: &StepOp, topology: &Topology) -> Option<WorldFacts> {
     let swap = |members: &[String], from: &str, to: &str| -> Vec<String> {
         let mut rest: Vec<String> = members.iter().filter(|m| *m != to).cloned().collect();
@@ -492,7 +495,12 @@ fn facts_after(op: &StepOp, topology: &Topology) -> Option<WorldFacts> {
                 cache: None,
                 database: Some(DatabaseFacts {
                     writer: to.clone(),
-                    replicas: swap(&db.replicas, from, to),
+                    replicas: db
+                        .replicas
+                        .iter()
+                        .filter(|r| *r != to && *r != from)
+                        .cloned()
+                        .collect(),
                     epoch: db.epoch + 1,
                 }),
                 stuck_backends: stuck,
@@ -563,7 +571,7 @@ mod tests {
         let facts = facts_after(&op, fleet.topology()).expect("db facts");
         let db = facts.database.expect("database");
         assert_eq!(db.writer, "db-2");
-        assert_eq!(db.replicas, ["db-1"]);
+        assert!(db.replicas.is_empty(), "db-1 follows no one until rebuilt");
         assert_eq!(db.epoch, 1);
         let op = StepOp::CacheFailover {
             from: "cache-1".into(),

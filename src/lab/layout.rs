@@ -528,6 +528,7 @@ pub fn fleet_file(layout: &Layout, wiring: &Wiring) -> String {
          db_failover = {}\n\
          restart_site = {}\n\
          cache_standby = {}\n\
+         rebuild_replica = {}\n\
          timeout_ms = 60000",
         haproxy("move-site", &["{site}", "{from}", "{to}"]),
         haproxy("set-state", &["{node}", "{admin}"]),
@@ -537,6 +538,7 @@ pub fn fleet_file(layout: &Layout, wiring: &Wiring) -> String {
         lab("db-failover", &["{from}", "{to}"]),
         lab("restart-site", &["{site}"]),
         lab("cache-standby", &["{node}", "{from}"]),
+        lab("rebuild-replica", &["{node}", "{from}"]),
     );
     text
 }

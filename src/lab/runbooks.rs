@@ -17,7 +17,7 @@ macro_rules! runbook {
 }
 
 /// (kind, file name, text) of every shipped runbook file.
-const RUNBOOKS: [(&str, &str, &str); 15] = [
+const RUNBOOKS: [(&str, &str, &str); 16] = [
     runbook!("haproxy", "haproxy_runtime.py"),
     runbook!("haproxy", "move-site"),
     runbook!("haproxy", "set-state"),
@@ -33,6 +33,7 @@ const RUNBOOKS: [(&str, &str, &str); 15] = [
     runbook!("lab", "cache-failover"),
     runbook!("lab", "db-failover"),
     runbook!("lab", "cache-standby"),
+    runbook!("lab", "rebuild-replica"),
 ];
 
 /// Writes every runbook to `dir/<kind>/<name>`, executables 0755.

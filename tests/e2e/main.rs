@@ -21,6 +21,7 @@ mod demo;
 mod drill;
 mod incident;
 mod lab;
+mod lab_redundancy;
 mod quit_ask;
 mod rebind;
 mod redundancy;

@@ -15,10 +15,11 @@ fleet file the lab generates. The executables beside this file each call
                           is flushed so that a later failback to it serves no
                           values left from before it went away
 
-There is no lab runbook for `rebuild_replica` (a PostgreSQL replica rebuilt
-with pg_basebackup): the lab's PostgreSQL processes are started and stopped
-by `warroom lab` itself, so the lab's fleet file does not wire that op and
-the orchestrator refuses a plan that needs it, naming the missing command.
+  rebuild-replica NODE WRITER
+                          rebuild PostgreSQL node NODE as a streaming replica
+                          of WRITER (the primary the nodes use): the lab stops
+                          it, sets its data directory aside, takes a
+                          pg_basebackup of WRITER and starts it as a standby
 
 Python 3 standard library only. Settings come from the environment:
 
@@ -55,6 +56,7 @@ USAGE = {
     "cache-failover": "cache-failover FROM TO",
     "db-failover": "db-failover FROM TO",
     "cache-standby": "cache-standby NODE ACTIVE",
+    "rebuild-replica": "rebuild-replica NODE WRITER",
 }
 
 
@@ -270,12 +272,31 @@ def cache_standby(args):
     return "cache: %s (%s) flushed and standing by for %s" % (node, addr, active)
 
 
+def rebuild_replica(args):
+    node, writer = (name_arg("node", a) for a in args)
+    lab = lab_file()
+    address_of(lab, node, "db")
+    writer_addr = address_of(lab, writer, "db")
+    if node == writer:
+        raise RunbookError("%s is the writer; a replica is another node" % node)
+    pointer = os.path.join(setting("LAB_DIR"), "db.active")
+    try:
+        with open(pointer, encoding="utf-8") as f:
+            current = f.read().strip()
+    except OSError as err:
+        raise RunbookError("cannot read %s: %s" % (pointer, err.strerror or err))
+    if current != writer_addr:
+        raise RunbookError("%s (%s) is not the primary the nodes use (%s points at %s)" % (writer, writer_addr, pointer, current))
+    return "database: %s" % control("rebuild-replica %s %s" % (node, writer))
+
+
 RUNBOOKS = {
     "restart-node": (1, restart_node),
     "restart-site": (1, restart_site),
     "cache-failover": (2, cache_failover),
     "db-failover": (2, db_failover),
     "cache-standby": (2, cache_standby),
+    "rebuild-replica": (2, rebuild_replica),
 }
 
 
