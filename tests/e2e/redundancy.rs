@@ -14,7 +14,7 @@
 //! - asked again, `V` and `H` say there is nothing to do: no promoted
 //!   spare is left, and cache-1 is active with cache-2 as its standby.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::support::console_moves::{
     Outcome, close_modal, execute_plan, select_server, server_shows,
@@ -32,12 +32,12 @@ fn server_row(screen: &str, id: &str) -> Option<String> {
         .find(|l| l.contains(&format!(" {id} ")))
 }
 
-/// The header's sim clock ("sim UTC 16:23") in minutes of the day.
-fn sim_minute(screen: &str) -> Option<i64> {
-    let at = screen.find("sim UTC ")? + "sim UTC ".len();
-    let clock = screen.get(at..at + 5)?;
-    let (h, m) = clock.split_once(':')?;
-    Some(h.parse::<i64>().ok()? * 60 + m.parse::<i64>().ok()?)
+/// "cache-1 up for 296 s" from the planner's refusal, if shown.
+fn up_for(screen: &str) -> Option<String> {
+    let at = screen.find("cache-1 up for ")?;
+    let rest = &screen[at..];
+    let end = rest.find(" s,")?;
+    Some(rest[..end].to_string())
 }
 
 /// Presses `key` and waits for the planner's answer that there is nothing to do.
@@ -113,16 +113,42 @@ fn after_switch_2017_restoring_redundancy_leaves_no_promoted_spare_and_the_cache
     let (outcome, done) = execute_plan(&tmux, "restore_cache cache-1");
     assert_eq!(outcome, Outcome::Succeeded, "{done}");
     close_modal(&tmux);
-    if !tmux.screen().contains("cache ● cache-1") {
-        let start = sim_minute(&tmux.screen()).expect("the header's sim clock");
-        tmux.wait_for(
-            "six sim minutes: cache-1 stable",
-            Duration::from_secs(30),
-            |s| sim_minute(s).is_some_and(|m| (m - start).rem_euclid(24 * 60) >= 6),
-        );
+    // A plan that also failed back waited for cache-1's stability first;
+    // one that only made it the standby did not.
+    let failed_back = done.contains("wait until cache-1 has been up");
+    if !failed_back {
+        // Once cache-1 has been up for the stability window (300 s of sim
+        // time), the cache fails back to it; until then the planner says
+        // how long it has been up, and `r` asks again.
         tmux.keys(&["H"]);
+        // Generous: a loaded machine slows the orchestrator's sim clock
+        // (its probe results queue up), not only the console's.
+        let deadline = Instant::now() + Duration::from_secs(240);
+        loop {
+            let screen = tmux.wait_for(
+                "the failback plan, or how long cache-1 has been up",
+                Duration::from_secs(30),
+                |s| {
+                    s.contains("Plan · restore_cache")
+                        && (s.contains("enter execute") || up_for(s).is_some())
+                },
+            );
+            if screen.contains("enter execute") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "cache-1 never became stable:\n{screen}"
+            );
+            let waited = up_for(&screen);
+            tmux.keys(&["r"]);
+            tmux.wait_for("the planner's new answer", Duration::from_secs(120), |s| {
+                s.contains("enter execute") || (up_for(s).is_some() && up_for(s) != waited)
+            });
+        }
         let (outcome, done) = execute_plan(&tmux, "restore_cache cache-1");
         assert_eq!(outcome, Outcome::Succeeded, "{done}");
+        assert!(done.contains("wait until cache-1 has been up"), "{done}");
         close_modal(&tmux);
     }
     tmux.wait_for(
