@@ -130,6 +130,12 @@ pub(super) fn components(plan: &Plan, topology: &Topology) -> BTreeSet<String> {
             StepOp::DbFailover { from, to, .. } => {
                 touched.extend(["database".to_string(), from.clone(), to.clone()]);
             }
+            StepOp::CacheStandby { node, active } => {
+                touched.extend(["cache".to_string(), node.clone(), active.clone()]);
+            }
+            StepOp::RebuildReplica { node, writer } => {
+                touched.extend(["database".to_string(), node.clone(), writer.clone()]);
+            }
             StepOp::RestartSite { site } => {
                 touched.insert(site.clone());
                 if let Some(server) = site_server.get(site.as_str()) {

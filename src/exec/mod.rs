@@ -140,8 +140,14 @@ impl Executor {
             Some(s) => TimeDelta::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000)),
             None => TimeDelta::milliseconds((DEFAULT_PLAN_TTL_REAL_S * 1000.0 * speed) as i64),
         };
+        let normal = fleet
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .normal()
+            .clone();
         let planner = PlannerSettings {
             expires_after: ttl,
+            normal,
             ..PlannerSettings::default()
         };
         Ok(Executor {
@@ -174,6 +180,7 @@ impl Executor {
         let topology = self.topology();
         let plan =
             crate::plan::make_plan(&topology, request, new_id("plan"), now, &self.inner.planner)?;
+        self.check_runbooks(&plan)?;
         self.inner.plans.insert(plan.clone(), None, now);
         Ok(plan)
     }
@@ -224,6 +231,7 @@ impl Executor {
             now,
             &self.inner.planner,
         )?;
+        self.check_runbooks(&plan)?;
         self.inner
             .plans
             .insert(plan.clone(), Some(action.id.clone()), now);
@@ -389,6 +397,24 @@ impl Executor {
     /// refreshed from the topology and they succeed when it reaches zero.
     pub async fn watch_follow_ups(self, host: Arc<dyn Host>, shutdown: watch::Receiver<bool>) {
         follow_up::watch(self, host, shutdown).await;
+    }
+
+    /// Refuses a plan the `exec` driver could not carry out: a step whose op
+    /// has no command (set_admin and set_role are then only recorded).
+    fn check_runbooks(&self, plan: &Plan) -> Result<(), ExecError> {
+        let Some(missing) = self
+            .inner
+            .driver
+            .as_ref()
+            .and_then(|d| d.missing_command(plan))
+        else {
+            return Ok(());
+        };
+        Err(ExecError::Plan(crate::plan::PlanError::NotConfigured(
+            format!(
+                "runbook for the {missing} step this plan needs: add `{missing} = [...]` (or `command = [...]`) under [executor.exec] in the fleet file"
+            ),
+        )))
     }
 
     fn topology(&self) -> crate::model::Topology {

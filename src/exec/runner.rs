@@ -416,6 +416,8 @@ impl Executor {
                 | StepOp::DbFailover { .. }
                 | StepOp::RecycleWeb { .. }
                 | StepOp::RestartSite { .. }
+                | StepOp::CacheStandby { .. }
+                | StepOp::RebuildReplica { .. }
         );
         let sim_facts = match (&self.inner.sim, touches_facts) {
             (Some(world), true) => {
@@ -452,8 +454,11 @@ impl Executor {
 }
 
 /// For a real fleet, which reports no world facts: the cache or database
-/// roles as a successful failover step left them. Stuck backends are
-/// restated as they are, since facts name every stuck site.
+/// roles as a successful step left them. A promoted database replica leaves
+/// the old writer outside the cluster (PostgreSQL's old primary does not
+/// follow the new one by itself) until `rebuild_replica` makes it a replica
+/// again. Stuck backends are restated as they are, since facts name every
+/// stuck site.
 fn facts_after(op: &StepOp, topology: &Topology) -> Option<WorldFacts> {
     let swap = |members: &[String], from: &str, to: &str| -> Vec<String> {
         let mut rest: Vec<String> = members.iter().filter(|m| *m != to).cloned().collect();
@@ -490,8 +495,49 @@ fn facts_after(op: &StepOp, topology: &Topology) -> Option<WorldFacts> {
                 cache: None,
                 database: Some(DatabaseFacts {
                     writer: to.clone(),
-                    replicas: swap(&db.replicas, from, to),
+                    replicas: db
+                        .replicas
+                        .iter()
+                        .filter(|r| *r != to && *r != from)
+                        .cloned()
+                        .collect(),
                     epoch: db.epoch + 1,
+                }),
+                stuck_backends: stuck,
+                stale_cache_clients: None,
+            })
+        }
+        StepOp::CacheStandby { node, .. } => {
+            let cache = topology.cache.as_ref()?;
+            let mut standby = cache.standby.clone();
+            if !standby.contains(node) {
+                standby.push(node.clone());
+            }
+            Some(WorldFacts {
+                cache: Some(CacheFacts {
+                    active: cache.active.clone(),
+                    standby,
+                    epoch: cache.epoch,
+                    stale_clients: cache.stale_clients,
+                    code_path_failing: false,
+                }),
+                database: None,
+                stuck_backends: stuck,
+                stale_cache_clients: None,
+            })
+        }
+        StepOp::RebuildReplica { node, .. } => {
+            let db = topology.database.as_ref()?;
+            let mut replicas = db.replicas.clone();
+            if !replicas.contains(node) {
+                replicas.push(node.clone());
+            }
+            Some(WorldFacts {
+                cache: None,
+                database: Some(DatabaseFacts {
+                    writer: db.writer.clone(),
+                    replicas,
+                    epoch: db.epoch,
                 }),
                 stuck_backends: stuck,
                 stale_cache_clients: None,
@@ -525,7 +571,7 @@ mod tests {
         let facts = facts_after(&op, fleet.topology()).expect("db facts");
         let db = facts.database.expect("database");
         assert_eq!(db.writer, "db-2");
-        assert_eq!(db.replicas, ["db-1"]);
+        assert!(db.replicas.is_empty(), "db-1 follows no one until rebuilt");
         assert_eq!(db.epoch, 1);
         let op = StepOp::CacheFailover {
             from: "cache-1".into(),
@@ -538,6 +584,25 @@ mod tests {
             (cache.active.as_str(), cache.standby.as_slice()),
             ("cache-2", &["cache-1".to_string()][..])
         );
+        let op = StepOp::RebuildReplica {
+            node: "db-3".into(),
+            writer: "db-1".into(),
+        };
+        let db = facts_after(&op, fleet.topology())
+            .and_then(|f| f.database)
+            .expect("db facts");
+        assert_eq!(
+            (db.writer.as_str(), db.replicas.as_slice()),
+            ("db-1", &["db-2".to_string(), "db-3".to_string()][..])
+        );
+        let op = StepOp::CacheStandby {
+            node: "cache-2".into(),
+            active: "cache-1".into(),
+        };
+        let cache = facts_after(&op, fleet.topology())
+            .and_then(|f| f.cache)
+            .expect("cache facts");
+        assert_eq!(cache.standby, ["cache-2"], "already a standby: listed once");
         assert!(
             facts_after(
                 &StepOp::RestartSite {

@@ -4,7 +4,7 @@
 //! touched: the servers whose state or settings changed, their switches, and
 //! the fleet-wide conditions (cache, database, stuck backends, capacity).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Fleet, FleetChange, FleetError};
 use crate::model::{
@@ -66,12 +66,14 @@ pub(super) struct StuckSummary {
 
 /// Alert kinds about the fleet as a whole; their targets move (a cache
 /// failover changes the active node), so they are settled by kind.
-const FLEET_WIDE: [AlertKind; 5] = [
+const FLEET_WIDE: [AlertKind; 7] = [
     AlertKind::CacheDown,
     AlertKind::StaleClients,
     AlertKind::DatabaseDown,
     AlertKind::StuckBackends,
     AlertKind::FailoverCapacity,
+    AlertKind::CacheNoStandby,
+    AlertKind::DatabaseNoReplica,
 ];
 
 /// A condition that holds now, before it is matched against the open alerts.
@@ -178,16 +180,25 @@ impl<'a> Settle<'a> {
         self.scope(&scope, draft.into_iter().collect());
     }
 
-    /// The fleet-wide alerts: cache, database, stale clients, stuck backends
-    /// and failover capacity. Walks servers once, never sites.
-    pub(super) fn fleet_wide(&mut self, topology: &Topology, stuck: StuckSummary) {
+    /// The fleet-wide alerts: cache, database, stale clients, stuck
+    /// backends, failover capacity and the redundancy of the cache and the
+    /// database. Walks servers once, never sites; `server_index` finds the
+    /// standby nodes.
+    pub(super) fn fleet_wide(
+        &mut self,
+        topology: &Topology,
+        server_index: &HashMap<String, usize>,
+        stuck: StuckSummary,
+    ) {
         let scope: Vec<String> = self
             .open
             .values()
             .filter(|a| FLEET_WIDE.contains(&a.kind))
             .map(|a| a.id.clone())
             .collect();
-        self.scope(&scope, fleet_wide_drafts(topology, stuck));
+        let mut drafts = fleet_wide_drafts(topology, stuck);
+        drafts.extend(redundancy_drafts(topology, server_index));
+        self.scope(&scope, drafts);
     }
 
     /// Settles one scope: `scope` are the ids that may be open for it,
@@ -287,39 +298,117 @@ fn fleet_wide_drafts(topology: &Topology, stuck: StuckSummary) -> Vec<AlertDraft
         ));
     }
 
-    let (stranded, free) = failover_capacity(&topology.servers);
-    if stranded > free {
+    let capacity = failover_capacity(&topology.servers);
+    let message = if capacity.stranded > capacity.free {
+        Some(format!(
+            "{} on unhealthy servers but only {} left on healthy ready failover servers",
+            plural(capacity.stranded, "site is", "sites are"),
+            plural(capacity.free, "free slot is", "free slots are"),
+        ))
+    } else if capacity.hosts && capacity.usable == 0 {
+        Some(
+            "no failover capacity: no ready failover server that is not down or flapping has a free slot; the next failed server's sites have nowhere to go"
+                .to_string(),
+        )
+    } else {
+        None
+    };
+    if let Some(message) = message {
         drafts.push(AlertDraft {
             kind: AlertKind::FailoverCapacity,
             severity: AlertSeverity::Warning,
             target: "failover-pool".to_string(),
+            message,
+        });
+    }
+    drafts
+}
+
+/// "The cache has no standby", "the database has no replica": a standby
+/// counts unless it is the active node or down or flapping (a node not yet
+/// probed counts, so a starting fleet does not alert).
+fn redundancy_drafts(
+    topology: &Topology,
+    server_index: &HashMap<String, usize>,
+) -> Vec<AlertDraft> {
+    let mut drafts = Vec::new();
+    let standing_by = |active: &str, nodes: &[String]| -> Result<(), String> {
+        let mut lost = Vec::new();
+        for node in nodes.iter().filter(|n| n.as_str() != active) {
+            match server_index.get(node).map(|&i| &topology.servers[i]) {
+                Some(server) if !server.health.state.is_unhealthy() => return Ok(()),
+                Some(server) => lost.push(format!("{node} is {}", server.health.state.as_str())),
+                None => lost.push(format!("{node} is not in the fleet")),
+            }
+        }
+        Err(if lost.is_empty() {
+            "no node follows it".to_string()
+        } else {
+            lost.join(", ")
+        })
+    };
+    if let Some(cache) = &topology.cache
+        && let Err(why) = standing_by(&cache.active, &cache.standby)
+    {
+        drafts.push(AlertDraft {
+            kind: AlertKind::CacheNoStandby,
+            severity: AlertSeverity::Warning,
+            target: "cache".to_string(),
             message: format!(
-                "{} on unhealthy servers but only {} left on healthy ready failover servers",
-                plural(stranded, "site is", "sites are"),
-                plural(free, "free slot is", "free slots are"),
+                "the cache has no standby: {} is active and {why}; restore the cache's redundancy",
+                cache.active
+            ),
+        });
+    }
+    if let Some(database) = &topology.database
+        && let Err(why) = standing_by(&database.writer, &database.replicas)
+    {
+        drafts.push(AlertDraft {
+            kind: AlertKind::DatabaseNoReplica,
+            severity: AlertSeverity::Warning,
+            target: "database".to_string(),
+            message: format!(
+                "the database has no replica: {} is the writer and {why}; rebuild a replica",
+                database.writer
             ),
         });
     }
     drafts
 }
 
-/// (sites on unhealthy app/failover servers, free slots on Up and Ready failover servers).
-fn failover_capacity(servers: &[Server]) -> (u32, u32) {
-    let mut stranded = 0u32;
-    let mut free = 0u32;
+/// The failover pool as the capacity alert sees it.
+#[derive(Default)]
+struct Capacity {
+    /// Sites on unhealthy app/failover servers.
+    stranded: u32,
+    /// Free slots on Up and Ready failover servers.
+    free: u32,
+    /// Free slots on Ready failover servers that are not down or flapping
+    /// (not yet probed counts: a starting fleet does not alert).
+    usable: u32,
+    /// Whether any server hosts sites at all.
+    hosts: bool,
+}
+
+fn failover_capacity(servers: &[Server]) -> Capacity {
+    let mut capacity = Capacity::default();
     for server in servers {
         let hosts_sites = matches!(server.role, Role::App | Role::Failover);
+        capacity.hosts |= hosts_sites;
         if hosts_sites && server.health.state.is_unhealthy() {
-            stranded = stranded.saturating_add(server.site_count);
+            capacity.stranded = capacity.stranded.saturating_add(server.site_count);
         }
-        if server.role == Role::Failover
-            && server.health.state == HealthState::Up
-            && server.admin == Admin::Ready
-        {
-            free = free.saturating_add(server.capacity.saturating_sub(server.site_count));
+        if server.role == Role::Failover && server.admin == Admin::Ready {
+            let slots = server.capacity.saturating_sub(server.site_count);
+            if server.health.state == HealthState::Up {
+                capacity.free = capacity.free.saturating_add(slots);
+            }
+            if !server.health.state.is_unhealthy() {
+                capacity.usable = capacity.usable.saturating_add(slots);
+            }
         }
     }
-    (stranded, free)
+    capacity
 }
 
 /// "app server app-04 behind sw-2".

@@ -10,8 +10,8 @@ use super::derive::{self, SiteInputs};
 use super::tracker::NodeTracker;
 use crate::model::{
     Admin, Alert, Cache, CacheFacts, ComponentKind, Database, DatabaseFacts, DetectionSettings,
-    FleetSpec, Health, HealthState, ProbeOutcome, Server, Site, Switch, SwitchHealth, Timestamp,
-    Topology, WorldFacts,
+    FleetSpec, Health, HealthState, NormalConfig, ProbeOutcome, Server, Site, Switch, SwitchHealth,
+    Timestamp, Topology, WorldFacts,
 };
 
 /// The topology and health state machine of one fleet (DESIGN.md §4).
@@ -46,6 +46,8 @@ pub struct Fleet {
     pub(super) alerts: BTreeMap<String, Alert>,
     /// The fleet file's `[runbooks]`: a link per alert kind.
     pub(super) runbooks: BTreeMap<crate::model::AlertKind, String>,
+    /// The normal configuration the fleet file gives (roles, primaries).
+    normal: NormalConfig,
 }
 
 impl Fleet {
@@ -178,7 +180,14 @@ impl Fleet {
             stuck_total: 0,
             alerts: BTreeMap::new(),
             runbooks: spec.runbooks.clone(),
+            normal: NormalConfig::from_spec(spec),
         }
+    }
+
+    /// The fleet file's normal configuration: what restoring redundancy
+    /// restores (promoted spares, the cache and database primaries).
+    pub fn normal(&self) -> &NormalConfig {
+        &self.normal
     }
 
     /// The current topology. Its version equals the version of the last change returned.
@@ -287,7 +296,7 @@ impl Fleet {
             backends: self.stuck_total,
             sites: u32::try_from(self.stuck_sites.len()).unwrap_or(u32::MAX),
         };
-        settle.fleet_wide(&self.topology, stuck);
+        settle.fleet_wide(&self.topology, &self.server_index, stuck);
         let mut changes = settle.into_changes();
         for change in &mut changes {
             if let FleetChange::AlertOpened(alert) = change

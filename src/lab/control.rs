@@ -1,8 +1,13 @@
 //! The lab's control socket (`run/lab.sock`): the lab's own runbooks ask
 //! the process that owns the children to restart one, so a restarted node
 //! stays in the lab's process list and is stopped with the rest. One
-//! command per connection: `restart NODE` (an app node or a memcached
-//! node), answered `ok …` or `error …`.
+//! command per connection, answered `ok …` or `error …`:
+//!
+//! - `restart NODE`: an app node's process, or a memcached node's (it
+//!   comes back empty), stopped and started again;
+//! - `rebuild-replica NODE WRITER`: PostgreSQL on NODE stopped, its data
+//!   directory set aside, a fresh `pg_basebackup` of WRITER taken into it
+//!   and started as a streaming replica.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -12,8 +17,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
+use anyhow::Context;
+
+use super::binaries::Binaries;
 use super::process::Processes;
-use super::services::{CacheLaunch, NodeLaunch};
+use super::services::{Account, CacheLaunch, NodeLaunch, Postgres};
 
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -23,6 +33,23 @@ pub struct Supervisor {
     pub procs: Processes,
     pub nodes: BTreeMap<String, NodeLaunch>,
     pub caches: BTreeMap<String, CacheLaunch>,
+    /// PostgreSQL nodes: where each keeps its data and listens.
+    pub databases: BTreeMap<String, DbLaunch>,
+    /// What running PostgreSQL's tools needs (none when the lab has no database).
+    pub pg: Option<PgTools>,
+}
+
+/// One PostgreSQL node of the lab.
+pub struct DbLaunch {
+    pub data: PathBuf,
+    pub addr: SocketAddr,
+}
+
+/// PostgreSQL's binaries, the account it runs as, and where its logs go.
+pub struct PgTools {
+    pub bins: Binaries,
+    pub account: Option<Account>,
+    pub logs: PathBuf,
 }
 
 impl Supervisor {
@@ -50,12 +77,73 @@ impl Supervisor {
         );
     }
 
+    /// Rebuilds PostgreSQL node `id` as a streaming replica of `writer`:
+    /// stops it (continuing it first if a fault stopped it), sets its data
+    /// directory aside (`<data>.before-rebuild`, the previous one removed),
+    /// takes a `pg_basebackup` of the writer into a fresh one and starts it
+    /// as a standby on its address, then waits until the writer streams.
+    pub fn rebuild_replica(&mut self, id: &str, writer: &str) -> anyhow::Result<String> {
+        let known = || {
+            self.databases
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (Some(node), Some(source)) = (self.databases.get(id), self.databases.get(writer))
+        else {
+            anyhow::bail!(
+                "unknown database node '{id}' or '{writer}': the lab's are {}",
+                known()
+            );
+        };
+        if id == writer {
+            anyhow::bail!("{id} is the writer; a replica is another node");
+        }
+        let tools = self.pg.as_ref().context("this lab runs no PostgreSQL")?;
+        let pg = Postgres {
+            bins: &tools.bins,
+            account: tools.account.as_ref(),
+            logs: &tools.logs,
+        };
+        let (data, addr, source_addr) = (node.data.clone(), node.addr, source.addr);
+        // A stopped process (the fault's SIGSTOP) acts on its stop signal once continued.
+        for (name, group) in self.procs.groups() {
+            if name == id {
+                super::faults::signal_all(
+                    &super::process::members(group),
+                    nix::sys::signal::Signal::SIGCONT,
+                );
+            }
+        }
+        self.procs.stop(id);
+        let aside = data.with_extension("before-rebuild");
+        if aside.exists() {
+            std::fs::remove_dir_all(&aside)
+                .with_context(|| format!("cannot remove {}", aside.display()))?;
+        }
+        if data.exists() {
+            std::fs::rename(&data, &aside)
+                .with_context(|| format!("cannot set {} aside", data.display()))?;
+        }
+        pg.init_replica(source_addr, &data)?;
+        pg.start(&mut self.procs, id, &data, addr)?;
+        pg.wait_streaming(source_addr)?;
+        Ok(format!(
+            "{id} rebuilt from {writer} with pg_basebackup; streaming on {addr} (old data in {})",
+            aside.display()
+        ))
+    }
+
     /// What one command line asks, answered in one line.
     fn answer(&mut self, line: &str) -> String {
         let words: Vec<&str> = line.split_whitespace().collect();
         let result = match words.as_slice() {
             ["restart", node] => self.restart(node),
-            _ => Err(anyhow::anyhow!("unknown command (expected `restart NODE`)")),
+            ["rebuild-replica", node, writer] => self.rebuild_replica(node, writer),
+            _ => Err(anyhow::anyhow!(
+                "unknown command (expected `restart NODE` or `rebuild-replica NODE WRITER`)"
+            )),
         };
         match result {
             Ok(done) => format!("ok {done}\n"),

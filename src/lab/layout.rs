@@ -527,6 +527,8 @@ pub fn fleet_file(layout: &Layout, wiring: &Wiring) -> String {
          cache_failover = {}\n\
          db_failover = {}\n\
          restart_site = {}\n\
+         cache_standby = {}\n\
+         rebuild_replica = {}\n\
          timeout_ms = 60000",
         haproxy("move-site", &["{site}", "{from}", "{to}"]),
         haproxy("set-state", &["{node}", "{admin}"]),
@@ -535,6 +537,8 @@ pub fn fleet_file(layout: &Layout, wiring: &Wiring) -> String {
         lab("cache-failover", &["{from}", "{to}"]),
         lab("db-failover", &["{from}", "{to}"]),
         lab("restart-site", &["{site}"]),
+        lab("cache-standby", &["{node}", "{from}"]),
+        lab("rebuild-replica", &["{node}", "{from}"]),
     );
     text
 }

@@ -222,10 +222,28 @@ impl Lab {
         write_file(&root.join("fleet.toml"), &fleet_text)?;
         FleetSpec::parse("fleet.toml", &fleet_text).context("the generated fleet file")?;
 
+        let databases = layout
+            .databases
+            .iter()
+            .map(|slot| {
+                let launch = control::DbLaunch {
+                    data: wiring.pg_data(&slot.id),
+                    addr: wiring.addrs[&slot.id],
+                };
+                (slot.id.clone(), launch)
+            })
+            .collect();
+        let pg = (!layout.databases.is_empty()).then(|| control::PgTools {
+            bins: bins.clone(),
+            account: pg_account.clone(),
+            logs: logs.clone(),
+        });
         let supervisor = Arc::new(Mutex::new(Supervisor {
             procs,
             nodes,
             caches,
+            databases,
+            pg,
         }));
         let control = Control::start(&wiring.control_socket(), Arc::clone(&supervisor))?;
         Ok(Lab {

@@ -17,7 +17,7 @@ macro_rules! runbook {
 }
 
 /// (kind, file name, text) of every shipped runbook file.
-const RUNBOOKS: [(&str, &str, &str); 14] = [
+const RUNBOOKS: [(&str, &str, &str); 16] = [
     runbook!("haproxy", "haproxy_runtime.py"),
     runbook!("haproxy", "move-site"),
     runbook!("haproxy", "set-state"),
@@ -32,6 +32,8 @@ const RUNBOOKS: [(&str, &str, &str); 14] = [
     runbook!("lab", "restart-site"),
     runbook!("lab", "cache-failover"),
     runbook!("lab", "db-failover"),
+    runbook!("lab", "cache-standby"),
+    runbook!("lab", "rebuild-replica"),
 ];
 
 /// Writes every runbook to `dir/<kind>/<name>`, executables 0755.

@@ -15,13 +15,19 @@ pub enum AlertKind {
     DatabaseDown,
     StaleClients,
     StuckBackends,
+    /// No failover capacity left: fewer free slots on healthy ready failover
+    /// servers than sites stranded, or none at all.
     FailoverCapacity,
+    /// The active cache node has no healthy standby.
+    CacheNoStandby,
+    /// The database writer has no healthy replica.
+    DatabaseNoReplica,
     /// From outside warroom (Alertmanager), on the node its labels name.
     External,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 9] = [
+    pub const ALL: [AlertKind; 11] = [
         AlertKind::ServerDown,
         AlertKind::ServerFlapping,
         AlertKind::SwitchSuspect,
@@ -30,6 +36,8 @@ impl AlertKind {
         AlertKind::StaleClients,
         AlertKind::StuckBackends,
         AlertKind::FailoverCapacity,
+        AlertKind::CacheNoStandby,
+        AlertKind::DatabaseNoReplica,
         AlertKind::External,
     ];
 
@@ -43,6 +51,8 @@ impl AlertKind {
             AlertKind::StaleClients => "stale_clients",
             AlertKind::StuckBackends => "stuck_backends",
             AlertKind::FailoverCapacity => "failover_capacity",
+            AlertKind::CacheNoStandby => "cache_no_standby",
+            AlertKind::DatabaseNoReplica => "database_no_replica",
             AlertKind::External => "external",
         }
     }

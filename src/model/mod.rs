@@ -63,5 +63,6 @@ pub use fleet_spec::{
 pub use observe::{CacheFacts, DatabaseFacts, NodeReport, Observation, ProbeOutcome, WorldFacts};
 pub use outbox::{Delivery, DeliveryOutcome, NewDelivery, OutboxTarget};
 pub use plan::{
-    Placement, Plan, PlanKind, PlanOptions, PlanRequest, PlanStep, StepOp, Unplaceable,
+    NormalConfig, Placement, Plan, PlanKind, PlanOptions, PlanRequest, PlanStep, StepOp,
+    Unplaceable,
 };

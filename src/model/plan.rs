@@ -2,7 +2,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Admin, Role};
+use std::collections::BTreeSet;
+
+use super::{Admin, FleetSpec, Role};
 
 /// What a plan does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -24,10 +26,20 @@ pub enum PlanKind {
     RestartSites,
     /// Move sites back to their home servers once those are healthy and stable.
     Failback,
+    /// Return promoted spares to the app role once no other server's sites
+    /// are left on them (target: one spare, or none for every such spare).
+    DemoteSpares,
+    /// Restore the cache's redundancy: fail back to the primary the fleet
+    /// file names once it is healthy and stable, or make a healthy cache node
+    /// the standby of the active one (target: that node, or none).
+    RestoreCache,
+    /// Rebuild a database node as a replica of the current writer after a
+    /// failover (target: that node, or none for the first healthy one).
+    RestoreDbReplica,
 }
 
 impl PlanKind {
-    pub const ALL: [PlanKind; 8] = [
+    pub const ALL: [PlanKind; 11] = [
         PlanKind::EvacuateServer,
         PlanKind::EvacuateSwitch,
         PlanKind::PromoteSpare,
@@ -36,6 +48,9 @@ impl PlanKind {
         PlanKind::DbFailover,
         PlanKind::RestartSites,
         PlanKind::Failback,
+        PlanKind::DemoteSpares,
+        PlanKind::RestoreCache,
+        PlanKind::RestoreDbReplica,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +63,9 @@ impl PlanKind {
             PlanKind::DbFailover => "db_failover",
             PlanKind::RestartSites => "restart_sites",
             PlanKind::Failback => "failback",
+            PlanKind::DemoteSpares => "demote_spares",
+            PlanKind::RestoreCache => "restore_cache",
+            PlanKind::RestoreDbReplica => "restore_db_replica",
         }
     }
 }
@@ -128,6 +146,18 @@ pub enum StepOp {
     RestartSite {
         site: String,
     },
+    /// Make `node` a standby of the active cache node `active` again (its
+    /// copy is rebuilt from the active node).
+    CacheStandby {
+        node: String,
+        active: String,
+    },
+    /// Rebuild `node` as a streaming replica of the database writer `writer`
+    /// (a fresh copy of the writer's data).
+    RebuildReplica {
+        node: String,
+        writer: String,
+    },
     /// Wait until the server has been up for `stable_s` seconds.
     WaitHealthy {
         server: String,
@@ -171,4 +201,32 @@ pub struct Plan {
     pub topology_version: u64,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// The fleet's normal configuration, as its fleet file gives it: what
+/// "redundancy is back" means to the planner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NormalConfig {
+    /// Servers the fleet file makes app servers: a failover server among
+    /// them is a promoted spare.
+    pub app_servers: BTreeSet<String>,
+    /// The cache node the fleet file makes active.
+    pub cache_primary: Option<String>,
+    /// The database node the fleet file makes the writer.
+    pub database_primary: Option<String>,
+}
+
+impl NormalConfig {
+    pub fn from_spec(spec: &FleetSpec) -> NormalConfig {
+        NormalConfig {
+            app_servers: spec
+                .servers
+                .iter()
+                .filter(|s| s.role == Role::App)
+                .map(|s| s.id.clone())
+                .collect(),
+            cache_primary: spec.cache.as_ref().map(|c| c.active.clone()),
+            database_primary: spec.database.as_ref().map(|d| d.active.clone()),
+        }
+    }
 }

@@ -57,6 +57,15 @@ impl Draft {
         });
     }
 
+    /// Adds a long step (a copy of a node's data): the wait deadline.
+    pub fn long_step(&mut self, op: StepOp, description: String) {
+        self.steps.push(PlanStep {
+            op,
+            description,
+            deadline_s: self.wait_deadline_s,
+        });
+    }
+
     /// Adds a wait for `server` to have been up `stable_s` seconds. Its
     /// deadline leaves room for the whole window plus an ordinary step.
     pub fn wait_healthy(&mut self, server: &str, stable_s: u64) {

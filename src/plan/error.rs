@@ -31,9 +31,10 @@ pub enum PlanError {
     /// The named target is not healthy or ready enough to act on.
     #[error("'{target}' cannot be used now: {reason}")]
     UnsafeTarget { target: String, reason: String },
-    /// The fleet has no such component (no cache, no database).
+    /// The fleet has no such component (no cache, no database), or no
+    /// runbook for a step the plan needs.
     #[error("the fleet has no {0}")]
-    NotConfigured(&'static str),
+    NotConfigured(String),
     /// The executed plan has no reverse.
     #[error("cannot undo: {0}")]
     NotReversible(String),

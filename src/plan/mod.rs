@@ -14,6 +14,7 @@ mod error;
 mod evacuate;
 mod failback;
 mod nodes;
+mod redundancy;
 mod reverse;
 mod view;
 
@@ -24,7 +25,7 @@ pub use error::PlanError;
 
 use chrono::TimeDelta;
 
-use crate::model::{Plan, PlanKind, PlanRequest, Timestamp, Topology};
+use crate::model::{NormalConfig, Plan, PlanKind, PlanRequest, Timestamp, Topology};
 use view::FleetView;
 
 /// Timings the planner writes into plans.
@@ -39,6 +40,9 @@ pub struct PlannerSettings {
     /// Deadline of a `wait_healthy` step (default 900 s); never shorter than
     /// the stability window plus `step_deadline_s`.
     pub wait_deadline_s: u64,
+    /// The fleet file's normal configuration: which failover servers are
+    /// promoted spares, which cache node and database node are the primaries.
+    pub normal: NormalConfig,
 }
 
 impl Default for PlannerSettings {
@@ -48,6 +52,7 @@ impl Default for PlannerSettings {
             failback_stable_s: 300,
             step_deadline_s: 60,
             wait_deadline_s: 900,
+            normal: NormalConfig::default(),
         }
     }
 }
@@ -75,6 +80,9 @@ pub fn make_plan(
         PlanKind::DbFailover => nodes::db_failover(&view, request, settings)?,
         PlanKind::RestartSites => nodes::restart_sites(&view, request, settings)?,
         PlanKind::Failback => failback::failback_request(&view, request, now, settings)?,
+        PlanKind::DemoteSpares => redundancy::demote_spares(&view, request, settings)?,
+        PlanKind::RestoreCache => redundancy::restore_cache(&view, request, now, settings)?,
+        PlanKind::RestoreDbReplica => redundancy::restore_db_replica(&view, request, settings)?,
     };
     Ok(draft.finish(id, topology.version, now, settings))
 }
@@ -85,9 +93,12 @@ pub fn make_plan(
 ///   is healthy and stable, and the drained sources set ready again;
 /// - `promote_spare`: the promoted servers back to the app role;
 /// - `cache_failover` / `db_failover`: a failover back to the previous node
-///   (a switchover or forced failover as the current node's health requires).
+///   (a switchover or forced failover as the current node's health requires);
+/// - `demote_spares`: the demoted servers promoted into the failover pool again;
+/// - `restore_cache` that failed the cache back: a failover to the node it left.
 ///
-/// Restarts (`recycle_web`, `restart_sites`) and `failback` cannot be undone:
+/// Restarts (`recycle_web`, `restart_sites`), `failback`, a rebuilt cache
+/// standby alone and `restore_db_replica` cannot be undone:
 /// [`PlanError::NotReversible`].
 pub fn reverse_plan(
     topology: &Topology,

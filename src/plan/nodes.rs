@@ -21,7 +21,7 @@ pub(super) fn cache_failover(
         .topology
         .cache
         .as_ref()
-        .ok_or(PlanError::NotConfigured("cache"))?;
+        .ok_or_else(|| PlanError::NotConfigured("cache".into()))?;
     let from = cache.active.as_str();
     let (to, switch_warning) = choose_node(
         view,
@@ -166,7 +166,7 @@ pub(super) fn db_failover(
         .topology
         .database
         .as_ref()
-        .ok_or(PlanError::NotConfigured("database"))?;
+        .ok_or_else(|| PlanError::NotConfigured("database".into()))?;
     let from = db.writer.as_str();
     let (to, switch_warning) = choose_node(
         view,
@@ -360,7 +360,7 @@ fn restart_draft(
 /// The node that takes over from `active`: the target when it is in `pool`
 /// and healthy, else the first healthy node of `pool` behind a healthy
 /// switch, else the first healthy one at all (with a warning that says so).
-fn choose_node<'a>(
+pub(super) fn choose_node<'a>(
     view: &FleetView<'_>,
     kind: PlanKind,
     what: &'static str,
@@ -415,7 +415,7 @@ fn choose_node<'a>(
 
 /// Ok when the node can take over: up and ready. The Ok value warns when it
 /// sits behind a suspect or down switch. Err says why it cannot.
-fn node_fit(view: &FleetView<'_>, id: &str) -> Result<Option<String>, String> {
+pub(super) fn node_fit(view: &FleetView<'_>, id: &str) -> Result<Option<String>, String> {
     let Some(server) = view.server(id) else {
         return Err(format!("{id} is not in the fleet"));
     };

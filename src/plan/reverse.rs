@@ -50,6 +50,26 @@ pub(super) fn reverse(
         PlanKind::Failback => Err(PlanError::NotReversible(
             "a failback is undone by evacuating the home servers again".to_string(),
         )),
+        PlanKind::DemoteSpares => undo_demotion(view, executed, settings),
+        PlanKind::RestoreCache => {
+            let from = executed.steps.iter().find_map(|step| match &step.op {
+                StepOp::CacheFailover { from, .. } => Some(from.clone()),
+                _ => None,
+            });
+            if from.is_none() {
+                return Err(PlanError::NotReversible(
+                    "a rebuilt cache standby is not taken apart again".to_string(),
+                ));
+            }
+            nodes::cache_failover(
+                view,
+                &back_to(PlanKind::CacheFailover, from, executed)?,
+                settings,
+            )
+        }
+        PlanKind::RestoreDbReplica => Err(PlanError::NotReversible(
+            "a rebuilt database replica is not taken apart again".to_string(),
+        )),
     }
 }
 
@@ -172,5 +192,56 @@ fn undo_promotion(
         );
     }
     draft.summary = format!("Return {} to the app role.", list_ids(&promoted));
+    Ok(draft)
+}
+
+/// The servers the plan demoted join the failover pool again (those still app servers).
+fn undo_demotion(
+    view: &FleetView<'_>,
+    executed: &Plan,
+    settings: &PlannerSettings,
+) -> Result<Draft, PlanError> {
+    let demoted: Vec<&str> = executed
+        .steps
+        .iter()
+        .filter_map(|step| match &step.op {
+            StepOp::SetRole {
+                server,
+                role: Role::App,
+            } => Some(server.as_str()),
+            _ => None,
+        })
+        .filter(|id| view.server(id).is_some_and(|s| s.role == Role::App))
+        .collect();
+    let Some(&first) = demoted.first() else {
+        return Err(PlanError::NothingToDo(format!(
+            "the servers plan {} demoted are no longer app servers",
+            executed.id
+        )));
+    };
+    let scope = if demoted.len() == 1 {
+        format!("server:{first}")
+    } else {
+        "fleet".to_string()
+    };
+    let mut draft = Draft::new(
+        PlanKind::PromoteSpare,
+        executed.target.clone(),
+        scope,
+        settings,
+    );
+    for id in &demoted {
+        draft.step(
+            StepOp::SetRole {
+                server: (*id).to_string(),
+                role: Role::Failover,
+            },
+            format!("make {id} a failover server again"),
+        );
+    }
+    draft.summary = format!(
+        "Promote {} into the failover pool again.",
+        list_ids(&demoted)
+    );
     Ok(draft)
 }

@@ -22,8 +22,10 @@ const STUCK_SITE_SHARE: f64 = 0.35;
 impl Sim {
     /// Applies a fault now. Unknown targets and targets of the wrong kind
     /// are refused and change nothing; injecting a fault already in force
-    /// changes nothing. `recover` clears every fault on its target; a dead
-    /// ex-writer that recovers rejoins the database as a replica.
+    /// changes nothing. `recover` clears every fault on its target; a cache
+    /// standby that was dead comes back empty, out of the pair until
+    /// `cache_standby`; a dead ex-writer stays out of the database cluster
+    /// until `rebuild_replica`.
     pub fn inject(&mut self, fault: &SimFault) -> Result<(), SimError> {
         check_fault_target(&self.spec, fault.kind, &fault.target)?;
         if self.faults.iter().any(|f| f.fault == *fault) {
@@ -61,14 +63,14 @@ impl Sim {
     }
 
     fn recover(&mut self, target: &str) {
+        let was_dead = self.is_dead(target);
         self.faults.retain(|f| f.fault.target != target);
-        let dead = self.is_dead(target);
-        if let Some(db) = &mut self.database
-            && !dead
-            && let Some(pos) = db.ejected.iter().position(|id| id == target)
+        if let Some(cache) = &mut self.cache
+            && was_dead
+            && let Some(pos) = cache.standby.iter().position(|id| id == target)
         {
-            db.ejected.remove(pos);
-            db.replicas.push(target.to_string());
+            cache.standby.remove(pos);
+            cache.detached.push(target.to_string());
         }
     }
 

@@ -20,7 +20,9 @@
 //!   a seeded ~35% of the serving sites get 1–4 backends stuck on the dead
 //!   node, until `restart_site` or a manual `db_failover`.
 //! - `recover`: clears every fault on its target (on a cache node that
-//!   includes the armed regression); a dead ex-writer rejoins as a replica.
+//!   includes the armed regression). A node that was dead comes back empty:
+//!   a cache standby stays out of the pair until `cache_standby`, a dead
+//!   ex-writer out of the database cluster until `rebuild_replica`.
 
 mod error;
 mod faults;

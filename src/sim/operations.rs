@@ -31,9 +31,9 @@ impl Sim {
         Ok(())
     }
 
-    /// Makes a standby cache node active: `to`, or else the first standby
-    /// that is not faulty. The old active node becomes a standby and the
-    /// epoch rises. With the `cache_failover_regression` fault armed, every
+    /// Makes a cache node active: `to`, or else the first standby that is
+    /// not faulty. The old active node becomes a standby (a dead one leaves
+    /// the pair until re-established) and the epoch rises. With the `cache_failover_regression` fault armed, every
     /// web server keeps a stale connection to the old node until recycled.
     pub fn cache_failover(&mut self, to: Option<&str>) -> Result<(), SimError> {
         let Some(cache) = &self.cache else {
@@ -71,10 +71,16 @@ impl Sim {
             .filter(|n| n.role == Role::Web)
             .map(|n| n.id.clone())
             .collect();
+        let old_dead = self.is_dead(&cache.active);
         if let Some(cache) = &mut self.cache {
             cache.standby.retain(|id| *id != new_active);
+            cache.detached.retain(|id| *id != new_active);
             let old = std::mem::replace(&mut cache.active, new_active);
-            cache.standby.push(old.clone());
+            if old_dead {
+                cache.detached.push(old.clone());
+            } else {
+                cache.standby.push(old.clone());
+            }
             cache.epoch += 1;
             // A later failover replaces the stale set: clients that were
             // stale keep their (new) stale connection to this old node.
@@ -105,7 +111,7 @@ impl Sim {
     /// every backend reconnects, so no site stays stuck; the epoch rises. With
     /// no replica to move to, a live writer is failed over in place (every
     /// backend still reconnects). A dead old writer leaves the cluster until
-    /// it recovers; a live one becomes a replica.
+    /// it is rebuilt as a replica; a live one becomes a replica.
     pub fn db_failover(&mut self, to: Option<&str>) -> Result<(), SimError> {
         let Some(db) = &self.database else {
             return Err(SimError::Refused("this fleet has no database".to_string()));
@@ -152,6 +158,54 @@ impl Sim {
         for site in &mut self.sites {
             site.stuck_backends = 0;
         }
+        Ok(())
+    }
+
+    /// Re-establishes `node` as a standby of the active cache node (its copy
+    /// rebuilt from it). Refused for the active node, a standby, or a dead node.
+    pub fn cache_standby(&mut self, node: &str) -> Result<(), SimError> {
+        self.node_with_role(node, &[Role::Cache], "cache_standby needs a cache node")?;
+        let dead = self.is_dead(node);
+        let Some(cache) = &mut self.cache else {
+            return Err(SimError::Refused("this fleet has no cache".to_string()));
+        };
+        if cache.active == node {
+            return Err(SimError::Refused(format!(
+                "'{node}' is the active cache node"
+            )));
+        }
+        if cache.standby.iter().any(|id| id == node) {
+            return Err(SimError::Refused(format!("'{node}' is already a standby")));
+        }
+        if dead {
+            return Err(SimError::Refused(format!("cache node '{node}' is down")));
+        }
+        cache.detached.retain(|id| id != node);
+        cache.standby.push(node.to_string());
+        Ok(())
+    }
+
+    /// Rebuilds `node` as a replica of the database writer (a fresh copy of
+    /// its data). Refused for the writer, a replica, or a dead node.
+    pub fn rebuild_replica(&mut self, node: &str) -> Result<(), SimError> {
+        self.node_with_role(node, &[Role::Db], "rebuild_replica needs a database node")?;
+        let dead = self.is_dead(node);
+        let Some(db) = &mut self.database else {
+            return Err(SimError::Refused("this fleet has no database".to_string()));
+        };
+        if db.writer == node {
+            return Err(SimError::Refused(format!(
+                "'{node}' is the database writer"
+            )));
+        }
+        if db.replicas.iter().any(|id| id == node) {
+            return Err(SimError::Refused(format!("'{node}' is already a replica")));
+        }
+        if dead {
+            return Err(SimError::Refused(format!("database node '{node}' is down")));
+        }
+        db.ejected.retain(|id| id != node);
+        db.replicas.push(node.to_string());
         Ok(())
     }
 

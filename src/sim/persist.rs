@@ -47,6 +47,9 @@ pub struct NodeState {
 pub struct CacheState {
     pub active: String,
     pub standby: Vec<String>,
+    /// Cache nodes out of the pair until re-established as a standby.
+    #[serde(default)]
+    pub detached: Vec<String>,
     pub epoch: u32,
     /// The old node and the web servers still connected to it.
     pub stale: Option<(String, Vec<String>)>,
@@ -103,6 +106,7 @@ impl Sim {
             cache: self.cache.as_ref().map(|c| CacheState {
                 active: c.active.clone(),
                 standby: c.standby.clone(),
+                detached: c.detached.clone(),
                 epoch: c.epoch,
                 stale: c
                     .stale
@@ -176,6 +180,7 @@ impl Sim {
         if let (Some(cache), Some(saved)) = (&mut sim.cache, &saved.cache) {
             cache.active = saved.active.clone();
             cache.standby = saved.standby.clone();
+            cache.detached = saved.detached.clone();
             cache.epoch = saved.epoch;
             cache.stale = saved.stale.as_ref().map(|(old, web)| StaleCacheClients {
                 old_node: old.clone(),

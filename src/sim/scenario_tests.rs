@@ -82,7 +82,13 @@ fn db_master_2020_kills_the_writer_at_three_minutes() {
             StepAction::Note => None,
         })
         .collect();
-    assert_eq!(faults, vec![("+3m", FaultKind::DbMasterDown, "db-1")]);
+    assert_eq!(
+        faults,
+        vec![
+            ("+3m", FaultKind::DbMasterDown, "db-1"),
+            ("+130m", FaultKind::Recover, "db-1"),
+        ]
+    );
     assert!(
         s.steps
             .iter()

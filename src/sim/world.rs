@@ -77,6 +77,9 @@ pub(super) struct ActiveFault {
 pub(super) struct CacheState {
     pub(super) active: String,
     pub(super) standby: Vec<String>,
+    /// Nodes out of the pair until re-established as a standby: a node that
+    /// died while active or standby restarts empty.
+    pub(super) detached: Vec<String>,
     pub(super) epoch: u32,
     pub(super) stale: Option<StaleCacheClients>,
 }
@@ -92,7 +95,8 @@ pub(super) struct StaleCacheClients {
 pub(super) struct DatabaseState {
     pub(super) writer: String,
     pub(super) replicas: Vec<String>,
-    /// Dead ex-writers, out of the cluster until they recover.
+    /// Ex-writers that died, out of the cluster until rebuilt as replicas
+    /// (`rebuild_replica`), also once they are back.
     pub(super) ejected: Vec<String>,
     pub(super) epoch: u32,
     /// When the managed service promotes a replica (sim ms), once the writer died.
@@ -159,6 +163,7 @@ impl Sim {
             cache: spec.cache.as_ref().map(|c| CacheState {
                 active: c.active.clone(),
                 standby: c.standby.clone(),
+                detached: Vec::new(),
                 epoch: 1,
                 stale: None,
             }),

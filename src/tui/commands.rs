@@ -190,9 +190,20 @@ pub fn run(model: &mut Model, action: Action, effects: &mut Vec<Effect>) {
         Action::PromoteSpare => plan(model, PlanKind::PromoteSpare, effects),
         Action::CacheFailover => plan(model, PlanKind::CacheFailover, effects),
         Action::RecycleWeb => plan(model, PlanKind::RecycleWeb, effects),
-        Action::DbFailover => plan(model, PlanKind::DbFailover, effects),
+        Action::DbFailover => {
+            // With no replica to fail over to, the way forward is to rebuild one.
+            let kind = if target::database_needs_replica(model) {
+                PlanKind::RestoreDbReplica
+            } else {
+                PlanKind::DbFailover
+            };
+            plan(model, kind, effects)
+        }
         Action::RestartSites => plan(model, PlanKind::RestartSites, effects),
         Action::Failback => plan(model, PlanKind::Failback, effects),
+        Action::DemoteSpares => plan(model, PlanKind::DemoteSpares, effects),
+        Action::RestoreCache => plan(model, PlanKind::RestoreCache, effects),
+        Action::RestoreDbReplica => plan(model, PlanKind::RestoreDbReplica, effects),
         Action::AckAlert => match selected_alert(model) {
             Some(alert) => {
                 if let Some(reason) = model.write_block() {

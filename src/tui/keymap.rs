@@ -120,12 +120,18 @@ actions! {
     CacheFailover = "cache_failover",
     /// Restart web servers one by one to drop stale cache connections.
     RecycleWeb = "recycle_web",
-    /// Fail the database over to a replica (forced asks for the target id).
+    /// Fail the database over to a replica (forced asks for the target id); rebuild one when there is none.
     DbFailover = "db_failover",
     /// Restart the sites with stuck backends (or the selected site).
     RestartSites = "restart_sites",
     /// Move sites back to their home servers once those are stable.
     Failback = "failback",
+    /// Return promoted spares to the app role once no other server's sites are on them.
+    DemoteSpares = "demote_spares",
+    /// Restore the cache's redundancy: fail back to its primary, or rebuild its standby.
+    RestoreCache = "restore_cache",
+    /// Rebuild a database replica of the writer after a failover.
+    RestoreDbReplica = "restore_db_replica",
     /// Abort the running action.
     AbortAction = "abort_action",
     /// Undo the last action (a reverse plan, shown before it runs).

@@ -2,7 +2,7 @@
 //! selected in the focused pane.
 
 use crate::model::{
-    Alert, AlertKind, PlanKind, PlanOptions, PlanRequest, Role, Server, Site, Switch,
+    Alert, AlertKind, HealthState, PlanKind, PlanOptions, PlanRequest, Role, Server, Site, Switch,
 };
 use crate::tui::data::ServerRow;
 use crate::tui::keymap::Action;
@@ -57,6 +57,10 @@ pub fn request_for_alert(alert: &Alert) -> Option<(Action, PlanRequest)> {
         AlertKind::StaleClients => (Action::RecycleWeb, PlanKind::RecycleWeb, None),
         AlertKind::StuckBackends => (Action::RestartSites, PlanKind::RestartSites, None),
         AlertKind::FailoverCapacity => (Action::PromoteSpare, PlanKind::PromoteSpare, None),
+        AlertKind::CacheNoStandby => (Action::RestoreCache, PlanKind::RestoreCache, None),
+        AlertKind::DatabaseNoReplica => {
+            (Action::RestoreDbReplica, PlanKind::RestoreDbReplica, None)
+        }
         // An outside alert says what is wrong, not what to do.
         AlertKind::External => return None,
     };
@@ -68,6 +72,20 @@ pub fn request_for_alert(alert: &Alert) -> Option<(Action, PlanRequest)> {
             options: PlanOptions::default(),
         },
     ))
+}
+
+/// True when the database writer has no replica that is up: `D` then
+/// plans the replica's rebuild instead of a failover that cannot be made.
+pub fn database_needs_replica(model: &Model) -> bool {
+    let topology = &model.data.fleet.topology;
+    topology.database.as_ref().is_some_and(|db| {
+        !db.replicas.iter().any(|id| {
+            topology
+                .servers
+                .iter()
+                .any(|s| s.id == *id && s.health.state == HealthState::Up)
+        })
+    })
 }
 
 /// The request for `kind` on the selection, or which pane and row to
@@ -138,6 +156,17 @@ pub fn request_for(model: &Model, kind: PlanKind) -> Result<PlanRequest, String>
                 request.options.sites = vec![site.id.clone()];
             }
         }
+        // Every promoted spare that can go: the console cannot tell a
+        // promoted spare from a failover server of the fleet file.
+        PlanKind::DemoteSpares => {}
+        PlanKind::RestoreCache => {
+            request.target = server_with(Role::Cache)
+                .filter(|id| topology.cache.as_ref().is_some_and(|c| c.active != *id));
+        }
+        PlanKind::RestoreDbReplica => {
+            request.target = server_with(Role::Db)
+                .filter(|id| topology.database.as_ref().is_some_and(|d| d.writer != *id));
+        }
         PlanKind::Failback => {
             request.target = match selection {
                 Selected::Site(site) => Some(site.id.clone()),
@@ -149,3 +178,7 @@ pub fn request_for(model: &Model, kind: PlanKind) -> Result<PlanRequest, String>
     }
     Ok(request)
 }
+
+#[cfg(test)]
+#[path = "target_tests.rs"]
+mod tests;

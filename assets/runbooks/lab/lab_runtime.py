@@ -9,6 +9,17 @@ fleet file the lab generates. The executables beside this file each call
   cache-failover FROM TO  make memcached node TO the active one
   db-failover FROM TO     promote PostgreSQL replica TO with `pg_ctl promote`
                           and make it the primary the nodes connect to
+  cache-standby NODE ACTIVE
+                          re-establish memcached NODE as the standby of the
+                          active node ACTIVE: it must accept connections, and
+                          is flushed so that a later failback to it serves no
+                          values left from before it went away
+
+  rebuild-replica NODE WRITER
+                          rebuild PostgreSQL node NODE as a streaming replica
+                          of WRITER (the primary the nodes use): the lab stops
+                          it, sets its data directory aside, takes a
+                          pg_basebackup of WRITER and starts it as a standby
 
 Python 3 standard library only. Settings come from the environment:
 
@@ -44,6 +55,8 @@ USAGE = {
     "restart-site": "restart-site SITE",
     "cache-failover": "cache-failover FROM TO",
     "db-failover": "db-failover FROM TO",
+    "cache-standby": "cache-standby NODE ACTIVE",
+    "rebuild-replica": "rebuild-replica NODE WRITER",
 }
 
 
@@ -222,11 +235,68 @@ def db_failover(args):
     return "database: %s promoted with pg_ctl promote%s and is the primary instead of %s (%s)" % (to, note, was, addr)
 
 
+def cache_standby(args):
+    node, active = (name_arg("node", a) for a in args)
+    lab = lab_file()
+    addr = address_of(lab, node, "cache")
+    address_of(lab, active, "cache")
+    if node == active:
+        raise RunbookError("%s is the active cache node; a standby is another node" % node)
+    pointer = os.path.join(setting("LAB_DIR"), "cache.active")
+    try:
+        with open(pointer, encoding="utf-8") as f:
+            current = f.read().strip()
+    except OSError as err:
+        raise RunbookError("cannot read %s: %s" % (pointer, err.strerror or err))
+    if current == addr:
+        raise RunbookError("%s (%s) is the active cache node now (%s); it cannot stand by" % (node, addr, pointer))
+    limit = timeout()
+    host, _, port = addr.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=limit) as conn:
+            conn.settimeout(limit)
+            conn.sendall(b"flush_all\r\n")
+            answer = b""
+            while not answer.endswith(b"\r\n"):
+                chunk = conn.recv(256)
+                if not chunk:
+                    break
+                answer += chunk
+    except socket.timeout:
+        raise RunbookError("timeout: memcached %s (%s) did not answer within %g s" % (node, addr, limit), EXIT_TIMEOUT)
+    except OSError as err:
+        raise RunbookError("memcached %s (%s) does not accept connections (%s); it cannot stand by" % (node, addr, err.strerror or err))
+    reply = answer.decode("utf-8", "replace").strip()
+    if reply != "OK":
+        raise RunbookError("memcached %s (%s) answered flush_all with %r" % (node, addr, printable(reply)))
+    return "cache: %s (%s) flushed and standing by for %s" % (node, addr, active)
+
+
+def rebuild_replica(args):
+    node, writer = (name_arg("node", a) for a in args)
+    lab = lab_file()
+    address_of(lab, node, "db")
+    writer_addr = address_of(lab, writer, "db")
+    if node == writer:
+        raise RunbookError("%s is the writer; a replica is another node" % node)
+    pointer = os.path.join(setting("LAB_DIR"), "db.active")
+    try:
+        with open(pointer, encoding="utf-8") as f:
+            current = f.read().strip()
+    except OSError as err:
+        raise RunbookError("cannot read %s: %s" % (pointer, err.strerror or err))
+    if current != writer_addr:
+        raise RunbookError("%s (%s) is not the primary the nodes use (%s points at %s)" % (writer, writer_addr, pointer, current))
+    return "database: %s" % control("rebuild-replica %s %s" % (node, writer))
+
+
 RUNBOOKS = {
     "restart-node": (1, restart_node),
     "restart-site": (1, restart_site),
     "cache-failover": (2, cache_failover),
     "db-failover": (2, db_failover),
+    "cache-standby": (2, cache_standby),
+    "rebuild-replica": (2, rebuild_replica),
 }
 
 

@@ -90,6 +90,13 @@ impl StepCall<'_> {
             StepOp::RestartSite { site } => {
                 vars.insert("site", site.clone());
             }
+            // `{from}` is the node the copy comes from, `{to}` the one rebuilt.
+            StepOp::CacheStandby { node, active: from }
+            | StepOp::RebuildReplica { node, writer: from } => {
+                vars.insert("node", node.clone());
+                vars.insert("to", node.clone());
+                vars.insert("from", from.clone());
+            }
         }
         vars
     }
@@ -106,6 +113,8 @@ pub(super) fn op_name(op: &StepOp) -> &'static str {
         StepOp::DbFailover { .. } => "db_failover",
         StepOp::RestartSite { .. } => "restart_site",
         StepOp::WaitHealthy { .. } => "wait_healthy",
+        StepOp::CacheStandby { .. } => "cache_standby",
+        StepOp::RebuildReplica { .. } => "rebuild_replica",
     }
 }
 
@@ -134,6 +143,25 @@ impl Driver {
             Driver::Exec(_) => "exec",
             Driver::Http(_) => "http",
         }
+    }
+
+    /// The first step op of `plan` this driver has no command for: only the
+    /// `exec` driver can lack one, and `set_admin`, `set_role` and
+    /// `wait_healthy` need none.
+    pub(super) fn missing_command(&self, plan: &crate::model::Plan) -> Option<&'static str> {
+        let Driver::Exec(spec) = self else {
+            return None;
+        };
+        plan.steps
+            .iter()
+            .filter(|step| {
+                !matches!(
+                    step.op,
+                    StepOp::SetAdmin { .. } | StepOp::SetRole { .. } | StepOp::WaitHealthy { .. }
+                )
+            })
+            .map(|step| op_name(&step.op))
+            .find(|name| spec.command_for(name).is_none())
     }
 
     /// Carries out one step; `Ok` holds what the driver printed or answered.
@@ -175,6 +203,8 @@ fn run_sim(world: &SimWorld, op: &StepOp) -> Result<Option<String>, Failed> {
         StepOp::RecycleWeb { server } => sim.recycle_web(server),
         StepOp::DbFailover { to, .. } => sim.db_failover(Some(to)),
         StepOp::RestartSite { site } => sim.restart_site(site),
+        StepOp::CacheStandby { node, .. } => sim.cache_standby(node),
+        StepOp::RebuildReplica { node, .. } => sim.rebuild_replica(node),
     };
     done.map(|()| None)
         .map_err(|err| Failed::new(format!("the simulator refused: {err}")))

@@ -243,3 +243,102 @@ fn failover_capacity_warns_when_stranded_sites_exceed_free_slots() {
         t(30),
     );
 }
+
+fn db_facts(writer: &str, replicas: &[&str]) -> WorldFacts {
+    WorldFacts {
+        database: Some(crate::model::DatabaseFacts {
+            writer: writer.to_string(),
+            replicas: replicas.iter().map(|r| r.to_string()).collect(),
+            epoch: 2,
+        }),
+        ..WorldFacts::default()
+    }
+}
+
+#[test]
+fn the_cache_without_a_healthy_standby_warns_until_one_is_back() {
+    let mut fleet = started();
+    let mut facts = cache_facts("cache-1", 0);
+    facts.cache.as_mut().unwrap().standby = vec!["cache-2".into()];
+    fleet.apply_facts(t(5), &facts);
+    assert!(open_alert(&fleet, "cache_no_standby:cache").is_none());
+
+    // The standby dies: the cache has no failover left.
+    let changes = take_down(&mut fleet, &["cache-2"], 10);
+    let alert = opens_one(&changes, AlertKind::CacheNoStandby);
+    assert_eq!(alert.id, "cache_no_standby:cache");
+    assert_eq!(alert.severity, AlertSeverity::Warning);
+    assert_eq!(
+        alert.message,
+        "the cache has no standby: cache-1 is active and cache-2 is down; restore the cache's redundancy"
+    );
+    // Back up, but out of the pair (it restarted empty): still no standby.
+    let mut detached = facts.clone();
+    detached.cache.as_mut().unwrap().standby.clear();
+    fleet.apply_facts(t(20), &detached);
+    bring_up(&mut fleet, &["cache-2"], 30);
+    let open = open_alert(&fleet, "cache_no_standby:cache").expect("still open");
+    assert_eq!(open.opened_at, t(12));
+    assert!(
+        open.message.contains("no node follows it"),
+        "{}",
+        open.message
+    );
+    // Re-established as the standby: resolved.
+    let changes = fleet.apply_facts(t(40), &facts);
+    resolves_one(
+        &changes,
+        AlertKind::CacheNoStandby,
+        "cache_no_standby:cache",
+        t(40),
+    );
+}
+
+#[test]
+fn the_database_without_a_replica_warns_until_one_is_rebuilt() {
+    let mut fleet = started();
+    // The writer died and the managed service promoted db-2: no replica left.
+    take_down(&mut fleet, &["db-1"], 10);
+    let changes = fleet.apply_facts(t(20), &db_facts("db-2", &[]));
+    let alert = opens_one(&changes, AlertKind::DatabaseNoReplica);
+    assert_eq!(alert.id, "database_no_replica:database");
+    assert_eq!(
+        alert.message,
+        "the database has no replica: db-2 is the writer and no node follows it; rebuild a replica"
+    );
+    // db-1 coming back does not make it a replica.
+    let changes = bring_up(&mut fleet, &["db-1"], 30);
+    assert!(resolved(&changes, AlertKind::DatabaseNoReplica).is_empty());
+    let changes = fleet.apply_facts(t(40), &db_facts("db-2", &["db-1"]));
+    resolves_one(
+        &changes,
+        AlertKind::DatabaseNoReplica,
+        "database_no_replica:database",
+        t(40),
+    );
+}
+
+#[test]
+fn no_failover_capacity_warns_when_the_pool_is_full_or_gone() {
+    let mut fleet = started();
+    assert!(open_alert(&fleet, "failover_capacity:failover-pool").is_none());
+    // fo-1 (capacity 2) fills up: nothing stranded, but no capacity left.
+    fleet.move_site(t(5), "s1", "fo-1").unwrap();
+    let changes = fleet.move_site(t(6), "s2", "fo-1").unwrap();
+    let alert = opens_one(&changes, AlertKind::FailoverCapacity);
+    assert!(
+        alert.message.starts_with("no failover capacity: "),
+        "{}",
+        alert.message
+    );
+    let changes = fleet.move_site(t(7), "s2", "app-01").unwrap();
+    resolves_one(
+        &changes,
+        AlertKind::FailoverCapacity,
+        "failover_capacity:failover-pool",
+        t(7),
+    );
+    // The only failover server lost: no capacity either.
+    let changes = take_down(&mut fleet, &["fo-1"], 10);
+    opens_one(&changes, AlertKind::FailoverCapacity);
+}

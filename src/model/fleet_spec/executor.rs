@@ -64,6 +64,10 @@ impl Default for ExecutorSpec {
 impl ExecutorSpec {
     /// The step operations a driver carries out, by their wire names
     /// (`wait_healthy` is not among them: the executor itself watches health).
+    ///
+    /// The lab wires all of these; the redundancy ops `cache_standby` and
+    /// `rebuild_replica` may be configured too (without them a plan that
+    /// needs one is refused, naming the missing command).
     pub const STEP_OPS: [&'static str; 7] = [
         "set_admin",
         "set_role",
@@ -199,6 +203,10 @@ struct RawExec {
     #[serde(default)]
     restart_site: Option<Vec<String>>,
     #[serde(default)]
+    cache_standby: Option<Vec<String>>,
+    #[serde(default)]
+    rebuild_replica: Option<Vec<String>>,
+    #[serde(default)]
     command: Option<Vec<String>>,
     #[serde(default)]
     timeout_ms: Option<u64>,
@@ -292,6 +300,8 @@ impl RawExec {
             ("recycle_web", self.recycle_web),
             ("db_failover", self.db_failover),
             ("restart_site", self.restart_site),
+            ("cache_standby", self.cache_standby),
+            ("rebuild_replica", self.rebuild_replica),
         ];
         let mut commands = BTreeMap::new();
         for (op, command) in per_op {

@@ -7,6 +7,7 @@ mod evacuate;
 mod failback;
 mod nodes;
 mod property;
+mod redundancy;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 
@@ -168,6 +169,17 @@ pub(super) fn apply(topology: &mut Topology, plan: &Plan) {
                 db.writer = to.clone();
                 db.replicas = vec![from.clone()];
                 db.epoch += 1;
+            }
+            StepOp::CacheStandby { node, .. } => {
+                topology.cache.as_mut().unwrap().standby.push(node.clone());
+            }
+            StepOp::RebuildReplica { node, .. } => {
+                topology
+                    .database
+                    .as_mut()
+                    .unwrap()
+                    .replicas
+                    .push(node.clone());
             }
             StepOp::RecycleWeb { .. } | StepOp::RestartSite { .. } | StepOp::WaitHealthy { .. } => {
             }

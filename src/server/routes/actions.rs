@@ -234,7 +234,7 @@ mod tests {
                 target: "x".into(),
                 reason: "r".into(),
             },
-            PlanError::NotConfigured("cache"),
+            PlanError::NotConfigured("cache".into()),
             PlanError::NotReversible("x".into()),
         ];
         let mut errors = vec![

@@ -218,10 +218,15 @@ fn db_master_down_promotes_after_the_delay_and_leaves_backends_stuck() {
     let db = facts.database.unwrap();
     assert_eq!((db.writer.as_str(), db.epoch), ("db-2", 3));
 
-    // The dead ex-writer rejoins as a replica once it recovers.
+    // The dead ex-writer is back but outside the cluster until rebuilt.
+    assert!(sim.rebuild_replica("db-1").is_err(), "db-1 is still down");
     sim.inject(&fault(FaultKind::Recover, "db-1")).unwrap();
-    assert_eq!(sim.facts().database.unwrap().replicas, ["db-1"]);
+    assert!(sim.facts().database.unwrap().replicas.is_empty());
     assert!(sim.status(1.0).active_faults.is_empty());
+    sim.rebuild_replica("db-1").unwrap();
+    assert_eq!(sim.facts().database.unwrap().replicas, ["db-1"]);
+    assert!(sim.rebuild_replica("db-1").is_err(), "already a replica");
+    assert!(sim.rebuild_replica("db-2").is_err(), "the writer");
 }
 
 #[test]

@@ -140,3 +140,29 @@ fn a_fleet_without_cache_or_database_refuses_their_operations() {
     let facts = &worlds(&obs)[0].1;
     assert_eq!((facts.cache.clone(), facts.database.clone()), (None, None));
 }
+
+#[test]
+fn a_cache_standby_that_died_comes_back_outside_the_pair_until_re_established() {
+    let mut sim = sim(23);
+    sim.cache_failover(Some("cache-2")).unwrap();
+    assert_eq!(sim.facts().cache.unwrap().standby, ["cache-1"]);
+    sim.inject(&fault(FaultKind::CacheNodeDown, "cache-1"))
+        .unwrap();
+    assert!(sim.cache_standby("cache-1").is_err(), "a standby already");
+    sim.inject(&fault(FaultKind::Recover, "cache-1")).unwrap();
+    // Back, but empty: nobody's standby.
+    assert!(sim.facts().cache.unwrap().standby.is_empty());
+    assert!(sim.cache_standby("cache-2").is_err(), "the active node");
+    sim.cache_standby("cache-1").unwrap();
+    let cache = sim.facts().cache.unwrap();
+    assert_eq!(
+        (cache.active.as_str(), cache.standby),
+        ("cache-2", vec!["cache-1".to_string()])
+    );
+    // A failover away from a dead active node leaves it out of the pair.
+    sim.inject(&fault(FaultKind::CacheNodeDown, "cache-2"))
+        .unwrap();
+    sim.cache_failover(Some("cache-1")).unwrap();
+    assert!(sim.facts().cache.unwrap().standby.is_empty());
+    assert!(sim.cache_standby("cache-2").is_err(), "cache-2 is down");
+}

@@ -143,7 +143,9 @@ fn step_finished(step: &StepProgress) -> bool {
     !matches!(step.state, StepState::Pending | StepState::Running)
 }
 
-/// Kinds the API can reverse (restarts and failbacks it cannot).
+/// Kinds the API can reverse (restarts, failbacks and rebuilt standbys or
+/// replicas it cannot; a `restore_cache` only when it failed back, so the
+/// console does not promise it).
 fn reversible(kind: PlanKind) -> bool {
     matches!(
         kind,
@@ -152,6 +154,7 @@ fn reversible(kind: PlanKind) -> bool {
             | PlanKind::PromoteSpare
             | PlanKind::CacheFailover
             | PlanKind::DbFailover
+            | PlanKind::DemoteSpares
     )
 }
 

@@ -6,8 +6,10 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::model::{
-    ComponentKind, HealthEvent, HealthState, Server, Site, SwitchHealth, Topology, TopologyEvent,
+    ComponentKind, HealthEvent, HealthState, Server, Site, SwitchHealth, Timestamp, Topology,
+    TopologyEvent,
 };
+use crate::tui::logic::downtime::Spell;
 
 /// Latency samples kept per server for the sparkline.
 pub const LATENCY_SAMPLES: usize = 32;
@@ -89,6 +91,10 @@ pub struct FleetSnapshot {
     /// The longest site id, in characters: the sites table sizes its id
     /// column from it so ids never run into names.
     pub site_id_width: usize,
+    /// Down spells of sites that ended while this console watched, by site
+    /// id (the current spell is the site's `down_since`): the sites pane
+    /// adds them up into the downtime so far in the incident.
+    pub site_spells: HashMap<String, Vec<Spell>>,
     switch_index: HashMap<String, usize>,
     server_index: HashMap<String, usize>,
     site_index: HashMap<String, usize>,
@@ -116,6 +122,7 @@ impl Default for FleetSnapshot {
             site_search: Vec::new(),
             site_id_width: 0,
             site_states: Vec::new(),
+            site_spells: HashMap::new(),
             switch_index: HashMap::new(),
             server_index: HashMap::new(),
             site_index: HashMap::new(),
@@ -140,6 +147,21 @@ impl FleetSnapshot {
             .map(|s| s.id.clone())
             .zip(std::mem::take(&mut self.latency))
             .collect();
+        // Sites that came back while the console was not listening (a gap,
+        // a reconnect): their spell ended when their current health began.
+        let was_down: HashMap<&str, Timestamp> = self
+            .topology
+            .sites
+            .iter()
+            .filter_map(|s| Some((s.id.as_str(), s.down_since?)))
+            .collect();
+        for site in &topology.sites {
+            if site.down_since.is_none()
+                && let Some(&since) = was_down.get(site.id.as_str())
+            {
+                record_spell(&mut self.site_spells, &site.id, since, site.health.since);
+            }
+        }
         self.base_version = topology.version;
         self.topology = topology;
         self.loaded = true;
@@ -342,6 +364,7 @@ impl FleetSnapshot {
             ComponentKind::Site => {
                 if let Some(&i) = self.site_index.get(id) {
                     let site = &mut self.topology.sites[i];
+                    let was_down = site.down_since;
                     self.counts.remove(site.health.state);
                     self.counts.add(event.health.state);
                     self.site_states[i] = event.health.state;
@@ -354,6 +377,9 @@ impl FleetSnapshot {
                     } else {
                         None
                     };
+                    if let (Some(since), None) = (was_down, site.down_since) {
+                        record_spell(&mut self.site_spells, id, since, event.health.since);
+                    }
                     applied.changed = true;
                     applied.site_health = true;
                 }
@@ -455,6 +481,25 @@ impl FleetSnapshot {
     }
 }
 
+/// Spells kept per site: a site flapping all day keeps its latest ones.
+const SPELLS_KEPT: usize = 256;
+
+fn record_spell(
+    spells: &mut HashMap<String, Vec<Spell>>,
+    site: &str,
+    from: Timestamp,
+    to: Timestamp,
+) {
+    if from >= to {
+        return;
+    }
+    let kept = spells.entry(site.to_string()).or_default();
+    if kept.len() >= SPELLS_KEPT {
+        kept.remove(0);
+    }
+    kept.push((from, to));
+}
+
 fn push_sample(ring: &mut VecDeque<Option<f64>>, sample: Option<f64>) {
     if ring.len() == LATENCY_SAMPLES {
         ring.pop_front();
@@ -468,4 +513,70 @@ fn search_text(site: &Site) -> String {
         site.id, site.name, site.server, site.home_server
     )
     .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    use super::*;
+    use crate::model::{FleetSpec, Health};
+    use crate::tui::logic::downtime::downtime_in;
+
+    fn at(minute: i64) -> Timestamp {
+        Utc.with_ymd_and_hms(2017, 9, 11, 22, 0, 0).unwrap() + TimeDelta::minutes(minute)
+    }
+
+    fn site_event(state: HealthState, minute: i64) -> HealthEvent {
+        HealthEvent {
+            version: 2,
+            component: ComponentKind::Site,
+            component_id: "site-001".into(),
+            previous: HealthState::Up,
+            health: Health {
+                state,
+                since: at(minute),
+                latency_ms: None,
+                error_rate: 0.0,
+                transitions: 0,
+            },
+            down_since: state.is_unhealthy().then_some(at(minute)),
+        }
+    }
+
+    #[test]
+    fn a_site_that_came_back_keeps_its_spell_for_the_incident_downtime() {
+        let spec = FleetSpec::parse("demo.toml", crate::sim::DEMO_FLEET).expect("demo fleet");
+        let topology = crate::fleet::Fleet::new(&spec, at(0)).topology().clone();
+        let mut fleet = FleetSnapshot::from_topology(topology);
+        fleet.apply_health(&site_event(HealthState::Down, 10));
+        fleet.apply_health(&site_event(HealthState::Up, 25));
+        fleet.apply_health(&site_event(HealthState::Down, 40));
+        assert_eq!(fleet.site_spells["site-001"], [(at(10), at(25))]);
+        let site = fleet.site("site-001").expect("site");
+        // 15 minutes down and back, then down again for 5 so far.
+        let down = downtime_in(
+            &fleet.site_spells["site-001"],
+            site.down_since,
+            at(5),
+            at(45),
+        );
+        assert_eq!(down, TimeDelta::minutes(20));
+
+        // A new snapshot after a gap in which the site came back ends its spell.
+        let mut later = fleet.topology.clone();
+        let site = later
+            .sites
+            .iter_mut()
+            .find(|s| s.id == "site-001")
+            .expect("site");
+        site.down_since = None;
+        site.health.state = HealthState::Up;
+        site.health.since = at(50);
+        fleet.replace(later);
+        assert_eq!(
+            fleet.site_spells["site-001"],
+            [(at(10), at(25)), (at(40), at(50))]
+        );
+    }
 }

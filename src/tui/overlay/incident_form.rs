@@ -135,8 +135,13 @@ impl IncidentForm {
             (_, Some(Role::Cache)) => "Cache",
             (_, Some(Role::Web)) => "Web servers",
             (AlertKind::SwitchSuspect, _) => "Network",
-            (AlertKind::CacheDown | AlertKind::StaleClients, _) => "Cache",
-            (AlertKind::DatabaseDown | AlertKind::StuckBackends, _) => "Database",
+            (AlertKind::CacheDown | AlertKind::StaleClients | AlertKind::CacheNoStandby, _) => {
+                "Cache"
+            }
+            (
+                AlertKind::DatabaseDown | AlertKind::StuckBackends | AlertKind::DatabaseNoReplica,
+                _,
+            ) => "Database",
             (
                 AlertKind::ServerDown | AlertKind::ServerFlapping | AlertKind::FailoverCapacity,
                 _,

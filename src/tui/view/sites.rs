@@ -8,8 +8,11 @@ use ratatui::widgets::Paragraph;
 use super::layout::sites_parts;
 use super::text::{cell, cell_right, minutes};
 use super::{draw_rows, pane_block, row_style};
-use crate::model::{HealthState, Site};
+use chrono::TimeDelta;
+
+use crate::model::{HealthState, Site, Timestamp};
 use crate::tui::keymap::{Action, Context};
+use crate::tui::logic::downtime::downtime_in;
 use crate::tui::logic::sanitize::sanitize;
 use crate::tui::model::{Model, Pane};
 use crate::tui::theme::{Theme, UiStyle};
@@ -43,8 +46,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         usize::from(parts.rows.width),
         model.data.fleet.site_id_width,
     );
+    let window = incident_window(model);
     frame.render_widget(
-        Paragraph::new(header_line(&columns, theme)),
+        Paragraph::new(header_line(&columns, theme, window.is_some())),
         parts.table_header,
     );
 
@@ -59,7 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             let site = model.data.fleet.topology.sites.get(site)?;
             let selected = first + i == model.sites.list.selected;
             Some(
-                site_line(model, theme, site, &columns, stale).patch_style(row_style(
+                site_line(model, theme, site, &columns, stale, window).patch_style(row_style(
                     model,
                     Pane::Sites,
                     selected,
@@ -187,7 +191,15 @@ fn column(text: &str, width: usize) -> String {
     out
 }
 
-fn header_line<'a>(columns: &Columns, theme: &Theme) -> Line<'a> {
+/// The incident window the DOWN column adds downtime over: from the
+/// followed incident's start to its resolution (or now).
+fn incident_window(model: &Model) -> Option<(Timestamp, Timestamp)> {
+    let incident = model.data.incidents.current()?;
+    let end = incident.resolved_at.unwrap_or_else(|| model.api_now());
+    Some((incident.started_at, end))
+}
+
+fn header_line<'a>(columns: &Columns, theme: &Theme, in_incident: bool) -> Line<'a> {
     let mut text = format!(
         "  {}{}",
         column("ID", columns.id),
@@ -199,7 +211,11 @@ fn header_line<'a>(columns: &Columns, theme: &Theme) -> Line<'a> {
     if columns.state > 0 {
         text.push_str(&column("STATE", columns.state));
     }
-    text.push_str(&cell_right("DOWN", DOWN));
+    // Σ: the downtime added up since the incident started, not only the current outage.
+    text.push_str(&cell_right(
+        if in_incident { "Σ DOWN" } else { "DOWN" },
+        DOWN,
+    ));
     Line::from(Span::styled(text, theme.ui(UiStyle::Muted)))
 }
 
@@ -209,6 +225,7 @@ fn site_line<'a>(
     site: &Site,
     columns: &Columns,
     stale: bool,
+    window: Option<(Timestamp, Timestamp)>,
 ) -> Line<'a> {
     let state = site.health.state;
     let health = theme.data(theme.health(state), stale);
@@ -237,10 +254,26 @@ fn site_line<'a>(
     if columns.state > 0 {
         spans.push(Span::styled(column(state.as_str(), columns.state), health));
     }
-    let down = site
-        .down_since
-        .map(|since| minutes(model.api_now() - since))
-        .unwrap_or_default();
+    let down = match window {
+        Some((start, end)) => {
+            let spells = model
+                .data
+                .fleet
+                .site_spells
+                .get(&site.id)
+                .map_or(&[][..], Vec::as_slice);
+            let total = downtime_in(spells, site.down_since, start, end);
+            if total > TimeDelta::zero() {
+                minutes(total)
+            } else {
+                String::new()
+            }
+        }
+        None => site
+            .down_since
+            .map(|since| minutes(model.api_now() - since))
+            .unwrap_or_default(),
+    };
     spans.push(Span::styled(cell_right(&down, DOWN), health));
     Line::from(spans)
 }
