@@ -32,7 +32,7 @@ mod exec_drivers;
 mod fleet;
 mod incidents;
 mod journal_replay;
-mod lab_cache_standby;
+mod lab_redundancy_runbooks;
 mod lab_runbooks;
 mod meta;
 mod outbox;

@@ -64,11 +64,10 @@ impl Default for ExecutorSpec {
 impl ExecutorSpec {
     /// The step operations a driver carries out, by their wire names
     /// (`wait_healthy` is not among them: the executor itself watches health).
-    ///
-    /// The lab wires all of these; the redundancy ops `cache_standby` and
-    /// `rebuild_replica` may be configured too (without them a plan that
-    /// needs one is refused, naming the missing command).
-    pub const STEP_OPS: [&'static str; 7] = [
+    /// A fleet need not configure them all: a plan that needs an op without
+    /// a command is refused, naming it (`set_admin` and `set_role` are then
+    /// only recorded).
+    pub const STEP_OPS: [&'static str; 9] = [
         "set_admin",
         "set_role",
         "move_site",
@@ -76,6 +75,8 @@ impl ExecutorSpec {
         "recycle_web",
         "db_failover",
         "restart_site",
+        "cache_standby",
+        "rebuild_replica",
     ];
 
     /// Placeholders a command may use, each substituted inside one argument

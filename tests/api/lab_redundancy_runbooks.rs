@@ -1,7 +1,10 @@
-//! The lab's `cache-standby` runbook (`assets/runbooks/lab/`) against a
-//! stand-in memcached on loopback: it flushes the node that is to stand by
-//! and says so; it refuses the active node and a node that does not accept
-//! connections, with one line on stderr. Needs python3 only.
+//! The lab's redundancy runbooks (`assets/runbooks/lab/`). `cache-standby`
+//! against a stand-in memcached on loopback: it flushes the node that is to
+//! stand by and says so; it refuses the active node and a node that does not
+//! accept connections, with one line on stderr. `rebuild-replica` refuses a
+//! writer that is not the primary the nodes use before asking the lab for
+//! anything. Needs python3 only (the rebuild itself runs on the real lab in
+//! `tests/e2e/lab_redundancy.rs`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -17,12 +20,18 @@ struct Ran {
     stderr: String,
 }
 
-fn runbook() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/runbooks/lab/cache-standby")
+fn runbook(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/runbooks/lab")
+        .join(name)
 }
 
 async fn run(args: &[&str], dir: &Path) -> Ran {
-    let mut command = tokio::process::Command::new(runbook());
+    run_named("cache-standby", args, dir).await
+}
+
+async fn run_named(name: &str, args: &[&str], dir: &Path) -> Ran {
+    let mut command = tokio::process::Command::new(runbook(name));
     command.args(args).kill_on_drop(true);
     for (key, _) in std::env::vars() {
         if key.starts_with("LAB_") {
@@ -123,6 +132,37 @@ async fn the_active_node_and_a_dead_node_are_refused_with_one_line() {
     assert_eq!(ran.code, Some(1));
     assert!(
         ran.stderr.contains("is the active cache node"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_replica_refuses_a_writer_the_nodes_do_not_use() {
+    let dir = tempfile::tempdir().expect("dir");
+    let lab = serde_json::json!({
+        "addrs": {"db-1": "127.0.0.1:5", "db-2": "127.0.0.1:6"},
+        "roles": {"db-1": "db", "db-2": "db"},
+    });
+    std::fs::write(dir.path().join("lab.json"), lab.to_string()).expect("lab.json");
+    std::fs::write(dir.path().join("db.active"), "127.0.0.1:5\n").expect("pointer");
+    // db.active names db-1: rebuilding db-1 from db-2 would copy a stale writer.
+    let ran = run_named("rebuild-replica", &["db-1", "db-2"], dir.path()).await;
+    assert_eq!(ran.code, Some(1), "stdout: {}", ran.stdout);
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("db-2 (127.0.0.1:6) is not the primary the nodes use"),
+        "{}",
+        ran.stderr
+    );
+    let ran = run_named("rebuild-replica", &["db-2", "db-2"], dir.path()).await;
+    assert_eq!(ran.code, Some(1));
+    assert!(ran.stderr.contains("db-2 is the writer"), "{}", ran.stderr);
+    let ran = run_named("rebuild-replica", &["cache-9", "db-1"], dir.path()).await;
+    assert_eq!(ran.code, Some(1));
+    assert!(
+        ran.stderr.contains("unknown db node 'cache-9'"),
         "{}",
         ran.stderr
     );
