@@ -435,6 +435,15 @@ impl Client {
             .value)
     }
 
+    /// Each site's downtime within the incident (`GET /v1/incidents/{id}/downtime`).
+    pub async fn incident_downtime(
+        &self,
+        incident_id: i64,
+    ) -> Result<crate::model::IncidentDowntime, ClientError> {
+        self.get(&format!("/v1/incidents/{incident_id}/downtime"))
+            .await
+    }
+
     pub async fn timeline(&self, incident_id: i64) -> Result<Timeline, ClientError> {
         self.get(&format!("/v1/incidents/{incident_id}/timeline"))
             .await

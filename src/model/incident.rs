@@ -205,3 +205,32 @@ impl super::Validate for IncidentPatch {
 pub struct IncidentList {
     pub incidents: Vec<Incident>,
 }
+
+/// `GET /v1/incidents/{id}/downtime`: each site's time down (down or
+/// flapping) within the incident, from the store's health history, by the
+/// postmortem's rule. Only sites that were down are listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentDowntime {
+    pub incident_id: i64,
+    /// The incident's `started_at`.
+    pub from: DateTime<Utc>,
+    /// Its `resolved_at`, or now.
+    pub until: DateTime<Utc>,
+    pub sites: Vec<SiteDowntime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SiteDowntime {
+    pub site: String,
+    /// Seconds down within the incident.
+    pub seconds: i64,
+    /// When it was down, clipped to the incident, merged, in time order; the
+    /// last one ends at `until` while the site is still down.
+    pub spells: Vec<DownSpell>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DownSpell {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}

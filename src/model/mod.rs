@@ -32,8 +32,9 @@ pub use health::{
     ComponentKind, Health, HealthHistory, HealthSample, HealthState, LatencyReport, SwitchHealth,
 };
 pub use incident::{
-    AffectedComponent, ComponentStatus, Impact, Incident, IncidentList, IncidentPatch,
-    IncidentState, IncidentStatus, NewIncident, Severity,
+    AffectedComponent, ComponentStatus, DownSpell, Impact, Incident, IncidentDowntime,
+    IncidentList, IncidentPatch, IncidentState, IncidentStatus, NewIncident, Severity,
+    SiteDowntime,
 };
 pub use presence::{
     CLIENT_ID_MAX, HEARTBEAT_EVERY, PRESENCE_TTL, Presence, PresenceChange, PresenceEvent,

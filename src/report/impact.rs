@@ -117,6 +117,27 @@ pub fn impact(
     }
 }
 
+/// Each site's down (down or flapping) windows between `start` and `end`,
+/// merged, by site id; sites never down are left out. The same rule as
+/// [`impact`]'s site-minutes.
+pub fn down_windows(
+    site_history: &[HealthSample],
+    start: Timestamp,
+    end: Timestamp,
+) -> Vec<(String, Vec<TimeWindow>)> {
+    by_component(site_history, |_| true)
+        .into_iter()
+        .filter_map(|(site, samples)| {
+            let windows: Vec<TimeWindow> = spells(&samples, start, end)
+                .into_iter()
+                .filter(|(sample, _)| sample.state.is_unhealthy())
+                .map(|(_, window)| window)
+                .collect();
+            (!windows.is_empty()).then(|| (site.to_string(), merge(windows)))
+        })
+        .collect()
+}
+
 /// Minutes down and degraded between `start` and `end` for every component in
 /// `component_history` that was unhealthy at all, ordered by id. Site samples
 /// are left out: sites are counted by [`impact`].

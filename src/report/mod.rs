@@ -17,7 +17,9 @@ mod scorecard;
 
 pub use backfill::{IMPORTED_SEVERITY, imported_to_entries};
 pub use clock::{parse_posted_line, posted_text};
-pub use impact::{ComponentMinutes, SiteImpact, TimeWindow, component_minutes, impact};
+pub use impact::{
+    ComponentMinutes, SiteImpact, TimeWindow, component_minutes, down_windows, impact,
+};
 pub use import::{
     ImportError, ImportedPostmortem, ImportedReport, ImportedUpdate, parse_report, parse_status,
 };

@@ -372,6 +372,7 @@ pub fn router(state: AppState) -> Router {
             patch(timeline::update).delete(timeline::delete),
         )
         .route("/incidents/{id}/postmortem", get(postmortem::postmortem))
+        .route("/incidents/{id}/downtime", get(postmortem::downtime))
         .route("/incidents/{id}/roles", get(roles::list))
         .route("/incidents/{id}/roles/{role}", put(roles::change))
         .route("/actions", get(actions::list))

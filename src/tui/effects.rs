@@ -520,6 +520,7 @@ async fn load(
         Request::Role => Loaded::Role(client.whoami().await?.role),
         Request::Presence => Loaded::Presence(client.presence().await?.consoles),
         Request::Roles(id) => Loaded::Roles(client.incident_roles(id).await?),
+        Request::Downtime(id) => Loaded::Downtime(client.incident_downtime(id).await?),
     })
 }
 

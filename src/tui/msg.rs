@@ -56,6 +56,8 @@ pub enum Loaded {
     Presence(Vec<crate::model::Presence>),
     /// Who holds the followed incident's roles.
     Roles(crate::model::IncidentRoles),
+    /// Each site's downtime within the followed incident, from the store.
+    Downtime(crate::model::IncidentDowntime),
     /// The latency of the servers on screen, for the sparklines.
     Latency(std::collections::BTreeMap<String, Option<f64>>),
 }
@@ -126,6 +128,8 @@ pub enum Request {
     Presence,
     /// Who holds an incident's roles.
     Roles(i64),
+    /// Each site's downtime within an incident.
+    Downtime(i64),
     /// The latency of the servers on screen (the ids travel with
     /// [`Effect::FetchLatency`]).
     Latency,
@@ -144,6 +148,7 @@ impl Request {
             Request::Role => RequestKind::Role,
             Request::Presence => RequestKind::Presence,
             Request::Roles(_) => RequestKind::Roles,
+            Request::Downtime(_) => RequestKind::Downtime,
             Request::Latency => RequestKind::Latency,
         }
     }
@@ -159,6 +164,7 @@ impl Request {
             Request::Role => "role",
             Request::Presence => "presence",
             Request::Roles(_) => "incident roles",
+            Request::Downtime(_) => "site downtime",
             Request::Latency => "latency",
         }
     }
@@ -175,6 +181,7 @@ pub enum RequestKind {
     Role,
     Presence,
     Roles,
+    Downtime,
     Latency,
 }
 

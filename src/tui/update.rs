@@ -217,6 +217,7 @@ pub(super) fn fetch_all(model: &mut Model) -> Vec<Effect> {
     if let Some(id) = model.data.incidents.timeline.incident_id {
         effects.push(Effect::Fetch(Request::Timeline(id)));
         effects.push(Effect::Fetch(Request::Roles(id)));
+        effects.push(Effect::Fetch(Request::Downtime(id)));
     }
     effects
 }
@@ -426,6 +427,11 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
                 data.roles = Some(roles);
             }
         }
+        Loaded::Downtime(downtime) => {
+            if data.incidents.timeline.incident_id == Some(downtime.incident_id) {
+                data.fleet.merge_downtime(&downtime);
+            }
+        }
         Loaded::Latency(latency) => data.fleet.sample_servers(&latency),
         Loaded::Sim(status) => {
             data.sim = Some(super::data::SimClock {
@@ -443,6 +449,7 @@ pub(super) fn follow_incident(model: &mut Model, effects: &mut Vec<Effect>) {
         model.ui.timeline = Default::default();
         effects.push(Effect::Fetch(Request::Timeline(id)));
         effects.push(Effect::Fetch(Request::Roles(id)));
+        effects.push(Effect::Fetch(Request::Downtime(id)));
     } else if incidents.current().is_none() && incidents.timeline.incident_id.is_some() {
         incidents.follow_current();
     }

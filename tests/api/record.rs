@@ -426,3 +426,88 @@ async fn an_incident_declared_while_an_action_runs_gets_its_start_and_its_result
     );
     api.stop().await;
 }
+
+/// Issue 14 point 8: each site's downtime within an incident comes from the
+/// store's health history (what the console's sites pane counts, also for
+/// spells that ended before it connected).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incidents_site_downtime_comes_from_the_health_history() {
+    use warroom::model::{FaultKind, HealthState, SimFault};
+    let api = crate::support::server::Api::sim(60.0).await;
+    let client = api.commander();
+    let started = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    let incident = client
+        .create_incident(&warroom::model::NewIncident {
+            title: "app-03 down".into(),
+            severity: warroom::model::Severity::Sev2,
+            status: warroom::model::IncidentStatus::Investigating,
+            impact: warroom::model::Impact::Minor,
+            components: Vec::new(),
+            started_at: Some(started),
+        })
+        .await
+        .expect("incident")
+        .id;
+    let fault = |kind| SimFault {
+        kind,
+        target: "app-03".into(),
+    };
+    client
+        .inject_fault(&fault(FaultKind::ServerDown))
+        .await
+        .expect("fault");
+    let wait = std::time::Duration::from_secs(20);
+    let down_sites = crate::support::wait::eventually(wait, "app-03's sites down", || async {
+        let t = client.topology().await.ok()?;
+        let down: Vec<String> = t
+            .sites
+            .iter()
+            .filter(|s| s.server == "app-03" && s.health.state == HealthState::Down)
+            .map(|s| s.id.clone())
+            .collect();
+        (!down.is_empty()).then_some(down)
+    })
+    .await;
+    client
+        .inject_fault(&fault(FaultKind::Recover))
+        .await
+        .expect("recover");
+    crate::support::wait::eventually(wait, "app-03's sites back", || async {
+        let t = client.topology().await.ok()?;
+        t.sites
+            .iter()
+            .filter(|s| down_sites.contains(&s.id))
+            .all(|s| s.health.state == HealthState::Up)
+            .then_some(())
+    })
+    .await;
+    let downtime = client.incident_downtime(incident).await.expect("downtime");
+    assert_eq!(downtime.incident_id, incident);
+    for site in &down_sites {
+        let row = downtime
+            .sites
+            .iter()
+            .find(|s| &s.site == site)
+            .unwrap_or_else(|| panic!("{site} in {downtime:#?}"));
+        assert!(row.seconds > 0, "{row:?}");
+        let spell = row.spells.last().expect("a spell");
+        assert!(
+            spell.from >= downtime.from && spell.to < downtime.until,
+            "ended within the incident: {row:?}"
+        );
+        assert_eq!(
+            row.seconds,
+            row.spells
+                .iter()
+                .map(|s| (s.to - s.from).num_seconds())
+                .sum::<i64>()
+        );
+    }
+    assert!(
+        downtime.sites.iter().all(|s| down_sites.contains(&s.site)),
+        "only the sites that were down: {downtime:#?}"
+    );
+    let missing = client.incident_downtime(incident + 1000).await;
+    assert!(missing.is_err(), "an unknown incident is a 404");
+    api.stop().await;
+}

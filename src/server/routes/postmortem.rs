@@ -110,3 +110,51 @@ pub async fn postmortem(
         }
     }
 }
+
+/// Each site's downtime within the incident (from `started_at` to its
+/// resolution, or now), from the store's health history by the
+/// postmortem's rule: what the console's sites pane counts, also for
+/// spells that ended before it connected.
+#[utoipa::path(get, path = "/v1/incidents/{id}/downtime", tag = "incidents", operation_id = "incident_downtime",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = crate::model::IncidentDowntime),
+        (status = 404, description = "no such incident", body = crate::model::ApiErrorBody)),
+    security(("bearer" = [])))]
+pub async fn downtime(
+    State(state): State<AppState>,
+    _caller: crate::server::auth::Caller,
+    path: Result<Path<i64>, PathRejection>,
+) -> ApiResult<axum::Json<crate::model::IncidentDowntime>> {
+    let Path(id) = path?;
+    let incident = state.store.get_incident(id).await?;
+    let until = incident.resolved_at.unwrap_or_else(|| state.clock.now());
+    // A day before the start tells what state each site was in when it began.
+    let history = state
+        .store
+        .health_window(incident.started_at - chrono::TimeDelta::days(1), until)
+        .await?;
+    let site_history: Vec<_> = history
+        .into_iter()
+        .filter(|s| s.component == ComponentKind::Site)
+        .collect();
+    let sites = report::down_windows(&site_history, incident.started_at, until)
+        .into_iter()
+        .map(|(site, windows)| crate::model::SiteDowntime {
+            site,
+            seconds: windows.iter().map(|w| w.seconds()).sum(),
+            spells: windows
+                .iter()
+                .map(|w| crate::model::DownSpell {
+                    from: w.from,
+                    to: w.to,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(axum::Json(crate::model::IncidentDowntime {
+        incident_id: id,
+        from: incident.started_at,
+        until,
+        sites,
+    }))
+}

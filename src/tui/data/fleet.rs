@@ -481,6 +481,26 @@ impl FleetSnapshot {
     }
 }
 
+impl FleetSnapshot {
+    /// Adds the down spells the store knows for the followed incident, so
+    /// the sites pane counts those that ended before this console
+    /// connected. A spell reaching the answer's `until` while the site is
+    /// still down is left out: the site's current state counts it. Spells
+    /// seen here already overlap and are counted once.
+    pub fn merge_downtime(&mut self, downtime: &crate::model::IncidentDowntime) {
+        for site in &downtime.sites {
+            let down_now = self
+                .site(&site.site)
+                .is_some_and(|s| s.health.state.is_unhealthy());
+            for spell in &site.spells {
+                if spell.to < downtime.until || !down_now {
+                    record_spell(&mut self.site_spells, &site.site, spell.from, spell.to);
+                }
+            }
+        }
+    }
+}
+
 /// Spells kept per site: a site flapping all day keeps its latest ones.
 const SPELLS_KEPT: usize = 256;
 
@@ -494,6 +514,9 @@ fn record_spell(
         return;
     }
     let kept = spells.entry(site.to_string()).or_default();
+    if kept.contains(&(from, to)) {
+        return;
+    }
     if kept.len() >= SPELLS_KEPT {
         kept.remove(0);
     }
@@ -542,6 +565,45 @@ mod tests {
             },
             down_since: state.is_unhealthy().then_some(at(minute)),
         }
+    }
+
+    #[test]
+    fn spells_the_store_knows_count_also_when_this_console_did_not_see_them() {
+        use crate::model::{DownSpell, IncidentDowntime, SiteDowntime};
+        let spec = FleetSpec::parse("demo.toml", crate::sim::DEMO_FLEET).expect("demo fleet");
+        let topology = crate::fleet::Fleet::new(&spec, at(0)).topology().clone();
+        let mut fleet = FleetSnapshot::from_topology(topology);
+        // A spell before this console connected, and one it saw itself.
+        fleet.apply_health(&site_event(HealthState::Down, 30));
+        fleet.apply_health(&site_event(HealthState::Up, 35));
+        let answer = IncidentDowntime {
+            incident_id: 1,
+            from: at(0),
+            until: at(40),
+            sites: vec![SiteDowntime {
+                site: "site-001".into(),
+                seconds: 15 * 60,
+                spells: vec![
+                    DownSpell {
+                        from: at(5),
+                        to: at(15),
+                    },
+                    DownSpell {
+                        from: at(30),
+                        to: at(35),
+                    },
+                ],
+            }],
+        };
+        fleet.merge_downtime(&answer);
+        fleet.merge_downtime(&answer);
+        assert_eq!(
+            fleet.site_spells["site-001"],
+            [(at(30), at(35)), (at(5), at(15))],
+            "each spell once, however often the answer comes"
+        );
+        let down = downtime_in(&fleet.site_spells["site-001"], None, at(0), at(40));
+        assert_eq!(down, TimeDelta::minutes(15));
     }
 
     #[test]
