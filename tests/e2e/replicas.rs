@@ -148,7 +148,16 @@ async fn a_console_on_three_replicas_keeps_its_timeline_when_the_leader_is_kille
     let screen = tmux.wait_for("every note after the kill", WAIT, |s| {
         s.contains("across-6") && s.contains("from-the-console") && !s.contains("New note")
     });
-    let stored = client.timeline(incident).await.expect("timeline").entries;
+    // The console shows its note at once and delivers it from its journal,
+    // trying the next replica after the dead one: wait for the store.
+    let stored = eventually(WAIT, "the console's note stored", || async {
+        let entries = client.timeline(incident).await.ok()?.entries;
+        entries
+            .iter()
+            .any(|e| e.body == "from-the-console")
+            .then_some(entries)
+    })
+    .await;
     assert_eq!(
         stored
             .iter()
