@@ -39,6 +39,18 @@ async fn through_haproxy(http: &reqwest::Client, front: &str, site: &str) -> Opt
     Some((status, response.text().await.ok()?))
 }
 
+/// Waits until the lab's real probes see every server up.
+async fn every_server_up(client: &Client) {
+    eventually(WAIT, "every server up on the real probes", || async {
+        let t = client.topology().await.ok()?;
+        t.servers
+            .iter()
+            .all(|s| s.health.state == HealthState::Up)
+            .then_some(())
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_app_node_is_found_by_real_probes_and_evacuated_through_haproxy() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -75,14 +87,7 @@ async fn a_killed_app_node_is_found_by_real_probes_and_evacuated_through_haproxy
             "{site}: {body}"
         );
     }
-    eventually(WAIT, "every server up on the real probes", || async {
-        let t = client.topology().await.ok()?;
-        t.servers
-            .iter()
-            .all(|s| s.health.state == HealthState::Up)
-            .then_some(())
-    })
-    .await;
+    every_server_up(&client).await;
     // Every process the lab started, grandchildren included, while it runs.
     let started = descendants(lab.pid());
     let groups: Vec<i32> = lab.groups().into_iter().map(|(_, g)| g).collect();
@@ -319,14 +324,7 @@ async fn two_labs_on_one_machine_do_not_collide() {
             Some(lab.token.clone()),
         ))
         .expect("client");
-        eventually(WAIT, "every server of each lab up", || async {
-            let t = client.topology().await.ok()?;
-            t.servers
-                .iter()
-                .all(|s| s.health.state == HealthState::Up)
-                .then_some(())
-        })
-        .await;
+        every_server_up(&client).await;
         let groups: Vec<i32> = lab.groups().into_iter().map(|(_, g)| g).collect();
         watched.push((descendants(lab.pid()), groups));
     }

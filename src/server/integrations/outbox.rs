@@ -76,11 +76,14 @@ async fn run(
                 }
             }
         }
-        let wait = next
-            .and_then(|at| (at - Utc::now()).to_std().ok())
-            .unwrap_or(Duration::ZERO)
-            .min(POLL);
-        let wait = if next.is_none() { POLL } else { wait };
+        // Until the next delivery falls due (now, if it is overdue), at most POLL.
+        let wait = match next {
+            Some(at) => (at - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(POLL),
+            None => POLL,
+        };
         tokio::select! {
             _ = wakeups.recv() => {}
             () = tokio::time::sleep(wait) => {}
