@@ -20,9 +20,10 @@ pub use events::{EventStream, StreamItem, StreamSettings};
 pub use journal::{Journal, JournalWrite, WriteOp};
 
 use crate::model::{
-    Action, ActionList, Alert, AlertList, EntryPatch, ExecuteRequest, HealthHistory, Incident,
-    IncidentList, IncidentPatch, IncidentState, LatencyReport, NewEntry, NewIncident, Plan,
-    PlanRequest, SilenceRequest, SimFault, SimStatus, Timeline, TimelineEntry, Topology, Whoami,
+    Action, ActionList, Alert, AlertList, AutopilotCommand, AutopilotStatus, AutopilotVerb,
+    EntryPatch, ExecuteRequest, HealthHistory, Incident, IncidentList, IncidentPatch,
+    IncidentState, LatencyReport, NewEntry, NewIncident, Plan, PlanRequest, Recommendations,
+    SilenceRequest, SimFault, SimStatus, Timeline, TimelineEntry, Topology, Whoami,
 };
 
 /// How the client reaches the API.
@@ -570,6 +571,28 @@ impl Client {
         let path = format!("/v1/actions/{}/undo", encode(id));
         Ok(self
             .write::<(), _>(Method::POST, &path, None, &[], false)
+            .await?
+            .value)
+    }
+
+    /// `GET /v1/recommendations`: the plan to offer first for the current alerts.
+    pub async fn recommendations(&self) -> Result<Recommendations, ClientError> {
+        self.get("/v1/recommendations").await
+    }
+
+    /// `GET /v1/autopilot`.
+    pub async fn autopilot(&self) -> Result<AutopilotStatus, ClientError> {
+        self.get("/v1/autopilot").await
+    }
+
+    /// `POST /v1/autopilot` (commander): pause or resume it.
+    pub async fn command_autopilot(
+        &self,
+        verb: AutopilotVerb,
+    ) -> Result<AutopilotStatus, ClientError> {
+        let body = AutopilotCommand { command: verb };
+        Ok(self
+            .write(Method::POST, "/v1/autopilot", Some(&body), &[], true)
             .await?
             .value)
     }

@@ -16,6 +16,7 @@ mod observe;
 mod outbox;
 mod plan;
 mod presence;
+mod recommend;
 mod roles;
 mod sim;
 mod text;
@@ -39,6 +40,10 @@ pub use incident::{
 pub use presence::{
     CLIENT_ID_MAX, HEARTBEAT_EVERY, PRESENCE_TTL, Presence, PresenceChange, PresenceEvent,
     PresenceList, valid_client_id,
+};
+pub use recommend::{
+    AutopilotBlock, AutopilotBudget, AutopilotCommand, AutopilotDecision, AutopilotMode,
+    AutopilotStatus, AutopilotVerb, Recommendation, Recommendations,
 };
 pub use roles::{HOLDER_MAX, IncidentRole, IncidentRoles, RoleHandoff, RoleTerm};
 pub use sim::{FaultKind, ScheduledStep, SimFault, SimStatus};

@@ -88,6 +88,9 @@ pub enum Source {
     Import,
     /// What an outside receiver (status page, webhook, chat) made of a delivery.
     Integration,
+    /// A decision of the guarded autopilot (what it did, would have done,
+    /// or refused to do).
+    Autopilot,
 }
 
 impl Source {
@@ -98,6 +101,7 @@ impl Source {
             Source::Action => "action",
             Source::Import => "import",
             Source::Integration => "integration",
+            Source::Autopilot => "autopilot",
         }
     }
 }
@@ -138,7 +142,7 @@ impl TimelineEntry {
     pub fn is_immutable(&self) -> bool {
         matches!(
             self.source,
-            Source::Detector | Source::Action | Source::Integration
+            Source::Detector | Source::Action | Source::Integration | Source::Autopilot
         ) || self.kind == EntryKind::Role
     }
 }
@@ -205,7 +209,7 @@ impl super::Validate for NewEntry {
         if matches!(self.kind, EntryKind::Detection | EntryKind::Action)
             || matches!(
                 source,
-                Source::Detector | Source::Action | Source::Integration
+                Source::Detector | Source::Action | Source::Integration | Source::Autopilot
             )
         {
             return Err("detection, action and integration entries are written by the orchestrator; post a note, status_update or marker".into());
