@@ -8,7 +8,7 @@ mod serve;
 mod tail;
 
 pub use console::{ConsoleOptions, DemoOptions, console, demo};
-pub use drill::{Declare, DrillArgs, DrillOutcome, drill, run_drill, run_drill_declared};
+pub use drill::{Declare, DrillArgs, DrillOptions, DrillOutcome, Responder, drill, run_drill};
 pub use lab::{LabArgs, LabNodeArgs, drill_on_lab, lab, lab_node};
 pub use report::{ExportArgs, api_client, export, import};
 pub use serve::{ServeArgs, serve};

@@ -123,6 +123,7 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
             Some(s) => format!("simulated, scenario {} at {speed}x", s.name),
             None => format!("simulated at {speed}x"),
         },
+        WorldSource::Virtual { .. } => "simulated on virtual time".to_string(),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -286,6 +286,7 @@ impl Executor {
         })
         .await;
         let run = Run {
+            _busy: inner.activity.begin(),
             exec: self.clone(),
             host,
             action: action.clone(),

@@ -99,7 +99,7 @@ pub(super) async fn watch(
 }
 
 /// Refreshes every pending count; publishes the actions whose count changed.
-async fn check(exec: &Executor, host: &dyn Host) {
+pub(super) async fn check(exec: &Executor, host: &dyn Host) {
     let pending = exec.inner.follow_ups.snapshot();
     if pending.is_empty() {
         return;

@@ -23,6 +23,7 @@
 //! The executor knows nothing of HTTP: the server hands it a [`Host`] for
 //! the clock, the event hub and the timeline.
 
+mod activity;
 mod admission;
 mod drivers;
 mod error;
@@ -37,6 +38,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use tokio::sync::watch;
 
+pub use activity::Activity;
 pub use error::ExecError;
 pub(crate) use record::entries_of;
 
@@ -70,6 +72,9 @@ pub trait Host: Send + Sync + 'static {
 pub struct SimWorld {
     pub sim: Arc<Mutex<Sim>>,
     pub speed: f64,
+    /// On virtual time (a drill): the clock moves only when the executor is
+    /// idle, and a `wait_healthy` step parks until it moves (see [`Activity`]).
+    pub stepped: bool,
 }
 
 /// How long a plan stays executable when the fleet file does not say: two
@@ -102,6 +107,9 @@ struct Inner {
     admission: tokio::sync::Mutex<()>,
     book: Mutex<admission::Book>,
     follow_ups: follow_up::FollowUps,
+    activity: Activity,
+    /// See [`SimWorld::stepped`].
+    stepped: bool,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -136,6 +144,7 @@ impl Executor {
             }
         };
         let speed = sim.as_ref().map_or(1.0, |w| w.speed);
+        let stepped = sim.as_ref().is_some_and(|w| w.stepped);
         let ttl = match spec.plan_ttl_s {
             Some(s) => TimeDelta::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000)),
             None => TimeDelta::milliseconds((DEFAULT_PLAN_TTL_REAL_S * 1000.0 * speed) as i64),
@@ -165,6 +174,8 @@ impl Executor {
                 admission: tokio::sync::Mutex::new(()),
                 book: Mutex::new(admission::Book::default()),
                 follow_ups: follow_up::FollowUps::default(),
+                activity: Activity::default(),
+                stepped,
                 shutdown,
             }),
         })
@@ -391,6 +402,18 @@ impl Executor {
             book.cool_down(&action, components, finished + self.inner.cooldown);
         }
         Ok(())
+    }
+
+    /// Running actions, for a drill's stepper.
+    pub fn activity(&self) -> Activity {
+        self.inner.activity.clone()
+    }
+
+    /// Refreshes the counts of the actions that wait for a follow-up once
+    /// (a drill's stepper calls it at each moment of virtual time, where a
+    /// live orchestrator runs [`Executor::watch_follow_ups`]).
+    pub async fn check_follow_ups(&self, host: &dyn Host) {
+        follow_up::check(self, host).await;
     }
 
     /// Watches actions that need a follow-up until shutdown: their count is

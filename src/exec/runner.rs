@@ -14,7 +14,7 @@ use super::{Executor, Host, follow_up, record};
 use crate::fleet::FleetChange;
 use crate::model::{
     Action, ActionState, CacheFacts, DatabaseFacts, EntryKind, HealthState, Plan, PlanStep, StepOp,
-    StepState, Topology, WorldFacts,
+    StepState, Timestamp, Topology, WorldFacts,
 };
 use crate::store::StoreError;
 
@@ -22,6 +22,8 @@ use crate::store::StoreError;
 const WAIT_POLL: Duration = Duration::from_millis(25);
 
 pub(super) struct Run {
+    /// Counted busy while the action runs (for a drill's stepper).
+    pub _busy: super::activity::Busy,
     pub exec: Executor,
     pub host: Arc<dyn Host>,
     pub action: Action,
@@ -30,6 +32,14 @@ pub(super) struct Run {
     /// Holds the name of whoever aborted the action.
     pub cancelled: watch::Receiver<Option<String>>,
     pub finished: watch::Sender<bool>,
+}
+
+/// How a `wait_healthy` step ended.
+enum Waited {
+    Up(String),
+    /// Its deadline passed on the orchestrator's clock.
+    Missed,
+    Failed(Failed),
 }
 
 /// The store refused a write of the run: this replica no longer leads.
@@ -165,7 +175,18 @@ impl Run {
         let work = async {
             match (&step.op, exec.inner.driver.as_ref()) {
                 (StepOp::WaitHealthy { server, stable_s }, _) => {
-                    exec.wait_healthy(host, server, *stable_s).await
+                    let deadline_at = host.now()
+                        + chrono::TimeDelta::seconds(
+                            i64::try_from(step.deadline_s).unwrap_or(i64::MAX / 1000),
+                        );
+                    match exec
+                        .wait_healthy(host, server, *stable_s, deadline_at)
+                        .await
+                    {
+                        Waited::Up(output) => Ok(Some(output)),
+                        Waited::Missed => Err(Failed::new(self.missed_deadline(step))),
+                        Waited::Failed(failed) => Err(failed),
+                    }
                 }
                 (_, Some(driver)) => driver.run(&call).await,
                 (_, None) => Err(Failed::new("no executor driver is configured")),
@@ -373,13 +394,16 @@ async fn aborted(cancelled: &mut watch::Receiver<Option<String>>) -> String {
 
 impl Executor {
     /// Waits until `server` has been up for `stable_s` seconds of the
-    /// orchestrator's clock. The caller bounds it with the step's deadline.
+    /// orchestrator's clock, or until `deadline_at` on that clock. The
+    /// caller also bounds it in real time. On virtual time it parks until
+    /// the clock moves rather than polling.
     async fn wait_healthy(
         &self,
         host: &dyn Host,
         server: &str,
         stable_s: u64,
-    ) -> Result<Option<String>, Failed> {
+        deadline_at: Timestamp,
+    ) -> Waited {
         loop {
             let now = host.now();
             let health = {
@@ -392,16 +416,24 @@ impl Executor {
                     .map(|s| (s.health.state, s.health.since))
             };
             match health {
-                None => return Err(Failed::new(format!("there is no server {server}"))),
+                None => return Waited::Failed(Failed::new(format!("there is no server {server}"))),
                 Some((HealthState::Up, since)) => {
                     let up_s = (now - since).num_seconds();
                     if up_s >= i64::try_from(stable_s).unwrap_or(i64::MAX) {
-                        return Ok(Some(format!("{server} up for {up_s} s")));
+                        return Waited::Up(format!("{server} up for {up_s} s"));
                     }
                 }
                 Some(_) => {}
             }
-            tokio::time::sleep(WAIT_POLL).await;
+            if now >= deadline_at {
+                return Waited::Missed;
+            }
+            if self.inner.stepped {
+                let parked = self.inner.activity.park();
+                parked.woken().await;
+            } else {
+                tokio::time::sleep(WAIT_POLL).await;
+            }
         }
     }
 

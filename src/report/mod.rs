@@ -33,8 +33,8 @@ pub use render::{
     DEFAULT_TEMPLATE, TemplateError, render_json, render_markdown, render_markdown_json,
 };
 pub use scorecard::{
-    ActionRecord, DrillRecord, FailureScore, FaultRecord, Original, Scorecard, Totals,
-    format_duration, format_offset, original_duration, render_table, scorecard,
+    ActionRecord, Comparison, DrillRecord, FailureScore, FaultRecord, Original, Scorecard, Totals,
+    format_duration, format_offset, original_duration, render_comparison, render_table, scorecard,
 };
 
 /// The status-update part of a rendered report: from its first status line

@@ -32,8 +32,12 @@ pub struct ActionRecord {
     pub finished_s: Option<u64>,
     /// The end state (`succeeded`, `needs_follow_up`, …).
     pub state: String,
-    /// The sum of the plan's step deadlines.
-    pub deadline_s: u64,
+    /// The sum of the plan's step deadlines, for the actions the drill
+    /// executed itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_s: Option<u64>,
+    /// Started by the autopilot.
+    pub automatic: bool,
 }
 
 impl ActionRecord {
@@ -102,6 +106,11 @@ pub struct Totals {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scorecard {
     pub scenario: String,
+    /// Who responded: `script`, `console` or `autopilot`.
+    pub responder: String,
+    /// The console responder's reaction time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reaction_s: Option<u64>,
     pub duration_s: u64,
     pub failures: Vec<FailureScore>,
     pub actions: Vec<ActionRecord>,
@@ -243,12 +252,115 @@ pub fn scorecard(record: &DrillRecord) -> Scorecard {
     };
     Scorecard {
         scenario: record.scenario.clone(),
+        responder: "script".into(),
+        reaction_s: None,
         duration_s: end_s,
         failures,
         actions: record.actions.clone(),
         totals,
         sites_down_at_end: record.sites_down_at_end.clone(),
     }
+}
+
+/// The same drill played by several responders, side by side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub scenario: String,
+    pub scorecards: Vec<Scorecard>,
+}
+
+impl Comparison {
+    pub fn new(scenario: &str, scorecards: Vec<Scorecard>) -> Comparison {
+        Comparison {
+            scenario: scenario.to_string(),
+            scorecards,
+        }
+    }
+}
+
+/// One cell of the side-by-side table: time to mitigate and site-minutes down.
+fn cell(failure: Option<&FailureScore>) -> String {
+    match failure {
+        None => "-".into(),
+        Some(f) if f.sites_affected == 0 => "no impact".into(),
+        Some(f) => match f.mitigate_s {
+            Some(s) => format!("{} ({:.1})", format_duration(s), f.site_minutes_down),
+            None => "NOT MITIGATED".into(),
+        },
+    }
+}
+
+/// The responders side by side with the original outage: for each failure,
+/// time to mitigate and (in brackets) site-minutes down.
+pub fn render_comparison(comparison: &Comparison) -> String {
+    let cards = &comparison.scorecards;
+    let mut header = vec![
+        "fault at".to_string(),
+        "failure".to_string(),
+        "original".to_string(),
+    ];
+    header.extend(cards.iter().map(|c| match c.reaction_s {
+        Some(r) => format!("{} ({} reaction)", c.responder, format_duration(r)),
+        None => c.responder.clone(),
+    }));
+    let mut rows = vec![header];
+    let failures = cards.first().map_or(&[][..], |c| c.failures.as_slice());
+    for (i, f) in failures.iter().enumerate() {
+        let mut row = vec![
+            format_offset(f.fault_at_s),
+            format!("{} {}", f.fault.as_str(), f.target),
+            f.original
+                .as_ref()
+                .map_or("-".into(), |o| format!("{}m", o.minutes)),
+        ];
+        row.extend(cards.iter().map(|c| cell(c.failures.get(i))));
+        rows.push(row);
+    }
+    let mut total = vec![
+        "total".to_string(),
+        String::new(),
+        cards
+            .first()
+            .map_or("-".into(), |c| format!("{}m", c.totals.original_minutes)),
+    ];
+    total.extend(cards.iter().map(|c| {
+        format!(
+            "{} ({:.1})",
+            format_duration(c.totals.mitigate_s),
+            c.totals.site_minutes_down
+        )
+    }));
+    rows.push(total);
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; columns];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = format!(
+        "drill {} — responders side by side: time to mitigate (site-minutes down), on the sim clock\n\n",
+        comparison.scenario
+    );
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    for card in cards {
+        if !card.sites_down_at_end.is_empty() {
+            out.push_str(&format!(
+                "\n{}: still down at the end: {}\n",
+                card.responder,
+                card.sites_down_at_end.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 fn round1(value: f64) -> f64 {
@@ -328,8 +440,13 @@ pub fn render_table(card: &Scorecard) -> String {
         }
     }
     let mut out = format!(
-        "drill {} — {} on the sim clock\n\n",
+        "drill {} — {} responder{} — {} on the sim clock\n\n",
         card.scenario,
+        card.responder,
+        card.reaction_s.map_or(String::new(), |s| format!(
+            " (reaction {})",
+            format_duration(s)
+        )),
         format_duration(card.duration_s)
     );
     for row in &rows {
@@ -344,7 +461,7 @@ pub fn render_table(card: &Scorecard) -> String {
     out.push_str("\nactions:\n");
     for a in &card.actions {
         out.push_str(&format!(
-            "  {:<9} {:<15} {:<8} {:<16} took {} (deadline {})\n",
+            "  {:<9} {:<15} {:<8} {:<16} took {} (deadline {}){}\n",
             format_offset(a.started_s),
             a.kind,
             a.target.as_deref().unwrap_or("-"),
@@ -352,7 +469,8 @@ pub fn render_table(card: &Scorecard) -> String {
             a.finished_s.map_or("-".into(), |e| format_duration(
                 e.saturating_sub(a.started_s)
             )),
-            format_duration(a.deadline_s),
+            a.deadline_s.map_or("-".into(), format_duration),
+            if a.automatic { " by the autopilot" } else { "" },
         ));
     }
     if card.sites_down_at_end.is_empty() {

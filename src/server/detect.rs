@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::AppState;
 use crate::fleet::FleetChange;
@@ -17,7 +17,13 @@ use crate::store::{EntryRecord, Store};
 /// Latency samples of every server go to the history this often (sim time).
 const SAMPLE_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
-pub async fn observe_loop(state: AppState, mut rx: mpsc::Receiver<Observation>) {
+/// Applies observations as they come. `applied` counts those applied so
+/// far (with everything they caused), for a drill's stepper to wait on.
+pub async fn observe_loop(
+    state: AppState,
+    mut rx: mpsc::Receiver<Observation>,
+    applied: watch::Sender<u64>,
+) {
     let mut last_sample: Option<Timestamp> = None;
     while let Some(observation) = rx.recv().await {
         state.metrics.observations.fetch_add(1, Ordering::Relaxed);
@@ -64,6 +70,7 @@ pub async fn observe_loop(state: AppState, mut rx: mpsc::Receiver<Observation>) 
             (changes, samples)
         };
         apply_changes(&state, changes, samples).await;
+        applied.send_modify(|n| *n += 1);
     }
 }
 

@@ -18,6 +18,7 @@ mod openapi;
 mod routes;
 mod sim_driver;
 mod sse;
+mod stepper;
 mod term;
 
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,7 @@ pub use auth::{Caller, TokenEntry, Tokens, default_token_path, generated_token};
 pub use clock::Clock;
 pub use hub::Hub;
 pub use openapi::ApiDoc;
+pub use stepper::Stepper;
 
 use crate::exec::Executor;
 use crate::fleet::Fleet;
@@ -130,6 +132,8 @@ impl AppState {
 pub struct SimHandle {
     pub sim: Arc<Mutex<Sim>>,
     pub speed: f64,
+    /// On virtual time: the drill's stepper moves the clock.
+    pub stepper: Option<Stepper>,
 }
 
 /// How the world is observed.
@@ -140,6 +144,13 @@ pub enum WorldSource {
         speed: f64,
         scenario: Option<Scenario>,
     },
+    /// A simulated fleet on virtual time: the clock moves only when the
+    /// drill advances it through `stepper` (a drill, DESIGN.md §7).
+    Virtual {
+        seed: u64,
+        scenario: Option<Scenario>,
+        stepper: Stepper,
+    },
     /// Real probes of the targets the fleet file names.
     Probed,
 }
@@ -149,6 +160,26 @@ pub struct ServerConfig {
     pub store: Arc<dyn Store>,
     pub tokens: Tokens,
     pub source: WorldSource,
+}
+
+/// The simulator a node starts with, after checking that the fleet and the
+/// scenario suit it.
+fn simulated(
+    spec: &FleetSpec,
+    seed: u64,
+    speed: f64,
+    scenario: Option<Scenario>,
+    stepper: Option<Stepper>,
+) -> anyhow::Result<(Clock, SimHandle)> {
+    if spec.is_probed() {
+        anyhow::bail!(
+            "this fleet file names real probe targets; the simulator (and --scenario) needs a fleet without them"
+        );
+    }
+    if let Some(scenario) = &scenario {
+        scenario.check_against(spec)?;
+    }
+    Ok(term::initial_sim(spec, seed, speed, scenario, stepper))
 }
 
 /// Who this process is among replicas.
@@ -217,18 +248,20 @@ impl Orchestrator {
                 speed,
                 scenario,
             } => {
-                if config.spec.is_probed() {
-                    anyhow::bail!(
-                        "this fleet file names real probe targets; the simulator (and --scenario) needs a fleet without them"
-                    );
-                }
                 if !(speed.is_finite() && speed > 0.0 && speed <= 100_000.0) {
                     anyhow::bail!("--speed must be above 0 and at most 100000, got {speed}");
                 }
-                if let Some(scenario) = &scenario {
-                    scenario.check_against(&config.spec)?;
-                }
-                let (clock, sim) = term::initial_sim(&config.spec, seed, speed, scenario.clone());
+                let (clock, sim) = simulated(&config.spec, seed, speed, scenario.clone(), None)?;
+                (clock, Some(sim), scenario)
+            }
+            WorldSource::Virtual {
+                seed,
+                scenario,
+                stepper,
+            } => {
+                // Sim seconds stay sim seconds: one per "real" second.
+                let (clock, sim) =
+                    simulated(&config.spec, seed, 1.0, scenario.clone(), Some(stepper))?;
                 (clock, Some(sim), scenario)
             }
             WorldSource::Probed => {

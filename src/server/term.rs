@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, watch};
 use super::durable::{self, Snapshotter, WorldState};
 use super::hub::LeaderWrites;
 use super::integrations::{Senders, outbox};
-use super::{AppState, SimHandle, detect, sim_driver};
+use super::{AppState, SimHandle, detect, sim_driver, stepper};
 use crate::exec::{Executor, Host, SimWorld};
 use crate::fleet::Fleet;
 use crate::model::{FleetSpec, Plan};
@@ -67,9 +67,41 @@ impl Term {
         };
         let (shutdown_tx, shutdown) = watch::channel(false);
         let (obs_tx, obs_rx) = mpsc::channel(4096);
+        let (applied_tx, applied_rx) = watch::channel(0u64);
         let mut tasks = Vec::new();
         let mut probers = None;
+        let exec = Executor::new(
+            &shape.spec.executor,
+            state.fleet.clone(),
+            store.clone(),
+            state.sim.as_ref().map(|handle| SimWorld {
+                sim: handle.sim.clone(),
+                speed: handle.speed,
+                stepped: handle.stepper.is_some(),
+            }),
+            shutdown.clone(),
+        )?;
+        let host: Arc<dyn Host> = Arc::new(state.with_term(TermCtx {
+            exec: exec.clone(),
+            store: store.clone(),
+        }));
         match &state.sim {
+            Some(SimHandle {
+                sim,
+                stepper: Some(stepper),
+                ..
+            }) => tasks.push(stepper::spawn(
+                stepper,
+                stepper::Driven {
+                    sim: sim.clone(),
+                    clock: state.clock.clone(),
+                    observations: obs_tx,
+                    applied: applied_rx,
+                    exec: exec.clone(),
+                    host: host.clone(),
+                },
+                shutdown.clone(),
+            )?),
             Some(handle) => tasks.push(sim_driver::spawn(
                 handle.sim.clone(),
                 handle.speed,
@@ -79,16 +111,6 @@ impl Term {
             )),
             None => probers = Some(crate::probe::spawn_probers(&shape.spec, obs_tx)),
         }
-        let exec = Executor::new(
-            &shape.spec.executor,
-            state.fleet.clone(),
-            store.clone(),
-            state.sim.as_ref().map(|handle| SimWorld {
-                sim: handle.sim.clone(),
-                speed: handle.speed,
-            }),
-            shutdown.clone(),
-        )?;
         exec.restore_plans(plans, state.clock.now());
         let ctx = TermCtx {
             exec: exec.clone(),
@@ -119,10 +141,10 @@ impl Term {
         term.tasks.push(tokio::spawn(detect::observe_loop(
             term_state.clone(),
             obs_rx,
+            applied_tx,
         )));
         // Actions a stopped orchestrator (or the last leader) left running
         // are marked interrupted before anyone can ask for them.
-        let host: Arc<dyn Host> = Arc::new(term_state.clone());
         exec.recover(host.as_ref()).await?;
         if shape.spec.integrations.sends() {
             let senders = Senders::resolve(&shape.spec.integrations)?;
@@ -130,8 +152,11 @@ impl Term {
                 outbox::start(term_state.clone(), ctx_store, senders, shutdown.clone()).await?,
             );
         }
-        term.tasks
-            .push(tokio::spawn(exec.watch_follow_ups(host, shutdown)));
+        // On virtual time the stepper checks follow-ups at each moment.
+        if state.sim.as_ref().is_none_or(|h| h.stepper.is_none()) {
+            term.tasks
+                .push(tokio::spawn(exec.watch_follow_ups(host, shutdown)));
+        }
         Ok(term)
     }
 }
@@ -229,8 +254,19 @@ pub fn initial_sim(
     seed: u64,
     speed: f64,
     scenario: Option<Scenario>,
+    stepper: Option<super::Stepper>,
 ) -> (super::Clock, SimHandle) {
-    let mut world = Sim::new(spec, seed, chrono::Utc::now());
+    // On virtual time the world starts when the scenario's outage did (or
+    // on a whole second): the record then reads like the original's.
+    let start = match (&stepper, scenario.as_ref().and_then(|s| s.start)) {
+        (Some(_), Some(start)) => start,
+        (Some(_), None) => {
+            let now = chrono::Utc::now();
+            now - chrono::TimeDelta::nanoseconds(i64::from(now.timestamp_subsec_nanos()))
+        }
+        (None, _) => chrono::Utc::now(),
+    };
+    let mut world = Sim::new(spec, seed, start);
     if let Some(scenario) = scenario {
         world.load_scenario(scenario);
     }
@@ -240,6 +276,7 @@ pub fn initial_sim(
         SimHandle {
             sim: Arc::new(std::sync::Mutex::new(world)),
             speed,
+            stepper,
         },
     )
 }

@@ -416,3 +416,49 @@ fn db_master_2020_stuck_sites_clear_with_the_scripted_restart() {
     assert!(sim.facts().stuck_backends.is_empty());
     assert_eq!(sim.facts().database.unwrap().writer, "db-2");
 }
+
+/// Stepping from one event to the next (`next_event`) sees exactly what
+/// stepping every tick sees: scenario faults, the managed database, and an
+/// operator's cache failover that leaves stale clients.
+#[test]
+fn stepping_event_to_event_sees_what_every_tick_sees() {
+    for name in ["switch-2017", "db-master-2020"] {
+        let scenario = Scenario::builtin(name).unwrap();
+        let offset = |sim: &Sim| (sim.now() - sim.started_at()).to_std().unwrap();
+        let (end, failover_at) = (secs(4 * 3600), secs(2 * 3600 + 15 * 60));
+        let mut by_tick = sim(3);
+        by_tick.load_scenario(scenario.clone());
+        let mut by_event = sim(3);
+        by_event.load_scenario(scenario);
+        let mut seen_by_tick = by_tick.step(secs(0));
+        let mut seen_by_event = by_event.step(secs(0));
+        let mut steps = 0u64;
+        while offset(&by_event) < end {
+            let now = offset(&by_event);
+            let next = by_event.next_event();
+            assert!(next > now, "{name}: the next event is ahead of the clock");
+            // The operator acts between events, at a moment both reach.
+            let target = if now < failover_at {
+                next.min(failover_at)
+            } else {
+                next
+            };
+            seen_by_event.extend(by_event.step(target - now));
+            steps += 1;
+            while offset(&by_tick) < target {
+                seen_by_tick.extend(by_tick.step(secs(1)));
+            }
+            if target == failover_at {
+                // The old node then flaps with its switch: whether the
+                // stale clients' code path fails changes between probes.
+                let flaps = fault(FaultKind::SwitchFault, "sw-2");
+                for world in [&mut by_event, &mut by_tick] {
+                    world.cache_failover(Some("cache-2")).unwrap();
+                    world.inject(&flaps).unwrap();
+                }
+            }
+        }
+        assert_eq!(seen_by_event, seen_by_tick, "{name}");
+        assert!(steps <= end.as_secs(), "{name}: {steps} steps for 4 h");
+    }
+}

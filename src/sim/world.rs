@@ -259,6 +259,44 @@ impl Sim {
         out
     }
 
+    /// How long from the start until the next tick at which something can
+    /// happen: a node's probe falls due, a scenario step plays, the managed
+    /// database acts, or (while web servers hold stale cache connections)
+    /// the world's facts may change with the old node's availability. A
+    /// caller on virtual time steps from one such tick to the next; the
+    /// ticks in between would change nothing and show nothing.
+    pub fn next_event(&self) -> Duration {
+        let tick_ms = |t_ms: u64| t_ms.div_ceil(TICK_MS).max(self.next_tick) * TICK_MS;
+        let next_tick_ms = self.next_tick * TICK_MS;
+        let writer_dead = self
+            .database
+            .as_ref()
+            .is_some_and(|d| self.is_dead(&d.writer));
+        let stale_cache = self.cache.as_ref().is_some_and(|c| c.stale.is_some());
+        let due_ms = if self.next_tick == 0 || stale_cache || writer_dead {
+            next_tick_ms
+        } else {
+            let probes = self.nodes.iter().map(|n| tick_ms(n.next_probe_ms));
+            let step = self.scenario.as_ref().and_then(|playing| {
+                let index = *playing.schedule.get(playing.next)?;
+                Some(tick_ms(duration_ms(
+                    playing.scenario.steps[index].at.duration(),
+                )))
+            });
+            let promotion = self
+                .database
+                .as_ref()
+                .and_then(|d| d.promotion_due_ms)
+                .map(tick_ms);
+            probes
+                .chain(step)
+                .chain(promotion)
+                .min()
+                .unwrap_or(next_tick_ms)
+        };
+        Duration::from_millis(due_ms)
+    }
+
     fn run_tick(&mut self, t_ms: u64, out: &mut Vec<Observation>) {
         self.play_due_steps(t_ms);
         self.run_managed_database(t_ms);

@@ -3,13 +3,18 @@
 //! first alert. The exported postmortem tells the real impact and measures
 //! the response from the start of impact, not from the declaration.
 
-use warroom::cli::{Declare, run_drill_declared};
+use warroom::cli::{Declare, DrillOptions, Responder, run_drill};
 use warroom::sim::Scenario;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn db_master_2020_declared_after_mitigation_reports_the_real_impact() {
     let scenario = Scenario::builtin("db-master-2020").expect("builtin scenario");
-    let outcome = run_drill_declared(scenario, 7, 1200.0, true, Declare::AfterMitigation)
+    let options = DrillOptions {
+        seed: 7,
+        declare: Declare::AfterMitigation,
+        ..DrillOptions::new(Responder::Script)
+    };
+    let outcome = run_drill(&scenario, &options)
         .await
         .expect("the drill runs to the end");
     let card = &outcome.scorecard;

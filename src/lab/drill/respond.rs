@@ -105,7 +105,8 @@ impl Driver {
             started_s: self.scenario_s_at(current.started_at),
             finished_s: current.finished_at.map(|t| self.scenario_s_at(t)),
             state: current.state.as_str().to_string(),
-            deadline_s: (deadline_s as f64 * self.speed) as u64,
+            deadline_s: Some((deadline_s as f64 * self.speed) as u64),
+            automatic: false,
         });
         if matches!(current.state, ActionState::Failed | ActionState::Aborted) {
             return Err(anyhow!(
