@@ -10,7 +10,7 @@ use super::overlay::{
     Reader, RoleForm, SilenceForm, Switcher, composer,
 };
 use super::update::{ask_to_quit, fetch_all};
-use super::{panes, target};
+use super::{advice, panes, target};
 use crate::client::{JournalWrite, WriteOp};
 use crate::model::{Alert, EntryPatch, PlanKind, TimelineEntry, Visibility};
 use crate::tui::logic::labels::action_label;
@@ -186,6 +186,8 @@ pub fn run(model: &mut Model, action: Action, effects: &mut Vec<Effect>) {
             }
             quick_patch(model, effects, patch, done);
         }
+        Action::RecommendedPlan => advice::open_recommended(model, effects),
+        Action::PauseAutopilot => advice::pause_or_resume(model, effects),
         Action::Evacuate => plan(model, PlanKind::EvacuateServer, effects),
         Action::PromoteSpare => plan(model, PlanKind::PromoteSpare, effects),
         Action::CacheFailover => plan(model, PlanKind::CacheFailover, effects),

@@ -323,6 +323,23 @@ impl EffectRunner {
                 });
                 None
             }
+            Effect::CommandAutopilot(verb) => {
+                let failed = Wrote::Autopilot {
+                    verb,
+                    result: Err(no_answer()),
+                };
+                self.write(failed, move |client| async move {
+                    Wrote::Autopilot {
+                        verb,
+                        result: client
+                            .command_autopilot(verb)
+                            .await
+                            .map(Box::new)
+                            .map_err(refused),
+                    }
+                });
+                None
+            }
             Effect::Notify { text } => Some(TerminalEffect::Notify(text)),
             Effect::SetMouse(on) => Some(TerminalEffect::SetMouse(on)),
         }
@@ -521,7 +538,23 @@ async fn load(
         Request::Presence => Loaded::Presence(client.presence().await?.consoles),
         Request::Roles(id) => Loaded::Roles(client.incident_roles(id).await?),
         Request::Downtime(id) => Loaded::Downtime(client.incident_downtime(id).await?),
+        Request::Recommendations => {
+            Loaded::Recommendations(absent_on_404(client.recommendations().await)?)
+        }
+        Request::Autopilot => {
+            Loaded::Autopilot(absent_on_404(client.autopilot().await)?.map(Box::new))
+        }
     })
+}
+
+/// A route an older orchestrator does not have answers 404: that is not
+/// an error to show, only something this API does not offer.
+fn absent_on_404<T>(result: Result<T, ClientError>) -> Result<Option<T>, ClientError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(error) if error.status() == Some(404) => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// The longest a call may take: the client's own timeouts end every call

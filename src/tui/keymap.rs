@@ -112,6 +112,8 @@ actions! {
     Star = "star",
     /// Make the selected entry public or internal.
     ToggleVisibility = "toggle_visibility",
+    /// Open the plan the orchestrator recommends now (the one shown above the hints).
+    RecommendedPlan = "recommended_plan",
     /// Evacuate the selected server, or every server behind the selected switch.
     Evacuate = "evacuate",
     /// Promote a healthy app server to a failover server.
@@ -138,6 +140,8 @@ actions! {
     UndoAction = "undo_action",
     /// Show the running or last action and its progress.
     ShowAction = "show_action",
+    /// Pause the autopilot, or resume it when paused (commander).
+    PauseAutopilot = "pause_autopilot",
     /// Acknowledge the selected alert: you are on it (the reminders stop).
     AckAlert = "ack_alert",
     /// Silence the selected alert for a while, with a reason.

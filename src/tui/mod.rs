@@ -7,6 +7,7 @@
 //! the pure helpers (`logic/`) are leaves. Effects run in tokio tasks
 //! ([`Session`]); [`view::draw`] renders the model when it changed.
 
+mod advice;
 mod app;
 mod commands;
 pub mod component;
@@ -34,9 +35,9 @@ pub mod view;
 pub use app::run;
 pub use config::{Config, ConfigError, local_time_zone, parse_time_zone, xdg_dir};
 pub use data::{
-    ActionBoard, AlertBoard, Applied, Banner, FleetSnapshot, HealthCounts, IncidentBoard,
-    LATENCY_SAMPLES, Link, LinkState, Mirror, STALE_AFTER, ServerRow, SimClock, SiteSort,
-    SiteTable, TimelineBook,
+    ADVICE_EVERY, ActionBoard, Advice, AlertBoard, Applied, Banner, FleetSnapshot, HealthCounts,
+    IncidentBoard, LATENCY_SAMPLES, Link, LinkState, Mirror, STALE_AFTER, ServerRow, SimClock,
+    SiteSort, SiteTable, TimelineBook,
 };
 pub use effects::{CONNECT_TIMEOUT, EffectRunner, REQUEST_TIMEOUT, client_config};
 pub use ids::IdSource;

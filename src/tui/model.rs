@@ -176,11 +176,17 @@ impl Model {
         self.dirty = true;
     }
 
-    /// Bring derived views (the sites' order) up to date. `update` defers
-    /// this for API data so a burst of events costs one recompute; the event
-    /// loop calls it before drawing.
+    /// Bring derived views (the sites' order, the recommendation shown) up
+    /// to date. `update` defers this for API data so a burst of events costs
+    /// one recompute; the event loop calls it before drawing, so what is
+    /// settled is what the next frame shows.
     pub fn settle(&mut self) {
         self.sites.settle(&self.data.fleet);
+        // The recommendation row comes or goes: the panes above it change height.
+        if self.data.advice.settle() {
+            super::panes::fit_lists(self);
+            self.dirty = true;
+        }
     }
 
     /// The API's clock now (the simulator's when one drives the world).

@@ -5,8 +5,8 @@ use crossterm::event::{KeyEvent, MouseEvent};
 
 use crate::client::{JournalWrite, StreamItem};
 use crate::model::{
-    Action, Alert, ExecuteRequest, Incident, IncidentPatch, NewIncident, Plan, PlanRequest,
-    SimStatus, Timeline, TimelineEntry, Topology,
+    Action, Alert, AutopilotStatus, AutopilotVerb, ExecuteRequest, Incident, IncidentPatch,
+    NewIncident, Plan, PlanRequest, Recommendations, SimStatus, Timeline, TimelineEntry, Topology,
 };
 
 /// Something that happened: input, time, or an answer from the API.
@@ -60,6 +60,11 @@ pub enum Loaded {
     Downtime(crate::model::IncidentDowntime),
     /// The latency of the servers on screen, for the sparklines.
     Latency(std::collections::BTreeMap<String, Option<f64>>),
+    /// The plans the orchestrator recommends now, best first; `None` when
+    /// it has no such route (an older orchestrator answers 404).
+    Recommendations(Option<Recommendations>),
+    /// What the autopilot is doing; `None` when the orchestrator has none (404).
+    Autopilot(Option<Box<AutopilotStatus>>),
 }
 
 /// What became of a write. Errors are the API's message, ready to show.
@@ -101,6 +106,11 @@ pub enum Wrote {
         done: &'static str,
         result: Result<Box<Alert>, WriteError>,
     },
+    /// The autopilot was paused or resumed (`verb`): its status after it.
+    Autopilot {
+        verb: AutopilotVerb,
+        result: Result<Box<AutopilotStatus>, WriteError>,
+    },
 }
 
 /// A refused write: the HTTP status (none when no API answered), the
@@ -133,6 +143,10 @@ pub enum Request {
     /// The latency of the servers on screen (the ids travel with
     /// [`Effect::FetchLatency`]).
     Latency,
+    /// The plans the orchestrator recommends now.
+    Recommendations,
+    /// The autopilot's status.
+    Autopilot,
 }
 
 impl Request {
@@ -150,6 +164,8 @@ impl Request {
             Request::Roles(_) => RequestKind::Roles,
             Request::Downtime(_) => RequestKind::Downtime,
             Request::Latency => RequestKind::Latency,
+            Request::Recommendations => RequestKind::Recommendations,
+            Request::Autopilot => RequestKind::Autopilot,
         }
     }
 
@@ -166,6 +182,8 @@ impl Request {
             Request::Roles(_) => "incident roles",
             Request::Downtime(_) => "site downtime",
             Request::Latency => "latency",
+            Request::Recommendations => "recommendations",
+            Request::Autopilot => "autopilot status",
         }
     }
 }
@@ -183,6 +201,8 @@ pub enum RequestKind {
     Roles,
     Downtime,
     Latency,
+    Recommendations,
+    Autopilot,
 }
 
 /// Work `update` asks for; the event loop runs it.
@@ -243,6 +263,8 @@ pub enum Effect {
         id: String,
         request: crate::model::SilenceRequest,
     },
+    /// Pause or resume the autopilot (commander).
+    CommandAutopilot(AutopilotVerb),
 }
 
 /// What only the terminal can do, handed back by the effect runner to the

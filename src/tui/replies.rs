@@ -112,6 +112,7 @@ pub(super) fn wrote(model: &mut Model, wrote: Wrote, effects: &mut Vec<Effect>) 
             }
         }
         Wrote::Action(result) => action_not_for_a_modal(model, result),
+        Wrote::Autopilot { verb, result } => super::advice::commanded(model, verb, result),
     }
     show_waiting(model);
 }

@@ -13,7 +13,7 @@ use super::keys::KeyChord;
 use super::model::Model;
 use super::msg::{Effect, Loaded, Msg, Request};
 use super::overlay::{Confirm, OnYes, Overlay};
-use super::{commands, panes, replies};
+use super::{advice, commands, panes, replies};
 use crate::client::StreamItem;
 use crate::model::{Alert, Event, EventPayload};
 
@@ -219,6 +219,7 @@ pub(super) fn fetch_all(model: &mut Model) -> Vec<Effect> {
         effects.push(Effect::Fetch(Request::Roles(id)));
         effects.push(Effect::Fetch(Request::Downtime(id)));
     }
+    effects.extend(advice::fetch(model));
     effects
 }
 
@@ -254,6 +255,7 @@ fn tick(model: &mut Model, now: chrono::DateTime<chrono::Utc>, effects: &mut Vec
         model.mark_dirty();
     }
     remind(model, now, effects);
+    advice::tick(model, before, effects);
     let key = model.current_time_key();
     if key != model.time_key {
         model.time_key = key;
@@ -326,6 +328,7 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
             model.sites.note(applied);
             if applied.changed {
                 model.mark_dirty();
+                advice::changed(model, effects);
             }
         }
         EventPayload::Topology(topology) => {
@@ -335,6 +338,7 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
             let applied = data.fleet.apply_topology(&topology);
             model.sites.note(applied);
             model.mark_dirty();
+            advice::changed(model, effects);
         }
         EventPayload::Alert(alert) => {
             let (changed, news) = data.alerts.apply(alert);
@@ -344,6 +348,7 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
             }
             if changed {
                 model.mark_dirty();
+                advice::changed(model, effects);
             }
         }
         EventPayload::Incident(incident) => {
@@ -359,6 +364,8 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
             {
                 effects.push(Effect::Fetch(Request::Roles(entry.incident_id)));
             }
+            // An automatic decision (or a pause) changes what is advised.
+            let automatic = entry.source == crate::model::Source::Autopilot;
             let follow = model
                 .ui
                 .timeline
@@ -368,6 +375,9 @@ pub fn apply_event(model: &mut Model, event: Event, effects: &mut Vec<Effect>) {
                     panes::follow_newest_entry(model);
                 }
                 model.mark_dirty();
+            }
+            if automatic {
+                advice::changed(model, effects);
             }
         }
         EventPayload::Action(action) => {
@@ -433,6 +443,8 @@ fn loaded_data(model: &mut Model, loaded: Loaded, effects: &mut Vec<Effect>) {
             }
         }
         Loaded::Latency(latency) => data.fleet.sample_servers(&latency),
+        Loaded::Recommendations(answer) => advice::loaded_recommendations(model, answer),
+        Loaded::Autopilot(answer) => advice::loaded_autopilot(model, answer.map(|a| *a)),
         Loaded::Sim(status) => {
             data.sim = Some(super::data::SimClock {
                 status: *status,

@@ -16,6 +16,7 @@ mod support {
 }
 
 mod actions;
+mod advice;
 mod cli;
 mod client;
 mod editor;

@@ -5,12 +5,14 @@
 //! components read it through `Ctx`.
 
 mod actions;
+mod advice;
 mod boards;
 mod fleet;
 mod room;
 mod sites;
 
 pub use actions::{ActionBoard, Progress, follow_up_text, progress};
+pub use advice::{ADVICE_EVERY, Advice};
 pub use boards::{AlertBoard, IncidentBoard, TimelineBook};
 pub use fleet::{Applied, FleetSnapshot, HealthCounts, LATENCY_SAMPLES, ServerRow};
 pub use room::{Person, Room};
@@ -92,6 +94,8 @@ pub struct Mirror {
     pub room: Room,
     /// Who holds the followed incident's roles.
     pub roles: Option<crate::model::IncidentRoles>,
+    /// The plans recommended now and the autopilot's status.
+    pub advice: Advice,
     /// The API said it runs no simulator: stop asking.
     pub sim_absent: bool,
     pub link: Link,
@@ -112,6 +116,7 @@ impl Mirror {
             sim: None,
             room: Room::default(),
             roles: None,
+            advice: Advice::default(),
             sim_absent: false,
             link: Link {
                 state: LinkState::Connecting,

@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::text::{clock, minutes, seconds, zone_abbreviation};
-use crate::model::{AlertSeverity, HealthState};
+use crate::model::{AlertSeverity, AutopilotMode, HealthState};
 use crate::tui::data::LinkState;
+use crate::tui::keymap::{Action, Context};
 use crate::tui::logic::sanitize::sanitize;
 use crate::tui::model::Model;
 use crate::tui::theme::{Theme, UiStyle};
@@ -42,6 +43,7 @@ fn identity_line<'a>(model: &'a Model, theme: &Theme, wide: bool) -> Line<'a> {
         spans.push(Span::styled(" READ-ONLY ", badge));
         spans.push(Span::raw(" "));
     }
+    autopilot(model, theme, &mut spans);
     match model.data.incidents.current() {
         Some(incident) => {
             spans.push(Span::styled(
@@ -230,6 +232,45 @@ fn status_line<'a>(model: &Model, theme: &Theme, wide: bool) -> Line<'a> {
     // matter more than who else is here.
     room(model, theme, wide, &mut spans);
     Line::from(spans)
+}
+
+/// What the autopilot is doing, when it is on: it may act by itself, so it
+/// comes before the incident. A commander sees the key that pauses it.
+fn autopilot(model: &Model, theme: &Theme, spans: &mut Vec<Span<'_>>) {
+    let Some(mode) = model.data.advice.autopilot_mode() else {
+        return;
+    };
+    let (text, style, verb) = match mode {
+        AutopilotMode::Active => (" AUTOPILOT ".to_string(), theme.ui(UiStyle::Badge), "pause"),
+        AutopilotMode::DryRun => (
+            " AUTOPILOT dry-run ".to_string(),
+            theme.ui(UiStyle::Badge),
+            "pause",
+        ),
+        AutopilotMode::Paused => {
+            let by = model
+                .data
+                .advice
+                .autopilot
+                .as_ref()
+                .and_then(|a| a.paused_by.as_deref())
+                .map(|name| format!(" by {}", sanitize(name)))
+                .unwrap_or_default();
+            (
+                format!(" AUTOPILOT PAUSED{by} "),
+                theme.alert(AlertSeverity::Warning),
+                "resume",
+            )
+        }
+        AutopilotMode::Off => return,
+    };
+    spans.push(Span::styled(text, style));
+    if model.action_block().is_none() {
+        let key = model.keymap.hint(Context::Global, Action::PauseAutopilot);
+        spans.push(Span::styled(format!(" {key}"), theme.ui(UiStyle::Key)));
+        spans.push(Span::styled(format!(" {verb}"), theme.ui(UiStyle::Muted)));
+    }
+    spans.push(Span::raw(" "));
 }
 
 /// People named in the header at most; the rest are counted.

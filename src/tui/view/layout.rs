@@ -17,6 +17,8 @@ pub struct Screen {
     pub sites: Rect,
     pub alerts: Rect,
     pub timeline: Rect,
+    /// The recommended plan, above the hints, when there is one.
+    pub advice: Option<Rect>,
     pub footer: Rect,
 }
 
@@ -38,15 +40,19 @@ impl Screen {
     }
 }
 
-pub fn screen(area: Rect, banner: bool) -> Screen {
-    let [header, banner_area, body, footer] = Layout::vertical([
+/// The screen for a terminal of `area`, with a row for the API banner
+/// and one for the recommended plan when they are shown.
+pub fn screen(area: Rect, banner: bool, advice: bool) -> Screen {
+    let [header, banner_area, body, advice_area, footer] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Length(u16::from(banner)),
         Constraint::Fill(1),
+        Constraint::Length(u16::from(advice)),
         Constraint::Length(1),
     ])
     .areas(area);
     let banner = banner.then_some(banner_area);
+    let advice = advice.then_some(advice_area);
     if area.width >= WIDE {
         let [servers, sites, right] = Layout::horizontal([
             Constraint::Length(50),
@@ -63,6 +69,7 @@ pub fn screen(area: Rect, banner: bool) -> Screen {
             sites,
             alerts,
             timeline,
+            advice,
             footer,
         }
     } else {
@@ -81,6 +88,7 @@ pub fn screen(area: Rect, banner: bool) -> Screen {
             sites,
             alerts,
             timeline,
+            advice,
             footer,
         }
     }
@@ -89,7 +97,11 @@ pub fn screen(area: Rect, banner: bool) -> Screen {
 /// The screen for the model's terminal size.
 pub fn for_model(model: &Model) -> Screen {
     let (width, height) = model.screen;
-    screen(Rect::new(0, 0, width, height), model.banner().is_some())
+    screen(
+        Rect::new(0, 0, width, height),
+        model.banner().is_some(),
+        model.data.advice.shown.is_some(),
+    )
 }
 
 /// Inside a bordered pane.

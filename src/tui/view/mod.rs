@@ -4,6 +4,7 @@
 //! one pass over the sites, is the only exception).
 
 mod actions;
+mod advice;
 mod alert_view;
 mod alerts;
 mod banner;
@@ -46,7 +47,7 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
         return;
     }
     let banner = model.banner();
-    let screen = layout::screen(area, banner.is_some());
+    let screen = layout::screen(area, banner.is_some(), model.data.advice.shown.is_some());
     header::draw(frame, screen.header, model, theme);
     if let (Some(rect), Some(banner)) = (screen.banner, banner) {
         banner::draw(frame, rect, &banner, model, theme);
@@ -56,6 +57,9 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
     grid::draw(frame, screen.sites, model, theme);
     alerts::draw(frame, screen.alerts, model, theme);
     timeline::draw(frame, screen.timeline, model, theme);
+    if let Some(rect) = screen.advice {
+        advice::draw(frame, rect, model, theme);
+    }
     footer::draw(frame, screen.footer, model, theme);
     draw_overlay(frame, area, model, theme, &model.ui.overlay);
 }

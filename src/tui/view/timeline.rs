@@ -10,7 +10,7 @@ use super::layout::inner;
 use super::text::clock;
 use super::{draw_rows, pane_block, row_style};
 use crate::client::{JournalWrite, WriteOp};
-use crate::model::{EntryKind, TimelineEntry, Visibility};
+use crate::model::{EntryKind, Source, TimelineEntry, Visibility};
 use crate::tui::logic::sanitize::sanitize;
 use crate::tui::model::{Model, Pane};
 use crate::tui::theme::{Theme, UiStyle};
@@ -117,10 +117,25 @@ fn entry_line<'a>(model: &Model, theme: &Theme, entry: &TimelineEntry) -> Line<'
         Span::styled(times, muted),
         Span::styled(format!("{kind} "), theme.ui(UiStyle::Key)),
         Span::styled(format!("{visibility} "), muted),
-        Span::styled(format!("{}: ", sanitize(&entry.author)), muted),
+        author_span(theme, entry),
         Span::styled(flags, muted),
         Span::styled(sanitize(&body).into_owned(), text),
     ])
+}
+
+/// Who wrote it; the autopilot's decisions stand out, so an automatic
+/// action is never mistaken for a person's.
+fn author_span<'a>(theme: &Theme, entry: &TimelineEntry) -> Span<'a> {
+    let author = sanitize(&entry.author);
+    if entry.source != Source::Autopilot {
+        return Span::styled(format!("{author}: "), theme.ui(UiStyle::Muted));
+    }
+    let text = if author.eq_ignore_ascii_case("autopilot") {
+        "autopilot: ".to_string()
+    } else {
+        format!("autopilot ({author}): ")
+    };
+    Span::styled(text, theme.ui(UiStyle::Prompt))
 }
 
 /// A write saved in the offline journal that the API has not acknowledged.

@@ -522,6 +522,8 @@ pub fn editable(entry: &TimelineEntry) -> Result<(), String> {
                 "role handoffs"
             } else if entry.source == crate::model::Source::Detector {
                 "detectors"
+            } else if entry.source == crate::model::Source::Autopilot {
+                "the autopilot"
             } else {
                 "actions"
             }
