@@ -148,6 +148,9 @@ pub enum WorldSource {
     /// drill advances it through `stepper` (a drill, DESIGN.md §7).
     Virtual {
         seed: u64,
+        /// The pace a watched drill keeps (sim seconds per real second,
+        /// as `GET /v1/sim` reports it); 1 when nobody watches.
+        speed: f64,
         scenario: Option<Scenario>,
         stepper: Stepper,
     },
@@ -256,12 +259,12 @@ impl Orchestrator {
             }
             WorldSource::Virtual {
                 seed,
+                speed,
                 scenario,
                 stepper,
             } => {
-                // Sim seconds stay sim seconds: one per "real" second.
                 let (clock, sim) =
-                    simulated(&config.spec, seed, 1.0, scenario.clone(), Some(stepper))?;
+                    simulated(&config.spec, seed, speed, scenario.clone(), Some(stepper))?;
                 (clock, Some(sim), scenario)
             }
             WorldSource::Probed => {

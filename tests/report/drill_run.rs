@@ -186,3 +186,82 @@ fn the_cli_prints_the_same_json_at_any_speed_and_its_wall_time() {
         "the wall time is printed: {slow_err}"
     );
 }
+
+/// The console responder's reaction time (its default).
+const REACTION_S: u64 = 30;
+/// Slack DESIGN.md §8 allows from detection to mitigation started.
+const MARGIN_S: u64 = 5;
+
+/// Every failure that touched sites was mitigated within `detect + extra`
+/// seconds of sim time; prints the cards for the README.
+fn assert_mitigated_within(card: &Scorecard, extra_s: u64) {
+    assert!(
+        card.sites_down_at_end.is_empty(),
+        "{}: still down: {:?}",
+        card.responder,
+        card.sites_down_at_end
+    );
+    for failure in &card.failures {
+        let detect = failure
+            .detect_s
+            .unwrap_or_else(|| panic!("{failure:?} was never detected"));
+        if failure.sites_affected == 0 {
+            continue;
+        }
+        let took = failure
+            .mitigate_s
+            .unwrap_or_else(|| panic!("{}: {failure:?} not mitigated", card.responder));
+        assert!(
+            took <= detect + extra_s,
+            "{}: {} {} detected after {detect}s, mitigated only after {took}s (allowed {extra_s}s more)",
+            card.responder,
+            failure.fault.as_str(),
+            failure.target
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_autopilot_mitigates_each_failure_within_five_seconds_of_detection() {
+    for name in ["switch-2017", "db-master-2020"] {
+        let card = play(name, Responder::Autopilot).await;
+        assert_mitigated_within(&card, MARGIN_S);
+        assert!(
+            card.actions.iter().all(|a| a.automatic),
+            "no human acted: {:?}",
+            card.actions
+        );
+        assert!(!card.actions.is_empty(), "{name}: the autopilot acted");
+        beats_the_original(&card);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_responder_mitigates_within_its_reaction_time_of_detection() {
+    for name in ["switch-2017", "db-master-2020"] {
+        let card = play(name, Responder::Console).await;
+        assert_eq!(card.reaction_s, Some(REACTION_S));
+        assert_mitigated_within(&card, REACTION_S + MARGIN_S);
+        assert!(card.actions.iter().all(|a| !a.automatic));
+        beats_the_original(&card);
+    }
+}
+
+/// Side by side, the autopilot loses no more site-minutes than the one-key
+/// console, and the console no more than the people of the original script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_responders_rank_as_expected_side_by_side() {
+    for name in ["switch-2017", "db-master-2020"] {
+        let script = play(name, Responder::Script).await;
+        let console = play(name, Responder::Console).await;
+        let autopilot = play(name, Responder::Autopilot).await;
+        let comparison = warroom::report::Comparison::new(
+            name,
+            vec![script.clone(), console.clone(), autopilot.clone()],
+        );
+        println!("{}", warroom::report::render_comparison(&comparison));
+        let down = |c: &Scorecard| c.totals.site_minutes_down;
+        assert!(down(&autopilot) <= down(&console), "{name}");
+        assert!(down(&console) <= down(&script), "{name}");
+    }
+}

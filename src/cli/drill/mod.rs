@@ -29,7 +29,8 @@ pub struct DrillArgs {
     /// A built-in scenario (switch-2017, db-master-2020) or a scenario file.
     pub name: String,
     /// Who responds: `script`, `console` or `autopilot`; `all` plays the
-    /// three one after the other and prints them side by side.
+    /// three one after the other and prints them side by side. The lab
+    /// drill plays the script.
     #[arg(long, value_enum, default_value_t = ResponderArg::All)]
     pub responder: ResponderArg,
     /// The console responder's reaction time, from a recommendation first
@@ -101,6 +102,14 @@ pub fn drill(args: DrillArgs) -> Result<(), CliError> {
         )));
     }
     if args.lab {
+        if matches!(
+            args.responder,
+            ResponderArg::Console | ResponderArg::Autopilot
+        ) {
+            return Err(bad(anyhow!(
+                "the lab drill plays the scenario's scripted responses: drop --responder, or leave out --lab"
+            )));
+        }
         return super::lab::drill_on_lab(
             scenario,
             args.speed.unwrap_or(DEFAULT_LAB_SPEED),

@@ -158,6 +158,7 @@ pub async fn run_drill(
         tokens,
         source: WorldSource::Virtual {
             seed: options.seed,
+            speed: options.pace.unwrap_or(1.0),
             scenario: Some(scenario.clone()),
             stepper: stepper.clone(),
         },
