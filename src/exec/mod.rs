@@ -24,6 +24,7 @@
 //! the clock, the event hub and the timeline.
 
 mod admission;
+pub mod autopilot;
 mod drivers;
 mod error;
 mod follow_up;
@@ -183,6 +184,22 @@ impl Executor {
         self.check_runbooks(&plan)?;
         self.inner.plans.insert(plan.clone(), None, now);
         Ok(plan)
+    }
+
+    /// Makes a plan as [`Executor::create_plan`] does, without keeping it:
+    /// for deciding whether to execute it at all (the autopilot decides on
+    /// every change and keeps only the plans it executes).
+    pub fn draft_plan(&self, request: &PlanRequest, now: Timestamp) -> Result<Plan, ExecError> {
+        let topology = self.topology();
+        let plan =
+            crate::plan::make_plan(&topology, request, new_id("plan"), now, &self.inner.planner)?;
+        self.check_runbooks(&plan)?;
+        Ok(plan)
+    }
+
+    /// Keeps a drafted plan until it expires, so that it can be executed.
+    pub fn keep_plan(&self, plan: Plan, now: Timestamp) {
+        self.inner.plans.insert(plan, None, now);
     }
 
     /// A plan made here; [`ExecError::PlanExpired`] once it expired (for a

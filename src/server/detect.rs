@@ -64,6 +64,7 @@ pub async fn observe_loop(state: AppState, mut rx: mpsc::Receiver<Observation>) 
             (changes, samples)
         };
         apply_changes(&state, changes, samples).await;
+        super::autopilot::consider(&state).await;
     }
 }
 
