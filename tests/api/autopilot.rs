@@ -378,3 +378,55 @@ async fn without_autopilot_it_is_off_and_refuses_commands() {
     assert_api_error(&err, 409, "autopilot_off");
     api.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn its_pause_budget_and_block_periods_survive_a_restart() {
+    use warroom::server::{LocalServer, ServerConfig};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}", dir.path().join("warroom.db").display());
+    let serve = || async {
+        let store = warroom::store::open(&db).await.expect("open store");
+        LocalServer::start(ServerConfig {
+            spec: fleet("block_s = 3600\n"),
+            store,
+            tokens: crate::support::server::tokens(),
+            source: WorldSource::Simulated {
+                seed: 7,
+                speed: 20.0,
+                scenario: None,
+            },
+        })
+        .await
+        .expect("server starts")
+    };
+    let server = serve().await;
+    let c =
+        crate::support::client::client_for(&server.url(), Some(crate::support::tokens::COMMANDER));
+    fleet_up(&c).await;
+    inject(&c, FaultKind::ServerDown, "app-07").await;
+    eventually(WAIT, "the automatic evacuation to succeed", || async {
+        actions(&c)
+            .await
+            .into_iter()
+            .find(|a| a.state == ActionState::Succeeded)
+    })
+    .await;
+    c.command_autopilot(AutopilotVerb::Pause)
+        .await
+        .expect("paused");
+    let before = c.autopilot().await.expect("status");
+    server.stop().await;
+
+    let server = serve().await;
+    let c =
+        crate::support::client::client_for(&server.url(), Some(crate::support::tokens::COMMANDER));
+    let after = c.autopilot().await.expect("status");
+    assert_eq!(after.mode, AutopilotMode::Paused);
+    assert_eq!(after.paused_by.as_deref(), Some("commander"));
+    assert_eq!(after.paused_at, before.paused_at);
+    assert_eq!(after.blocked, before.blocked);
+    assert!(after.blocked.iter().any(|b| b.target == "app-07"));
+    assert_eq!(after.hour.sites, 17);
+    assert_eq!(after.decisions, before.decisions);
+    server.stop().await;
+}
