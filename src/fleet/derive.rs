@@ -99,19 +99,27 @@ pub(super) struct SwitchCount {
     pub unhealthy: u32,
     /// Down or flapping, or failed a probe within one probe interval of now.
     pub failing: u32,
+    /// Down or flapping, or failed a probe within the flapping window.
+    pub implicated: u32,
 }
 
 impl SwitchCount {
-    /// Counts the nodes `behind` a switch as of `at`.
-    pub(super) fn of(behind: impl Iterator<Item = NodeSignal>, at: Timestamp) -> SwitchCount {
+    /// Counts the nodes `behind` a switch as of `at`; `window` is the
+    /// flapping window.
+    pub(super) fn of(
+        behind: impl Iterator<Item = NodeSignal>,
+        at: Timestamp,
+        window: TimeDelta,
+    ) -> SwitchCount {
         let mut count = SwitchCount::default();
         for node in behind {
             let unhealthy = node.state.is_unhealthy();
-            let failed_lately = node.last_failure.is_some_and(|f| at - f <= node.interval);
+            let failed_within = |span: TimeDelta| node.last_failure.is_some_and(|f| at - f <= span);
             count.nodes += 1;
             count.down += u32::from(node.state == HealthState::Down);
             count.unhealthy += u32::from(unhealthy);
-            count.failing += u32::from(unhealthy || failed_lately);
+            count.failing += u32::from(unhealthy || failed_within(node.interval));
+            count.implicated += u32::from(unhealthy || failed_within(window));
         }
         count
     }
@@ -123,15 +131,20 @@ impl SwitchCount {
 ///   flapping, or having failed a probe within one probe interval of now:
 ///   two failures within an interval of each other, one failure while
 ///   another node is down or flapping, or several nodes unhealthy at once;
-/// - once suspect, it stays suspect while any node behind it is still
-///   failing, and clears when none has failed a probe for a probe interval
-///   and fewer than two are unhealthy.
+/// - once suspect, it stays suspect while a node behind it is still failing
+///   and another has failed within the flapping window (a node flapping
+///   between failures keeps it suspect, without the alert coming and
+///   going). It clears when no node has failed for a probe interval, or
+///   when only one node is left with failures in the window: a server that
+///   stays dead for days does not hold its switch under suspicion alone.
 pub(super) fn switch_health(previous: SwitchHealth, count: SwitchCount) -> SwitchHealth {
     if count.nodes < 2 {
         SwitchHealth::Ok
     } else if count.down == count.nodes {
         SwitchHealth::Down
-    } else if count.failing >= 2 || (previous != SwitchHealth::Ok && count.failing >= 1) {
+    } else if count.failing >= 2
+        || (previous != SwitchHealth::Ok && count.failing >= 1 && count.implicated >= 2)
+    {
         SwitchHealth::Suspect
     } else {
         SwitchHealth::Ok

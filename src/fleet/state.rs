@@ -393,6 +393,7 @@ impl Fleet {
                 .iter()
                 .map(|&server| self.signal(server)),
             at,
+            tracker::window(&self.detection),
         );
         let sw = &mut self.topology.switches[switch];
         let health = derive::switch_health(sw.health, count);
@@ -423,6 +424,7 @@ impl Fleet {
                 .iter()
                 .map(|&server| self.signal(server)),
             at,
+            tracker::window(&self.detection),
         );
         let sw = &mut self.topology.switches[switch];
         sw.unhealthy_nodes = count.unhealthy;

@@ -1,7 +1,8 @@
 //! Switch correlation (DESIGN.md §4): a switch is suspect as soon as two
 //! nodes behind it fail within one probe interval (5 s here) of each other,
 //! or one fails while another is down or flapping; it clears once no node
-//! behind it has failed for an interval and fewer than two are unhealthy.
+//! behind it has failed for an interval, or only one node has failed within
+//! the flapping window (600 s here).
 
 use std::time::Duration;
 
@@ -142,24 +143,47 @@ fn the_switch_clears_an_interval_after_the_last_failure_of_a_blip() {
 }
 
 #[test]
-fn a_suspect_switch_stays_suspect_while_a_node_behind_it_is_down() {
+fn a_suspect_switch_stays_suspect_while_one_node_is_down_and_another_failed_lately() {
     let mut fleet = started();
     take_down(&mut fleet, &["app-03"], 10);
     fleet.observe(t(100), &[fail("app-03"), fail("app-04")]);
     assert_eq!(sw(&fleet, "sw-2"), SwitchHealth::Suspect);
-    // app-04 is fine again, app-03 is still down: the switch is still suspect.
-    for at in [105, 110, 300] {
+    // app-04 is fine again, app-03 still down: within the flapping window
+    // (600 s) of app-04's failure the switch stays suspect.
+    for at in [105, 110, 300, 700] {
         fleet.observe(t(at), &[fail("app-03"), ok("app-04")]);
         assert_eq!(sw(&fleet, "sw-2"), SwitchHealth::Suspect, "at +{at}s");
     }
     let alert = open_alert(&fleet, "switch_suspect:sw-2").unwrap();
     assert_eq!(alert.opened_at, t(100));
+    assert_eq!(
+        alert.message,
+        "switch sw-2 suspect: app-04 failed a probe at 22:16:40 UTC while app-03 has been down since 22:15:12 UTC"
+    );
 
-    let changes = bring_up(&mut fleet, &["app-03"], 400);
+    // Then only app-03 is left failing: that is app-03's problem, not the switch's.
+    let changes = fleet.observe(t(701), &[fail("app-03"), ok("app-04")]);
+    assert_eq!(sw(&fleet, "sw-2"), SwitchHealth::Ok);
+    assert_eq!(server(&fleet, "app-03").health.state, HealthState::Down);
+    let resolved = resolved(&changes, AlertKind::SwitchSuspect);
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].resolved_at, Some(t(701)));
+}
+
+#[test]
+fn a_suspect_switch_clears_once_its_nodes_are_back() {
+    let mut fleet = started();
+    take_down(&mut fleet, &["app-03", "app-04"], 10);
+    assert_eq!(sw(&fleet, "sw-2"), SwitchHealth::Suspect);
+    // app-03 back, app-04 still down and failing: still suspect.
+    bring_up(&mut fleet, &["app-03"], 20);
+    fleet.observe(t(25), &[fail("app-04")]);
+    assert_eq!(sw(&fleet, "sw-2"), SwitchHealth::Suspect);
+    let changes = bring_up(&mut fleet, &["app-04"], 40);
     assert_eq!(sw(&fleet, "sw-2"), SwitchHealth::Ok);
     let resolved = resolved(&changes, AlertKind::SwitchSuspect);
     assert_eq!(resolved.len(), 1);
-    assert_eq!(resolved[0].resolved_at, Some(t(401)));
+    assert_eq!(resolved[0].resolved_at, Some(t(41)));
 }
 
 #[test]

@@ -290,26 +290,29 @@ fn a_cache_failover_moves_the_cache_health_to_the_new_active_node() {
 #[test]
 fn switch_rule_needs_two_failing_nodes_and_holds_while_one_still_fails() {
     use crate::fleet::derive::{SwitchCount, switch_health};
-    let count = |nodes, down, unhealthy, failing| SwitchCount {
+    let count = |nodes, down, unhealthy, failing, implicated| SwitchCount {
         nodes,
         down,
         unhealthy,
         failing,
+        implicated,
     };
     let (ok, suspect) = (SwitchHealth::Ok, SwitchHealth::Suspect);
     // (previous, count) -> health
     let cases = [
-        ((ok, count(4, 1, 1, 1)), ok),
-        ((ok, count(4, 0, 0, 2)), suspect),
-        ((ok, count(5, 1, 1, 2)), suspect),
-        ((ok, count(40, 2, 2, 2)), suspect),
-        ((suspect, count(4, 1, 1, 1)), suspect),
-        ((suspect, count(4, 0, 0, 0)), ok),
-        ((SwitchHealth::Down, count(4, 3, 3, 3)), suspect),
-        ((ok, count(2, 2, 2, 2)), SwitchHealth::Down),
-        ((ok, count(1, 1, 1, 1)), ok),
-        ((suspect, count(1, 1, 1, 1)), ok),
-        ((ok, count(0, 0, 0, 0)), ok),
+        ((ok, count(4, 1, 1, 1, 1)), ok),
+        ((ok, count(4, 1, 1, 1, 2)), ok),
+        ((ok, count(4, 0, 0, 2, 2)), suspect),
+        ((ok, count(5, 1, 1, 2, 2)), suspect),
+        ((ok, count(40, 2, 2, 2, 2)), suspect),
+        ((suspect, count(4, 1, 1, 1, 2)), suspect),
+        ((suspect, count(4, 1, 1, 1, 1)), ok),
+        ((suspect, count(4, 0, 0, 0, 3)), ok),
+        ((SwitchHealth::Down, count(4, 3, 3, 3, 4)), suspect),
+        ((ok, count(2, 2, 2, 2, 2)), SwitchHealth::Down),
+        ((ok, count(1, 1, 1, 1, 1)), ok),
+        ((suspect, count(1, 1, 1, 1, 1)), ok),
+        ((ok, count(0, 0, 0, 0, 0)), ok),
     ];
     for ((previous, count), expected) in cases {
         assert_eq!(
