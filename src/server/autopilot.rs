@@ -14,9 +14,10 @@ use crate::exec::autopilot::{AutopilotBook, Paused, Policy, Verdict, describe};
 use crate::exec::{ExecError, Host};
 use crate::model::{
     ActionState, Alert, AutopilotDecision, AutopilotStatus, EntryKind, ExecuteRequest, FleetSpec,
-    Impact, IncidentState, IncidentStatus, NewIncident, Plan, PlanRequest, Recommendation,
-    Severity, Source, Timestamp, Topology, Visibility,
+    Impact, IncidentState, IncidentStatus, NewIncident, NormalConfig, Plan, PlanRequest,
+    Recommendation, Severity, Source, Timestamp, Topology, Visibility,
 };
+use crate::plan::PlannerSettings;
 use crate::store::EntryRecord;
 
 use super::AppState;
@@ -135,9 +136,13 @@ pub async fn consider(state: &AppState) {
     // Only the leader acts (its term's executor).
     let Ok(exec) = state.exec() else { return };
     let now = state.clock.now();
-    let (topology, alerts) = {
+    let (topology, alerts, normal) = {
         let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
-        (fleet.topology().clone(), fleet.alerts())
+        (
+            fleet.topology().clone(),
+            fleet.alerts(),
+            fleet.normal().clone(),
+        )
     };
     let seen = (
         topology.version,
@@ -168,7 +173,7 @@ pub async fn consider(state: &AppState) {
             _ => autopilot.memo().running = None,
         }
     }
-    let recommendations = current_recommendations(&topology, &alerts, now);
+    let recommendations = current_recommendations(&topology, &alerts, normal, now);
     release_held(state, &autopilot, &recommendations, now).await;
     // The best recommendation it may answer that makes a plan (one the
     // planner has nothing to do for, e.g. a downed server already
@@ -274,35 +279,20 @@ pub async fn consider(state: &AppState) {
     });
 }
 
-/// The recommendations for the fleet as it is now.
+/// The recommendations for the fleet as it is now, best first
+/// (`plan::recommend`, with the planner's defaults and the fleet file's
+/// normal configuration, as the executor plans with).
 fn current_recommendations(
     topology: &Topology,
     alerts: &[Alert],
+    normal: NormalConfig,
     now: Timestamp,
 ) -> Vec<Recommendation> {
-    // INTERIM until plan::recommend is merged: one plan per alert.
-    let _ = (topology, now);
-    alerts
-        .iter()
-        .filter_map(|a| {
-            let kind = match a.kind {
-                crate::model::AlertKind::ServerDown => crate::model::PlanKind::EvacuateServer,
-                crate::model::AlertKind::SwitchSuspect => crate::model::PlanKind::EvacuateSwitch,
-                _ => return None,
-            };
-            Some(Recommendation {
-                request: PlanRequest {
-                    kind,
-                    target: Some(a.target.clone()),
-                    options: Default::default(),
-                },
-                reason: format!("{} is down", a.target),
-                alert_kind: Some(a.kind),
-                alerts: vec![a.id.clone()],
-                since: a.opened_at,
-            })
-        })
-        .collect()
+    let settings = PlannerSettings {
+        normal,
+        ..PlannerSettings::default()
+    };
+    crate::plan::recommend(topology, alerts, now, &settings)
 }
 
 fn headline(plan: &Plan) -> String {
