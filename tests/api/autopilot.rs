@@ -312,25 +312,30 @@ async fn pause_stops_it_and_resume_starts_it_again() {
     assert!(action.automatic);
     assert_eq!(action.target.as_deref(), Some("app-07"));
 
-    // Both commands and the decision are in the incident that was open.
-    let entries = c.timeline(incident.id).await.expect("timeline").entries;
-    let bodies: Vec<&str> = entries
-        .iter()
-        .filter(|e| e.source == Source::Autopilot)
-        .map(|e| e.body.as_str())
-        .collect();
-    assert!(
-        bodies.contains(&"autopilot paused by commander"),
-        "{bodies:?}"
-    );
-    assert!(
-        bodies.contains(&"autopilot resumed by commander"),
-        "{bodies:?}"
-    );
-    assert!(
+    // Both commands and the decision are in the incident that was open
+    // (the decision's entry is written once the action started).
+    let bodies: Vec<String> = eventually(WAIT, "the decision in the open incident", || async {
+        let bodies: Vec<String> = c
+            .timeline(incident.id)
+            .await
+            .expect("timeline")
+            .entries
+            .into_iter()
+            .filter(|e| e.source == Source::Autopilot)
+            .map(|e| e.body)
+            .collect();
         bodies
             .iter()
-            .any(|b| b.starts_with("autopilot: evacuated app-07")),
+            .any(|b| b.starts_with("autopilot: evacuated app-07"))
+            .then_some(bodies)
+    })
+    .await;
+    assert!(
+        bodies.iter().any(|b| b == "autopilot paused by commander"),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies.iter().any(|b| b == "autopilot resumed by commander"),
         "{bodies:?}"
     );
     assert_eq!(c.incidents(None).await.expect("incidents").len(), 1);
