@@ -25,6 +25,7 @@
 
 mod activity;
 mod admission;
+pub mod autopilot;
 mod drivers;
 mod error;
 mod follow_up;
@@ -194,6 +195,22 @@ impl Executor {
         self.check_runbooks(&plan)?;
         self.inner.plans.insert(plan.clone(), None, now);
         Ok(plan)
+    }
+
+    /// Makes a plan as [`Executor::create_plan`] does, without keeping it:
+    /// for deciding whether to execute it at all (the autopilot decides on
+    /// every change and keeps only the plans it executes).
+    pub fn draft_plan(&self, request: &PlanRequest, now: Timestamp) -> Result<Plan, ExecError> {
+        let topology = self.topology();
+        let plan =
+            crate::plan::make_plan(&topology, request, new_id("plan"), now, &self.inner.planner)?;
+        self.check_runbooks(&plan)?;
+        Ok(plan)
+    }
+
+    /// Keeps a drafted plan until it expires, so that it can be executed.
+    pub fn keep_plan(&self, plan: Plan, now: Timestamp) {
+        self.inner.plans.insert(plan, None, now);
     }
 
     /// A plan made here; [`ExecError::PlanExpired`] once it expired (for a

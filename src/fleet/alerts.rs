@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::TimeDelta;
+
 use super::{Fleet, FleetChange, FleetError};
 use crate::model::{
     Admin, Alert, AlertAck, AlertKind, AlertSeverity, AlertSilence, DetectionSettings, HealthState,
@@ -151,27 +153,29 @@ impl<'a> Settle<'a> {
         self.scope(&scope, draft.into_iter().collect());
     }
 
-    /// `switch_suspect` for one switch; `behind` are the servers behind it.
-    pub(super) fn switch<'s>(&mut self, switch: &Switch, behind: impl Iterator<Item = &'s Server>) {
+    /// `switch_suspect` for one switch; `behind` are the servers behind it
+    /// with the time each last failed a probe, `window` the flapping window
+    /// (how far back a failed probe still counts as evidence).
+    pub(super) fn switch<'s>(
+        &mut self,
+        switch: &Switch,
+        behind: impl Iterator<Item = (&'s Server, Option<Timestamp>)>,
+        window: TimeDelta,
+    ) {
         let draft = (switch.health != SwitchHealth::Ok).then(|| {
-            let unhealthy: Vec<&str> = behind
-                .filter(|s| s.health.state.is_unhealthy())
-                .map(|s| s.id.as_str())
-                .collect();
             let message = if switch.health == SwitchHealth::Down {
+                let down: Vec<&str> = behind.map(|(s, _)| s.id.as_str()).collect();
                 format!(
                     "switch {} down: all {} nodes behind it down ({})",
                     switch.id,
                     switch.nodes,
-                    unhealthy.join(", ")
+                    down.join(", ")
                 )
             } else {
                 format!(
-                    "switch {} suspect: {} of {} nodes behind it unhealthy ({})",
+                    "switch {} suspect: {}",
                     switch.id,
-                    switch.unhealthy_nodes,
-                    switch.nodes,
-                    unhealthy.join(", ")
+                    switch_evidence(behind, self.at, window)
                 )
             };
             AlertDraft::critical(AlertKind::SwitchSuspect, &switch.id, message)
@@ -409,6 +413,83 @@ fn failover_capacity(servers: &[Server]) -> Capacity {
         }
     }
     capacity
+}
+
+/// How many nodes a switch alert names besides the latest one.
+const EVIDENCE_NAMED: usize = 3;
+
+/// What one node behind a suspect switch shows.
+enum Evidence {
+    Down,
+    Flapping,
+    FailedProbe,
+}
+
+/// The evidence against a suspect switch, in one clause: the node with the
+/// latest evidence, then "while" the oldest others, e.g. "app-05
+/// failed a probe at 23:00:03 UTC while app-04 has been down since 22:15:15
+/// UTC". Evidence is a node down or flapping (since when), or one that
+/// failed a probe within `window` of `at` (when).
+fn switch_evidence<'s>(
+    behind: impl Iterator<Item = (&'s Server, Option<Timestamp>)>,
+    at: Timestamp,
+    window: TimeDelta,
+) -> String {
+    let mut evidence: Vec<(Timestamp, &str, Evidence)> = behind
+        .filter_map(|(server, last_failure)| match server.health.state {
+            HealthState::Down => Some((server.health.since, server.id.as_str(), Evidence::Down)),
+            HealthState::Flapping => {
+                Some((server.health.since, server.id.as_str(), Evidence::Flapping))
+            }
+            _ => last_failure
+                .filter(|&f| at - f <= window)
+                .map(|f| (f, server.id.as_str(), Evidence::FailedProbe)),
+        })
+        .collect();
+    // Oldest first, ties by id, so the sentence is stable.
+    evidence.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let Some((lead_at, lead, lead_kind)) = evidence.pop() else {
+        return "no node behind it shows a failure any more".to_string();
+    };
+    let lead = match lead_kind {
+        Evidence::Down => format!("{lead} went down at {}", clock(lead_at)),
+        Evidence::Flapping => format!("{lead} started flapping at {}", clock(lead_at)),
+        Evidence::FailedProbe => format!("{lead} failed a probe at {}", clock(lead_at)),
+    };
+    if evidence.is_empty() {
+        return lead;
+    }
+    let mut others: Vec<String> = evidence
+        .iter()
+        .take(EVIDENCE_NAMED)
+        .map(|(t, id, kind)| match kind {
+            Evidence::Down => format!("{id} has been down since {}", clock(*t)),
+            Evidence::Flapping => format!("{id} has been flapping since {}", clock(*t)),
+            Evidence::FailedProbe => format!("{id} failed a probe at {}", clock(*t)),
+        })
+        .collect();
+    if evidence.len() > EVIDENCE_NAMED {
+        others.push(plural(
+            u32::try_from(evidence.len() - EVIDENCE_NAMED).unwrap_or(u32::MAX),
+            "more node failing",
+            "more nodes failing",
+        ));
+    }
+    format!("{lead} while {}", join_and(&others))
+}
+
+/// "a", "a and b", "a, b and c".
+fn join_and(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// A time of day as the fleet keeps it: "22:15:15 UTC".
+fn clock(at: Timestamp) -> String {
+    at.format("%H:%M:%S UTC").to_string()
 }
 
 /// "app server app-04 behind sw-2".

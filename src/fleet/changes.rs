@@ -18,6 +18,8 @@ pub(super) struct ChangeSet {
     servers: BTreeSet<usize>,
     /// Servers whose health state changed (their alerts need settling).
     server_states: BTreeSet<usize>,
+    /// Switches whose health changed (their alerts need settling).
+    switch_states: BTreeSet<usize>,
     sites: BTreeSet<usize>,
     cache: bool,
     database: bool,
@@ -33,6 +35,7 @@ impl ChangeSet {
             switches: BTreeSet::new(),
             servers: BTreeSet::new(),
             server_states: BTreeSet::new(),
+            switch_states: BTreeSet::new(),
             sites: BTreeSet::new(),
             cache: false,
             database: false,
@@ -72,6 +75,15 @@ impl ChangeSet {
 
     pub(super) fn switch(&mut self, index: usize) {
         self.switches.insert(index);
+    }
+
+    pub(super) fn switch_state(&mut self, index: usize) {
+        self.switch_states.insert(index);
+    }
+
+    /// Switches whose health changed in this call.
+    pub(super) fn touched_switches(&self) -> &BTreeSet<usize> {
+        &self.switch_states
     }
 
     pub(super) fn server(&mut self, index: usize) {

@@ -1,5 +1,7 @@
 //! Health that is derived rather than probed: sites and switches.
 
+use chrono::TimeDelta;
+
 use crate::model::{Health, HealthState, Site, SwitchHealth, Timestamp};
 
 /// Share of failing requests reported for a site whose degradation comes from
@@ -79,12 +81,70 @@ pub(super) fn enter_site_state(
     Some(previous)
 }
 
-/// A switch is Down when it has at least two nodes and all are down, Suspect
-/// when at least two and at least half of its nodes are unhealthy together.
-pub(super) fn switch_health(nodes: u32, unhealthy: u32, down: u32) -> SwitchHealth {
-    if nodes >= 2 && down == nodes {
+/// What the switch rule knows of one node behind a switch.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NodeSignal {
+    pub state: HealthState,
+    /// When the node last failed a probe.
+    pub last_failure: Option<Timestamp>,
+    /// The node's probe interval.
+    pub interval: TimeDelta,
+}
+
+/// The nodes behind one switch, counted for the switch rule at one instant.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct SwitchCount {
+    pub nodes: u32,
+    pub down: u32,
+    pub unhealthy: u32,
+    /// Down or flapping, or failed a probe within one probe interval of now.
+    pub failing: u32,
+    /// Down or flapping, or failed a probe within the flapping window.
+    pub implicated: u32,
+}
+
+impl SwitchCount {
+    /// Counts the nodes `behind` a switch as of `at`; `window` is the
+    /// flapping window.
+    pub(super) fn of(
+        behind: impl Iterator<Item = NodeSignal>,
+        at: Timestamp,
+        window: TimeDelta,
+    ) -> SwitchCount {
+        let mut count = SwitchCount::default();
+        for node in behind {
+            let unhealthy = node.state.is_unhealthy();
+            let failed_within = |span: TimeDelta| node.last_failure.is_some_and(|f| at - f <= span);
+            count.nodes += 1;
+            count.down += u32::from(node.state == HealthState::Down);
+            count.unhealthy += u32::from(unhealthy);
+            count.failing += u32::from(unhealthy || failed_within(node.interval));
+            count.implicated += u32::from(unhealthy || failed_within(window));
+        }
+        count
+    }
+}
+
+/// The switch rule (DESIGN.md §4), for a switch with at least two nodes:
+/// - Down when every node is down;
+/// - Suspect as soon as two nodes are failing together, each down,
+///   flapping, or having failed a probe within one probe interval of now:
+///   two failures within an interval of each other, one failure while
+///   another node is down or flapping, or several nodes unhealthy at once;
+/// - once suspect, it stays suspect while a node behind it is still failing
+///   and another has failed within the flapping window (a node flapping
+///   between failures keeps it suspect, without the alert coming and
+///   going). It clears when no node has failed for a probe interval, or
+///   when only one node is left with failures in the window: a server that
+///   stays dead for days does not hold its switch under suspicion alone.
+pub(super) fn switch_health(previous: SwitchHealth, count: SwitchCount) -> SwitchHealth {
+    if count.nodes < 2 {
+        SwitchHealth::Ok
+    } else if count.down == count.nodes {
         SwitchHealth::Down
-    } else if unhealthy >= 2 && unhealthy.saturating_mul(2) >= nodes {
+    } else if count.failing >= 2
+        || (previous != SwitchHealth::Ok && count.failing >= 1 && count.implicated >= 2)
+    {
         SwitchHealth::Suspect
     } else {
         SwitchHealth::Ok

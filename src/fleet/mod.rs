@@ -10,6 +10,7 @@ mod alerts;
 mod changes;
 mod derive;
 mod external;
+mod held;
 mod operations;
 mod persist;
 mod state;

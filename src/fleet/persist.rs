@@ -12,10 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::derive;
 use super::state::Fleet;
 use super::tracker::TrackerState;
-use crate::model::{Alert, FleetSpec, HealthState, Role, Timestamp, Topology};
+use crate::model::{Alert, FleetSpec, Role, Timestamp, Topology};
 
 /// The fleet's state as saved with the events that announce its changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,18 +145,17 @@ impl Fleet {
             fleet.topology.sites[ix].server = server.id.clone();
         }
 
-        // Switches follow from their servers.
-        for (switch, behind) in fleet.servers_behind.iter().enumerate() {
-            let mut unhealthy = 0u32;
-            let mut down = 0u32;
-            for &server in behind {
-                let state = fleet.topology.servers[server].health.state;
-                unhealthy += u32::from(state.is_unhealthy());
-                down += u32::from(state == HealthState::Down);
-            }
-            let sw = &mut fleet.topology.switches[switch];
-            sw.unhealthy_nodes = unhealthy;
-            sw.health = derive::switch_health(sw.nodes, unhealthy, down);
+        // Switches follow from their servers; a switch the saved state knew
+        // keeps its verdict (the rule has memory: a suspect switch clears
+        // only once its evidence is gone), re-judged on the next probe.
+        for switch in 0..fleet.topology.switches.len() {
+            let saved_health = saved
+                .topology
+                .switches
+                .iter()
+                .find(|s| s.id == fleet.topology.switches[switch].id)
+                .map(|s| s.health);
+            fleet.restore_switch(switch, saved_health, now);
         }
 
         if let (Some(saved_cache), Some(cache)) = (&saved.topology.cache, &mut fleet.topology.cache)

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::FleetChange;
 use super::alerts::{Settle, StuckSummary};
 use super::changes::ChangeSet;
-use super::derive::{self, SiteInputs};
-use super::tracker::NodeTracker;
+use super::derive::{self, NodeSignal, SiteInputs, SwitchCount};
+use super::tracker::{self, NodeTracker};
 use crate::model::{
     Admin, Alert, Cache, CacheFacts, ComponentKind, Database, DatabaseFacts, DetectionSettings,
     FleetSpec, Health, HealthState, NormalConfig, ProbeOutcome, Server, Site, Switch, SwitchHealth,
@@ -34,7 +34,7 @@ pub struct Fleet {
     /// Per site: the server it is placed on now.
     pub(super) site_server: Vec<usize>,
     /// Per server: its switch.
-    switch_of: Vec<usize>,
+    pub(super) switch_of: Vec<usize>,
     /// Per switch: the servers behind it.
     pub(super) servers_behind: Vec<Vec<usize>>,
     pub(super) cache_active: Option<usize>,
@@ -205,6 +205,10 @@ impl Fleet {
         results: &[(String, ProbeOutcome)],
     ) -> Vec<FleetChange> {
         let mut changes = ChangeSet::new(self.topology.version + 1, "probe results");
+        // Switches whose evidence a probe may have changed without a state
+        // change: a failed probe, or any probe behind a switch already
+        // suspect (it may clear). Each is recounted once, after the batch.
+        let mut switches = BTreeSet::new();
         for (id, outcome) in results {
             let Some(&server) = self.server_index.get(id.as_str()) else {
                 continue;
@@ -225,7 +229,15 @@ impl Fleet {
             self.mirror_cluster_health(server, &mut changes);
             if changed {
                 self.server_state_changed(server, previous, at, &mut changes);
+            } else {
+                let switch = self.switch_of[server];
+                if !outcome.ok || self.topology.switches[switch].health != SwitchHealth::Ok {
+                    switches.insert(switch);
+                }
             }
+        }
+        for switch in switches {
+            self.recount_switch(switch, at, &mut changes);
         }
         self.finish(at, changes)
     }
@@ -271,26 +283,35 @@ impl Fleet {
             return Vec::new();
         }
         let touched = changes.touched_servers();
+        let switches = changes.touched_switches().clone();
         self.topology.version = changes.version();
         let mut out = changes.into_changes(&self.topology);
-        out.extend(self.settle_alerts(at, &touched));
+        out.extend(self.settle_alerts(at, &touched, switches));
         out
     }
 
-    /// Settles the alerts of the touched servers, their switches, and the
-    /// fleet-wide ones.
-    fn settle_alerts(&mut self, at: Timestamp, servers: &BTreeSet<usize>) -> Vec<FleetChange> {
+    /// Settles the alerts of the touched servers, their switches, the
+    /// `switches` whose health changed, and the fleet-wide ones.
+    fn settle_alerts(
+        &mut self,
+        at: Timestamp,
+        servers: &BTreeSet<usize>,
+        mut switches: BTreeSet<usize>,
+    ) -> Vec<FleetChange> {
         let mut settle = Settle::new(&mut self.alerts, at);
-        let mut switches = BTreeSet::new();
         for &server in servers {
             settle.server(&self.topology.servers[server], &self.detection);
             switches.insert(self.switch_of[server]);
         }
+        let window = tracker::window(&self.detection);
         for switch in switches {
-            let behind = self.servers_behind[switch]
-                .iter()
-                .map(|&server| &self.topology.servers[server]);
-            settle.switch(&self.topology.switches[switch], behind);
+            let behind = self.servers_behind[switch].iter().map(|&server| {
+                (
+                    &self.topology.servers[server],
+                    self.trackers[server].last_failure(),
+                )
+            });
+            settle.switch(&self.topology.switches[switch], behind, window);
         }
         let stuck = StuckSummary {
             backends: self.stuck_total,
@@ -364,25 +385,59 @@ impl Fleet {
         }
     }
 
-    fn recount_switch(&mut self, switch: usize, at: Timestamp, changes: &mut ChangeSet) {
-        let mut unhealthy = 0u32;
-        let mut down = 0u32;
-        for &server in &self.servers_behind[switch] {
-            let state = self.topology.servers[server].health.state;
-            unhealthy += u32::from(state.is_unhealthy());
-            down += u32::from(state == HealthState::Down);
-        }
+    /// Re-applies the switch rule to `switch` as of `at`, reporting a
+    /// changed unhealthy count (topology) and a changed health (event).
+    pub(super) fn recount_switch(&mut self, switch: usize, at: Timestamp, changes: &mut ChangeSet) {
+        let count = SwitchCount::of(
+            self.servers_behind[switch]
+                .iter()
+                .map(|&server| self.signal(server)),
+            at,
+            tracker::window(&self.detection),
+        );
         let sw = &mut self.topology.switches[switch];
-        let health = derive::switch_health(sw.nodes, unhealthy, down);
-        if sw.unhealthy_nodes != unhealthy {
-            sw.unhealthy_nodes = unhealthy;
+        let health = derive::switch_health(sw.health, count);
+        if sw.unhealthy_nodes != count.unhealthy {
+            sw.unhealthy_nodes = count.unhealthy;
             changes.switch(switch);
         }
         if sw.health != health {
             let previous = derive::switch_state(sw.health);
             sw.health = health;
-            let record = derive::switch_as_health(health, at, unhealthy, sw.nodes);
+            let record = derive::switch_as_health(health, at, count.unhealthy, sw.nodes);
             changes.health(ComponentKind::Switch, &sw.id, previous, &record, None);
+            changes.switch_state(switch);
+        }
+    }
+
+    /// Sets a restored switch's counts from its servers, and its health to
+    /// `saved` when the saved state had the switch (else the rule's verdict
+    /// as of `at`). Reports nothing: restoring is not a change.
+    pub(super) fn restore_switch(
+        &mut self,
+        switch: usize,
+        saved: Option<SwitchHealth>,
+        at: Timestamp,
+    ) {
+        let count = SwitchCount::of(
+            self.servers_behind[switch]
+                .iter()
+                .map(|&server| self.signal(server)),
+            at,
+            tracker::window(&self.detection),
+        );
+        let sw = &mut self.topology.switches[switch];
+        sw.unhealthy_nodes = count.unhealthy;
+        sw.health = saved.unwrap_or_else(|| derive::switch_health(SwitchHealth::Ok, count));
+    }
+
+    /// What the switch rule reads of one server.
+    pub(super) fn signal(&self, server: usize) -> NodeSignal {
+        let tracker = &self.trackers[server];
+        NodeSignal {
+            state: self.topology.servers[server].health.state,
+            last_failure: tracker.last_failure(),
+            interval: tracker.interval(),
         }
     }
 

@@ -19,6 +19,10 @@ pub struct TrackerState {
     pub outcomes: u16,
     pub outcome_count: u32,
     pub transitions: Vec<Timestamp>,
+    /// When the last failed probe was taken (what switch correlation reads).
+    /// Absent from states saved before it was kept.
+    #[serde(default)]
+    pub last_failure: Option<Timestamp>,
 }
 
 /// How many recent probes `Health::error_rate` is measured over.
@@ -38,6 +42,7 @@ pub(super) struct NodeTracker {
     outcome_count: u32,
     /// Times of Up<->Down transitions still inside the flapping window, oldest first.
     transitions: VecDeque<Timestamp>,
+    last_failure: Option<Timestamp>,
 }
 
 impl NodeTracker {
@@ -50,6 +55,7 @@ impl NodeTracker {
             outcomes: 0,
             outcome_count: 0,
             transitions: VecDeque::new(),
+            last_failure: None,
         }
     }
 
@@ -61,6 +67,7 @@ impl NodeTracker {
             outcomes: self.outcomes,
             outcome_count: self.outcome_count,
             transitions: self.transitions.iter().copied().collect(),
+            last_failure: self.last_failure,
         }
     }
 
@@ -72,6 +79,20 @@ impl NodeTracker {
         self.outcomes = state.outcomes & mask;
         self.outcome_count = state.outcome_count.min(ERROR_RATE_PROBES);
         self.transitions = state.transitions.iter().copied().collect();
+        self.last_failure = state.last_failure;
+    }
+
+    /// When this node last failed a probe, if it ever did.
+    pub(super) fn last_failure(&self) -> Option<Timestamp> {
+        self.last_failure
+    }
+
+    /// The node's probe interval.
+    pub(super) fn interval(&self) -> TimeDelta {
+        i64::try_from(self.settings.interval_ms)
+            .ok()
+            .and_then(TimeDelta::try_milliseconds)
+            .unwrap_or(TimeDelta::MAX)
     }
 
     /// Folds one probe result taken at `at` into `health`. Returns true when
@@ -85,6 +106,9 @@ impl NodeTracker {
         health: &mut Health,
     ) -> bool {
         self.count_outcome(outcome.ok);
+        if !outcome.ok {
+            self.last_failure = Some(at);
+        }
         if outcome.ok && outcome.latency_ms.is_some() {
             health.latency_ms = outcome.latency_ms;
         }

@@ -24,10 +24,13 @@ pub enum AlertKind {
     DatabaseNoReplica,
     /// From outside warroom (Alertmanager), on the node its labels name.
     External,
+    /// The autopilot refused a recommended plan over its blast-radius cap:
+    /// a human must decide (target: the plan's target).
+    AutopilotHeld,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 11] = [
+    pub const ALL: [AlertKind; 12] = [
         AlertKind::ServerDown,
         AlertKind::ServerFlapping,
         AlertKind::SwitchSuspect,
@@ -39,6 +42,7 @@ impl AlertKind {
         AlertKind::CacheNoStandby,
         AlertKind::DatabaseNoReplica,
         AlertKind::External,
+        AlertKind::AutopilotHeld,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +58,7 @@ impl AlertKind {
             AlertKind::CacheNoStandby => "cache_no_standby",
             AlertKind::DatabaseNoReplica => "database_no_replica",
             AlertKind::External => "external",
+            AlertKind::AutopilotHeld => "autopilot_held",
         }
     }
 }

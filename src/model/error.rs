@@ -112,6 +112,9 @@ error_codes! {
     NotRunning = "not_running",
     /// 409: the action is still running (so it cannot be undone).
     ActionRunning = "action_running",
+    // The autopilot.
+    /// 409: the fleet file does not enable the autopilot.
+    AutopilotOff = "autopilot_off",
     // The planner's refusals (422).
     /// The plan kind needs a target.
     MissingTarget = "missing_target",

@@ -8,9 +8,11 @@ use serde::Deserialize;
 
 use super::Role;
 
+mod autopilot;
 mod executor;
 mod integrations;
 
+pub use autopilot::AutopilotSpec;
 pub use executor::{DriverKind, ExecDriverSpec, ExecutorSpec, HooksSpec, HttpDriverSpec};
 pub use integrations::{
     AlertmanagerSpec, ChatSpec, ChatUrl, IntegrationsSpec, StatuspageSpec, WebhookSpec,
@@ -33,6 +35,8 @@ pub struct FleetSpec {
     pub runbooks: std::collections::BTreeMap<crate::model::AlertKind, String>,
     /// `[integrations]`: Alertmanager in; status page, webhook and chat out.
     pub integrations: IntegrationsSpec,
+    /// `[autopilot]`: off when absent.
+    pub autopilot: AutopilotSpec,
 }
 
 impl FleetSpec {
@@ -215,6 +219,8 @@ struct RawFleet {
     runbooks: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     integrations: Option<integrations::RawIntegrations>,
+    #[serde(default)]
+    autopilot: Option<autopilot::RawAutopilot>,
 }
 
 #[derive(Deserialize)]
@@ -617,6 +623,10 @@ impl RawFleet {
             Some(raw) => raw.check(&c)?,
             None => IntegrationsSpec::default(),
         };
+        let autopilot = match self.autopilot {
+            Some(raw) => raw.check(&c)?,
+            None => AutopilotSpec::default(),
+        };
 
         Ok(FleetSpec {
             service: self.service,
@@ -630,6 +640,7 @@ impl RawFleet {
             executor,
             runbooks,
             integrations,
+            autopilot,
         })
     }
 }

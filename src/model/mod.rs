@@ -61,7 +61,7 @@ pub use action::{
     StepState,
 };
 pub use fleet_spec::{
-    AlertmanagerSpec, ChatSpec, ChatUrl, ClusterSpec, DetectionSettings, DriverKind,
+    AlertmanagerSpec, AutopilotSpec, ChatSpec, ChatUrl, ClusterSpec, DetectionSettings, DriverKind,
     ExecDriverSpec, ExecutorSpec, FleetFileError, FleetSpec, HooksSpec, HttpDriverSpec,
     IntegrationsSpec, ProbeSettings, ProbeSpec, ProbeTarget, ServerSpec, SiteSpec, StatuspageSpec,
     WebhookSpec,

@@ -14,6 +14,7 @@ mod error;
 mod evacuate;
 mod failback;
 mod nodes;
+mod recommend;
 mod redundancy;
 mod reverse;
 mod view;
@@ -22,6 +23,7 @@ mod view;
 mod tests;
 
 pub use error::PlanError;
+pub use recommend::recommend;
 
 use chrono::TimeDelta;
 

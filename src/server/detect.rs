@@ -70,6 +70,7 @@ pub async fn observe_loop(
             (changes, samples)
         };
         apply_changes(&state, changes, samples).await;
+        super::autopilot::consider(&state).await;
         applied.send_modify(|n| *n += 1);
     }
 }

@@ -15,8 +15,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::autopilot::Autopilot;
 use super::clock::Clock;
 use crate::exec::Executor;
+use crate::exec::autopilot::AutopilotBook;
 use crate::fleet::{Fleet, FleetState};
 use crate::model::Plan;
 use crate::sim::{Sim, SimState};
@@ -32,6 +34,10 @@ pub struct WorldState {
     pub sim: Option<SimState>,
     /// Plans on offer, with the action each undoes.
     pub plans: Vec<(Plan, Option<String>)>,
+    /// The autopilot's pause, the last hour's automatic actions, its block
+    /// periods and newest decisions (absent from older saves).
+    #[serde(default)]
+    pub autopilot: AutopilotBook,
 }
 
 impl WorldState {
@@ -53,6 +59,7 @@ pub struct Snapshotter {
     pub sim: Option<Arc<Mutex<Sim>>>,
     pub exec: Executor,
     pub clock: Clock,
+    pub autopilot: Arc<Autopilot>,
 }
 
 impl Snapshotter {
@@ -73,6 +80,7 @@ impl Snapshotter {
             fleet,
             sim,
             plans: self.exec.saved_plans(),
+            autopilot: self.autopilot.saved(),
         };
         Ok(SavedWorld {
             version,
@@ -123,6 +131,7 @@ mod tests {
             sim: Some(Arc::new(Mutex::new(sim))),
             exec,
             clock: Clock::Wall,
+            autopilot: Arc::new(Autopilot::new(&spec)),
         };
         const ROUNDS: u32 = 50;
         let mut take = Duration::ZERO;

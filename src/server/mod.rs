@@ -3,6 +3,7 @@
 //! alerts and events.
 
 mod auth;
+pub mod autopilot;
 mod clock;
 mod detect;
 mod durable;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub node: Node,
     /// How Alertmanager's alerts are put on nodes (the fleet file's).
     pub alertmanager: Arc<crate::model::AlertmanagerSpec>,
+    /// The guarded autopilot (`[autopilot]` in the fleet file).
+    pub autopilot: Arc<autopilot::Autopilot>,
     /// Set on the clones a term's own tasks hold: the term they belong to,
     /// even after a newer one started.
     term: Option<TermCtx>,
@@ -303,6 +306,7 @@ impl Orchestrator {
             shutdown: shutdown.clone(),
             node: Node::new(&node.id, &node.url, role),
             alertmanager: Arc::new(config.spec.integrations.alertmanager.clone()),
+            autopilot: Arc::new(autopilot::Autopilot::new(&config.spec)),
             term: None,
             current: Arc::default(),
         };
@@ -378,8 +382,8 @@ impl Drop for Orchestrator {
 /// The whole API. `main` and the tests use this same router.
 pub fn router(state: AppState) -> Router {
     use routes::{
-        actions, alerts, incidents, meta, plans, postmortem, presence, roles, sim, timeline,
-        topology,
+        actions, alerts, autopilot, incidents, meta, plans, postmortem, presence, roles, sim,
+        timeline, topology,
     };
     let v1 = Router::new()
         .route("/openapi.json", get(meta::openapi))
@@ -413,7 +417,8 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents/{id}/roles/{role}", put(roles::change))
         .route("/actions", get(actions::list))
         .route("/actions/{id}", get(actions::get))
-        .route("/sim", get(sim::status));
+        .route("/sim", get(sim::status))
+        .route("/autopilot", get(autopilot::status));
     // What only the leader can do: on a follower these are forwarded to it.
     let leader_only = Router::new()
         .route("/plans", post(plans::create))
@@ -422,6 +427,7 @@ pub fn router(state: AppState) -> Router {
         .route("/actions/{id}/abort", post(actions::abort))
         .route("/actions/{id}/undo", post(actions::undo))
         .route("/sim/faults", post(sim::inject))
+        .route("/autopilot", post(autopilot::command))
         .route("/alerts/{id}/ack", post(alerts::ack))
         .route("/alerts/{id}/silence", post(alerts::silence))
         .route(

@@ -56,6 +56,8 @@ use crate::model;
         routes::actions::get,
         routes::actions::abort,
         routes::actions::undo,
+        routes::autopilot::status,
+        routes::autopilot::command,
     ),
     components(schemas(
         model::ApiErrorBody, model::ApiError, model::ErrorCode, model::Whoami, model::AccessRole,
@@ -80,6 +82,8 @@ use crate::model;
         model::FollowUp, model::FollowUpKind,
         model::IncidentRole, model::IncidentRoles, model::RoleHandoff, model::RoleTerm,
         model::Presence, model::PresenceList, model::PresenceChange, model::PresenceEvent,
+        model::AutopilotStatus, model::AutopilotMode, model::AutopilotDecision,
+        model::AutopilotBlock, model::AutopilotBudget, model::AutopilotCommand, model::AutopilotVerb,
     )),
     modifiers(&BearerAuth, &ExtractorResponses, &Links),
     tags(
@@ -92,6 +96,7 @@ use crate::model;
         (name = "sim", description = "the simulator"),
         (name = "plans", description = "failover plans and their execution"),
         (name = "actions", description = "executed plans: progress, abort, undo"),
+        (name = "autopilot", description = "the guarded autopilot: its state, pause and resume"),
     )
 )]
 pub struct ApiDoc;

@@ -124,6 +124,7 @@ impl Term {
                 sim: state.sim.as_ref().map(|h| h.sim.clone()),
                 exec: exec.clone(),
                 clock: state.clock.clone(),
+                autopilot: state.autopilot.clone(),
             },
             store,
         }));
@@ -211,6 +212,7 @@ pub fn apply_world(
             )
         })?;
     *state.fleet.lock().unwrap_or_else(|p| p.into_inner()) = fleet;
+    state.autopilot.restore(world.autopilot);
     Ok(world.plans)
 }
 

@@ -62,7 +62,7 @@ pub fn request_for_alert(alert: &Alert) -> Option<(Action, PlanRequest)> {
             (Action::RestoreDbReplica, PlanKind::RestoreDbReplica, None)
         }
         // An outside alert says what is wrong, not what to do.
-        AlertKind::External => return None,
+        AlertKind::External | AlertKind::AutopilotHeld => return None,
     };
     Some((
         action,

@@ -214,9 +214,9 @@ async fn servers_failing_together_make_their_switch_suspect() {
     api.stop().await;
 }
 
-/// The 2017 outage replayed at 1000x: once app-06 is lost (+80m, 4.8 s in),
-/// `/v1/alerts` names sw-2 as suspect, and a responder's open incident
-/// records it.
+/// The 2017 outage replayed at 1000x: once app-05 fails a probe while app-04
+/// is down (+45m, about 2.7 s in), `/v1/alerts` names sw-2 as suspect with
+/// that evidence, and a responder's open incident records it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switch_2017_names_the_suspect_switch() {
     let api = Api::scenario("switch-2017", 1000.0).await;
@@ -237,7 +237,7 @@ async fn switch_2017_names_the_suspect_switch() {
     })
     .await;
     assert_eq!(alert.id, "switch_suspect:sw-2");
-    for server in ["app-04", "app-06"] {
+    for server in ["app-04", "app-05"] {
         assert!(
             alert.message.contains(server),
             "{server} not named in {:?}",

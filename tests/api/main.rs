@@ -23,6 +23,7 @@ mod support {
 mod alertmanager;
 mod alerts;
 mod auth;
+mod autopilot;
 mod contract;
 mod detection;
 mod durability;

@@ -12,7 +12,7 @@ use crate::support::wait::eventually;
 use warroom::client::Client;
 use warroom::model::{
     Action, ActionState, ExecuteRequest, FaultKind, HealthState, Plan, PlanKind, PlanOptions,
-    PlanRequest, Role, SimFault, StepOp, Topology,
+    PlanRequest, Role, SimFault, StepOp, SwitchHealth, Topology,
 };
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -155,10 +155,18 @@ async fn after_switch_2017_spares_are_demoted_and_the_cache_is_back_on_its_prima
         .unwrap_err();
     assert_api_error(&err, 422, "no_healthy_target");
 
-    // Back, but empty and out of the pair: the alert stays until it is re-established.
+    // Back, but empty and out of the pair: the alert stays until it is
+    // re-established. cache-1 failing while app-04 is down made sw-2
+    // suspect; the switch is replaced, app-04 behind it is back too, and
+    // sw-2 is trusted again once nothing behind it fails.
     inject(&c, FaultKind::Recover, "cache-1").await;
-    wait_topology(&c, "cache-1 up", |t| {
+    inject(&c, FaultKind::Recover, "app-04").await;
+    wait_topology(&c, "cache-1 and app-04 up, sw-2 ok", |t| {
         state_of(t, "cache-1") == Some(HealthState::Up)
+            && state_of(t, "app-04") == Some(HealthState::Up)
+            && t.switches
+                .iter()
+                .any(|s| s.id == "sw-2" && s.health == SwitchHealth::Ok)
     })
     .await;
     assert!(alert_open(&c, "cache_no_standby:cache").await);

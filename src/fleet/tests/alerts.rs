@@ -105,16 +105,22 @@ fn server_flapping_opens_and_resolves() {
 }
 
 #[test]
-fn switch_suspect_names_the_unhealthy_nodes() {
+fn switch_suspect_states_the_evidence() {
     let mut fleet = started();
     let changes = take_down(&mut fleet, &["app-03"], 10);
     assert!(opened(&changes, AlertKind::SwitchSuspect).is_empty());
+    // app-04's first failed probe, while app-03 is down, is enough.
     let changes = take_down(&mut fleet, &["app-04"], 20);
     let alert = opens_one(&changes, AlertKind::SwitchSuspect);
     assert_eq!(alert.id, "switch_suspect:sw-2");
+    assert_eq!(alert.opened_at, t(20));
     assert_eq!(
         alert.message,
-        "switch sw-2 suspect: 2 of 4 nodes behind it unhealthy (app-03, app-04)"
+        "switch sw-2 suspect: app-04 failed a probe at 22:15:20 UTC while app-03 has been down since 22:15:12 UTC"
+    );
+    assert_eq!(
+        open_alert(&fleet, "switch_suspect:sw-2").unwrap().message,
+        "switch sw-2 suspect: app-04 went down at 22:15:22 UTC while app-03 has been down since 22:15:12 UTC"
     );
 
     // A third node keeps the same alert open and refreshes its message.
@@ -122,18 +128,21 @@ fn switch_suspect_names_the_unhealthy_nodes() {
     assert!(opened(&changes, AlertKind::SwitchSuspect).is_empty());
     assert!(resolved(&changes, AlertKind::SwitchSuspect).is_empty());
     let open = open_alert(&fleet, "switch_suspect:sw-2").unwrap();
-    assert_eq!(open.opened_at, t(22));
+    assert_eq!(open.opened_at, t(20));
     assert_eq!(
         open.message,
-        "switch sw-2 suspect: 3 of 4 nodes behind it unhealthy (app-03, app-04, app-05)"
+        "switch sw-2 suspect: app-05 went down at 22:15:32 UTC while app-03 has been down since 22:15:12 UTC and app-04 has been down since 22:15:22 UTC"
     );
 
+    // Two back, one still down: the switch stays under suspicion.
     let changes = bring_up(&mut fleet, &["app-03", "app-04"], 40);
+    assert!(resolved(&changes, AlertKind::SwitchSuspect).is_empty());
+    let changes = bring_up(&mut fleet, &["app-05"], 50);
     resolves_one(
         &changes,
         AlertKind::SwitchSuspect,
         "switch_suspect:sw-2",
-        t(41),
+        t(51),
     );
 }
 

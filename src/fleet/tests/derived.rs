@@ -59,7 +59,7 @@ fn one_unhealthy_node_of_four_leaves_the_switch_ok() {
 }
 
 #[test]
-fn two_unhealthy_nodes_of_four_make_the_switch_suspect() {
+fn a_second_node_failing_while_one_is_down_makes_the_switch_suspect() {
     let mut fleet = started();
     take_down(&mut fleet, &["app-03"], 10);
     let changes = take_down(&mut fleet, &["app-04"], 20);
@@ -71,7 +71,9 @@ fn two_unhealthy_nodes_of_four_make_the_switch_suspect() {
     assert_eq!(events[0].component_id, "sw-2");
     assert_eq!(events[0].previous, HealthState::Up);
     assert_eq!(events[0].health.state, HealthState::Degraded);
-    assert_eq!(events[0].health.error_rate, 0.5);
+    // At app-04's first failed probe, only app-03 was unhealthy yet.
+    assert_eq!(events[0].health.since, t(20));
+    assert_eq!(events[0].health.error_rate, 0.25);
 }
 
 #[test]
@@ -286,24 +288,37 @@ fn a_cache_failover_moves_the_cache_health_to_the_new_active_node() {
 }
 
 #[test]
-fn switch_rule_needs_two_unhealthy_nodes_and_half_of_them() {
-    use crate::fleet::derive::switch_health;
-    // (nodes, unhealthy, down) -> health
+fn switch_rule_needs_two_failing_nodes_and_holds_while_one_still_fails() {
+    use crate::fleet::derive::{SwitchCount, switch_health};
+    let count = |nodes, down, unhealthy, failing, implicated| SwitchCount {
+        nodes,
+        down,
+        unhealthy,
+        failing,
+        implicated,
+    };
+    let (ok, suspect) = (SwitchHealth::Ok, SwitchHealth::Suspect);
+    // (previous, count) -> health
     let cases = [
-        ((4, 1, 1), SwitchHealth::Ok),
-        ((4, 2, 0), SwitchHealth::Suspect),
-        ((5, 2, 2), SwitchHealth::Ok),
-        ((2, 1, 1), SwitchHealth::Ok),
-        ((2, 2, 1), SwitchHealth::Suspect),
-        ((2, 2, 2), SwitchHealth::Down),
-        ((1, 1, 1), SwitchHealth::Ok),
-        ((0, 0, 0), SwitchHealth::Ok),
+        ((ok, count(4, 1, 1, 1, 1)), ok),
+        ((ok, count(4, 1, 1, 1, 2)), ok),
+        ((ok, count(4, 0, 0, 2, 2)), suspect),
+        ((ok, count(5, 1, 1, 2, 2)), suspect),
+        ((ok, count(40, 2, 2, 2, 2)), suspect),
+        ((suspect, count(4, 1, 1, 1, 2)), suspect),
+        ((suspect, count(4, 1, 1, 1, 1)), ok),
+        ((suspect, count(4, 0, 0, 0, 3)), ok),
+        ((SwitchHealth::Down, count(4, 3, 3, 3, 4)), suspect),
+        ((ok, count(2, 2, 2, 2, 2)), SwitchHealth::Down),
+        ((ok, count(1, 1, 1, 1, 1)), ok),
+        ((suspect, count(1, 1, 1, 1, 1)), ok),
+        ((ok, count(0, 0, 0, 0, 0)), ok),
     ];
-    for ((nodes, unhealthy, down), expected) in cases {
+    for ((previous, count), expected) in cases {
         assert_eq!(
-            switch_health(nodes, unhealthy, down),
+            switch_health(previous, count),
             expected,
-            "{unhealthy} of {nodes}, {down} down"
+            "{previous:?} with {count:?}"
         );
     }
 }

@@ -2,6 +2,7 @@
 //! the active cache node sits behind the same switch as three app servers.
 
 mod alerts;
+mod correlation;
 mod derived;
 mod hysteresis;
 mod operations;

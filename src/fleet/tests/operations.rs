@@ -59,8 +59,8 @@ fn version_rises_once_per_changing_call_and_matches_the_snapshot() {
     let changes = fleet.apply_facts(t(23), &crate::model::WorldFacts::default());
     check(&fleet, changes);
     assert_eq!(
-        last, 6,
-        "initial build, first probes, Down, move, admin, role"
+        last, 7,
+        "initial build, first probes, sw-2 suspect at the first correlated failures, Down, move, admin, role"
     );
 }
 

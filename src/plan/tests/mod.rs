@@ -7,6 +7,7 @@ mod evacuate;
 mod failback;
 mod nodes;
 mod property;
+mod recommend;
 mod redundancy;
 
 use chrono::{TimeDelta, TimeZone, Utc};

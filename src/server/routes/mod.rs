@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod alerts;
+pub mod autopilot;
 pub mod incidents;
 pub mod meta;
 pub mod plans;

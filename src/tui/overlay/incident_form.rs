@@ -147,8 +147,8 @@ impl IncidentForm {
                 _,
             ) => "Application servers",
             // From Alertmanager: on an app server, or on nothing warroom knows.
-            (AlertKind::External, Some(_)) => "Application servers",
-            (AlertKind::External, None) => "Monitoring",
+            (AlertKind::External | AlertKind::AutopilotHeld, Some(_)) => "Application servers",
+            (AlertKind::External | AlertKind::AutopilotHeld, None) => "Monitoring",
         };
         IncidentForm {
             title: title.trim().to_string(),
