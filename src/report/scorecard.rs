@@ -61,7 +61,9 @@ pub struct DrillRecord {
     pub faults: Vec<FaultRecord>,
     /// Every site and the server it calls home.
     pub site_homes: BTreeMap<String, String>,
-    /// Recorded health changes per component (sites and fault targets).
+    /// Health changes per component: each site as it really fared (the
+    /// simulator's truth, or the lab's traffic), and each fault target as
+    /// the orchestrator recorded it (when the failure was detected).
     pub histories: BTreeMap<String, Vec<HealthSample>>,
     pub actions: Vec<ActionRecord>,
     /// Sites not up when the drill ended.
@@ -176,63 +178,100 @@ fn minutes(seconds: u64) -> f64 {
     (seconds as f64 / 6.0).round() / 10.0
 }
 
+/// Whether `fault` can impair a site whose home is `home`: a server's
+/// fault only its own sites, any other fault (cache, database) every site.
+fn affects(fault: &FaultRecord, home: &str) -> bool {
+    match fault.kind {
+        FaultKind::ServerDown | FaultKind::ServerFlap => home == fault.target,
+        _ => true,
+    }
+}
+
+/// What a failure cost the sites, accumulated span by span.
+#[derive(Default)]
+struct Cost {
+    sites: std::collections::BTreeSet<String>,
+    down_s: u64,
+    degraded_s: u64,
+    /// When the last impaired span ended; `None` once one lasted to the end.
+    last_recovery: Option<Option<u64>>,
+}
+
 /// Score a recorded drill.
+///
+/// Each span in which a site was down, flapping or degraded is charged to
+/// the latest failure that could impair that site and had begun when the
+/// span began: a server's sites lost to a later cache failure count against
+/// the cache, not against the server that failed hours before.
 pub fn scorecard(record: &DrillRecord) -> Scorecard {
     let end_s = offset_s(record.started_at, record.ended_at);
     let empty = Vec::new();
-    let failures: Vec<FailureScore> = record
+    let faults: Vec<&FaultRecord> = record
         .faults
         .iter()
         .filter(|f| is_failure(f.kind))
-        .map(|fault| {
+        .collect();
+    let mut costs: Vec<Cost> = faults.iter().map(|_| Cost::default()).collect();
+    for (site, home) in &record.site_homes {
+        let spans = intervals(
+            record.histories.get(site).unwrap_or(&empty),
+            record.started_at,
+            0,
+            end_s,
+        );
+        for (begin, end, state) in spans {
+            let impaired = matches!(
+                state,
+                HealthState::Down | HealthState::Flapping | HealthState::Degraded
+            );
+            if !impaired {
+                continue;
+            }
+            let owner = faults
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.at_s <= begin && affects(f, home))
+                .max_by_key(|(i, f)| (f.at_s, *i))
+                .map(|(i, _)| i);
+            let Some(cost) = owner.and_then(|i| costs.get_mut(i)) else {
+                continue;
+            };
+            if state == HealthState::Degraded {
+                cost.degraded_s += end - begin;
+            } else {
+                cost.down_s += end - begin;
+            }
+            cost.sites.insert(site.clone());
+            cost.last_recovery = Some(match cost.last_recovery {
+                // Still impaired when the drill stopped: not mitigated.
+                _ if end >= end_s => None,
+                Some(None) => None,
+                Some(Some(seen)) => Some(seen.max(end)),
+                None => Some(end),
+            });
+        }
+    }
+    let failures: Vec<FailureScore> = faults
+        .iter()
+        .zip(costs)
+        .map(|(fault, cost)| {
             let history = record.histories.get(&fault.target).unwrap_or(&empty);
             let detect_s = intervals(history, record.started_at, fault.at_s, end_s)
                 .into_iter()
                 .find(|(_, _, state)| matches!(state, HealthState::Down | HealthState::Flapping))
                 .map(|(begin, _, _)| begin - fault.at_s);
-            let server_fault = matches!(fault.kind, FaultKind::ServerDown | FaultKind::ServerFlap);
-            let mut affected = 0u32;
-            let mut down_s = 0u64;
-            let mut degraded_s = 0u64;
-            let mut last_recovery = Some(fault.at_s);
-            for (site, home) in &record.site_homes {
-                if server_fault && *home != fault.target {
-                    continue;
-                }
-                let spans = intervals(
-                    record.histories.get(site).unwrap_or(&empty),
-                    record.started_at,
-                    fault.at_s,
-                    end_s,
-                );
-                let mut hit = false;
-                for (begin, end, state) in spans {
-                    match state {
-                        HealthState::Down | HealthState::Flapping => down_s += end - begin,
-                        HealthState::Degraded => degraded_s += end - begin,
-                        _ => continue,
-                    }
-                    hit = true;
-                    last_recovery = match last_recovery {
-                        // Still impaired when the drill stopped: not mitigated.
-                        _ if end >= end_s => None,
-                        Some(seen) => Some(seen.max(end)),
-                        None => None,
-                    };
-                }
-                if hit {
-                    affected += 1;
-                }
-            }
             FailureScore {
                 fault: fault.kind,
                 target: fault.target.clone(),
                 fault_at_s: fault.at_s,
                 detect_s,
-                mitigate_s: last_recovery.map(|t| t - fault.at_s),
-                sites_affected: affected,
-                site_minutes_down: minutes(down_s),
-                site_minutes_degraded: minutes(degraded_s),
+                mitigate_s: cost
+                    .last_recovery
+                    .unwrap_or(Some(fault.at_s))
+                    .map(|t| t - fault.at_s),
+                sites_affected: u32::try_from(cost.sites.len()).unwrap_or(u32::MAX),
+                site_minutes_down: minutes(cost.down_s),
+                site_minutes_degraded: minutes(cost.degraded_s),
                 original: original_duration(&record.scenario, fault.kind, &fault.target),
             }
         })

@@ -367,6 +367,41 @@ impl Sim {
         }
     }
 
+    /// How every site really fares now, whatever anyone has detected: down
+    /// while its server does not answer or its backends are stuck on a dead
+    /// database node; degraded while the active cache node is away, a code
+    /// path fails on stale cache connections, or the database writer is
+    /// dead; up otherwise. A drill scores responses against this truth, so
+    /// the minutes before detection count too.
+    pub fn site_states(&self) -> Vec<(&str, crate::model::HealthState)> {
+        use crate::model::HealthState;
+        let t_ms = self.clock_ns / NS_PER_MS;
+        let available = |id: &str| {
+            self.node(id)
+                .is_some_and(|i| self.availability(i, t_ms).is_available())
+        };
+        let facts = self.facts_at(t_ms);
+        let cache_away = self.cache.as_ref().is_some_and(|c| !available(&c.active));
+        let code_path = facts.cache.as_ref().is_some_and(|c| c.code_path_failing);
+        let writer_dead = self
+            .database
+            .as_ref()
+            .is_some_and(|d| !available(&d.writer));
+        self.sites
+            .iter()
+            .map(|site| {
+                let state = if !available(&site.server) || site.stuck_backends > 0 {
+                    HealthState::Down
+                } else if cache_away || code_path || writer_dead {
+                    HealthState::Degraded
+                } else {
+                    HealthState::Up
+                };
+                (site.id.as_str(), state)
+            })
+            .collect()
+    }
+
     /// The facts the world shows now (cache and database roles, stale
     /// cache clients, stuck backends).
     pub fn facts(&self) -> WorldFacts {

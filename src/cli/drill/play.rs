@@ -4,21 +4,22 @@
 //! plan's offers and follow-ups), and the record the scorecard is made of.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 
 use crate::client::{Client, ClientConfig, ClientError};
 use crate::model::{
-    Action, ActionState, AlertKind, EntryKind, ExecuteRequest, FleetSpec, HealthState, Marker,
-    NewEntry, NewIncident, Plan, PlanKind, PlanOptions, PlanRequest, Recommendation, Severity,
-    Timestamp,
+    Action, ActionState, AlertKind, ComponentKind, EntryKind, ExecuteRequest, FleetSpec,
+    HealthSample, HealthState, Marker, NewEntry, NewIncident, Plan, PlanKind, PlanOptions,
+    PlanRequest, Recommendation, Severity, Timestamp,
 };
 use crate::report::{ActionRecord, DrillRecord, FaultRecord, Scorecard, scorecard};
 use crate::server::{
     AccessRole, Hub, LocalServer, ServerConfig, Stepper, TokenEntry, Tokens, WorldSource,
 };
-use crate::sim::{DEMO_FLEET, Scenario, ScriptedResponse, StepAction};
+use crate::sim::{DEMO_FLEET, Scenario, ScriptedResponse, Sim, StepAction};
 
 /// How long past its last fault or response (sim time) a drill may run
 /// before it gives up.
@@ -171,9 +172,18 @@ pub async fn run_drill(
     // The first tick (every node probed once) has run: the clock is at the start.
     stepper.settle().await?;
     let started_at = client.sim_status().await?.started_at;
+    let sim = server
+        .orchestrator
+        .state
+        .sim
+        .as_ref()
+        .map(|h| h.sim.clone())
+        .ok_or_else(|| anyhow!("the drill's orchestrator runs no simulator"))?;
     let mut drill = Drill {
         client,
         stepper,
+        sim,
+        truth: BTreeMap::new(),
         hub: server.orchestrator.state.hub.clone(),
         exec: server
             .orchestrator
@@ -190,6 +200,7 @@ pub async fn run_drill(
         deadlines: BTreeMap::new(),
         wall_start: Instant::now(),
     };
+    drill.observe_truth();
     let outcome = match drill.play(scenario).await {
         Ok(incident_id) => drill.outcome(scenario, incident_id).await,
         Err(e) => Err(e),
@@ -201,6 +212,10 @@ pub async fn run_drill(
 struct Drill {
     client: Client,
     stepper: Stepper,
+    sim: Arc<Mutex<Sim>>,
+    /// How each site really fared, from the simulator: its state at every
+    /// moment it changed (what the scorecard charges the failures with).
+    truth: BTreeMap<String, Vec<HealthSample>>,
     hub: Hub,
     exec: crate::exec::Executor,
     started_at: Timestamp,
@@ -258,7 +273,35 @@ impl Drill {
             }
         }
         self.now = self.stepper.advance(until).await?;
+        self.observe_truth();
         Ok(())
+    }
+
+    /// Lets what the drill started run as far as it can at this moment.
+    async fn settle(&mut self) -> anyhow::Result<()> {
+        self.stepper.settle().await?;
+        self.observe_truth();
+        Ok(())
+    }
+
+    /// Records every site whose real state changed since the last look.
+    fn observe_truth(&mut self) {
+        let sim = self.sim.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.now;
+        for (site, state) in sim.site_states() {
+            let history = self.truth.entry(site.to_string()).or_default();
+            if history.last().is_some_and(|last| last.state == state) {
+                continue;
+            }
+            history.push(HealthSample {
+                component_id: site.to_string(),
+                component: ComponentKind::Site,
+                at: now,
+                state,
+                latency_ms: None,
+                error_rate: 0.0,
+            });
+        }
     }
 
     /// What changed since the last look, when events were published: the
@@ -324,7 +367,7 @@ impl Drill {
     }
 
     async fn declare_incident(
-        &self,
+        &mut self,
         scenario: &Scenario,
         started_at: Option<Timestamp>,
     ) -> anyhow::Result<i64> {
@@ -339,7 +382,7 @@ impl Drill {
                 started_at,
             })
             .await?;
-        self.stepper.settle().await?;
+        self.settle().await?;
         Ok(incident.id)
     }
 
@@ -585,7 +628,7 @@ impl Drill {
         let action = match self.client.execute_plan(plan, &key, &request).await {
             Ok(written) => written.value,
             Err(e) if e.status() == Some(409) => {
-                self.stepper.settle().await?;
+                self.settle().await?;
                 return Ok(None);
             }
             Err(e) if e.status() == Some(423) => {
@@ -600,7 +643,7 @@ impl Drill {
         self.deadlines.insert(action.id.clone(), deadline_s);
         let give_up = action.started_at
             + chrono::TimeDelta::seconds(i64::try_from(deadline_s).unwrap_or(i64::MAX / 1000) + 60);
-        self.stepper.settle().await?;
+        self.settle().await?;
         let mut current = self.client.action(&action.id).await?;
         while !current.state.is_finished() {
             if self.now > give_up {
@@ -663,12 +706,13 @@ impl Drill {
                 StepAction::Note => None,
             })
             .collect();
-        let mut ids: Vec<String> = topology.sites.iter().map(|s| s.id.clone()).collect();
-        ids.extend(faults.iter().map(|f| f.target.clone()));
-        ids.sort();
-        ids.dedup();
-        let mut histories = BTreeMap::new();
-        for id in ids {
+        // Sites as they really fared; the fault targets as the orchestrator
+        // saw them (when each failure was detected).
+        let mut histories = self.truth.clone();
+        let mut targets: Vec<String> = faults.iter().map(|f| f.target.clone()).collect();
+        targets.sort();
+        targets.dedup();
+        for id in targets {
             match self.client.health_history(&id).await {
                 Ok(history) => {
                     histories.insert(id, history.samples);
