@@ -39,6 +39,7 @@ mod outbox;
 mod plans;
 mod presence;
 mod probes;
+mod recommendations;
 mod record;
 mod redundancy;
 mod replicas;
