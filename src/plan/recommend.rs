@@ -87,10 +87,16 @@ pub fn recommend(
         let Some(plan) = candidate(topology, &request, now, settings) else {
             continue;
         };
-        let failing: Vec<String> = server_alerts
+        let mut failing: Vec<&Server> = server_alerts
             .iter()
             .filter(|(_, s)| s.switch == *switch)
-            .map(|(_, s)| format!("{} {}", s.id, s.health.state.as_str()))
+            .map(|(_, s)| *s)
+            .collect();
+        failing.sort_by(|a, b| a.id.cmp(&b.id));
+        failing.dedup_by(|a, b| a.id == b.id);
+        let failing: Vec<String> = failing
+            .iter()
+            .map(|s| format!("{} {}", s.id, s.health.state.as_str()))
             .collect();
         let state = topology
             .switches

@@ -381,6 +381,7 @@ impl Drop for Orchestrator {
 
 /// The whole API. `main` and the tests use this same router.
 pub fn router(state: AppState) -> Router {
+    use routes::recommendations;
     use routes::{
         actions, alerts, autopilot, incidents, meta, plans, postmortem, presence, roles, sim,
         timeline, topology,
@@ -397,6 +398,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/{component_id}/history", get(topology::history))
         .route("/latency", get(topology::latency))
         .route("/alerts", get(topology::alerts))
+        .route("/recommendations", get(recommendations::list))
         .route("/events", get(sse::events))
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route(

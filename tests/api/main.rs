@@ -40,6 +40,7 @@ mod outbox;
 mod plans;
 mod presence;
 mod probes;
+mod recommendations;
 mod record;
 mod redundancy;
 mod replicas;

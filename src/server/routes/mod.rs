@@ -8,6 +8,7 @@ pub mod meta;
 pub mod plans;
 pub mod postmortem;
 pub mod presence;
+pub mod recommendations;
 pub mod roles;
 pub mod sim;
 pub mod timeline;
