@@ -323,14 +323,19 @@ fn cell(failure: Option<&FailureScore>) -> String {
         None => "-".into(),
         Some(f) if f.sites_affected == 0 => "no impact".into(),
         Some(f) => match f.mitigate_s {
-            Some(s) => format!("{} ({:.1})", format_duration(s), f.site_minutes_down),
+            Some(s) => format!(
+                "{} ({:.1}/{:.1})",
+                format_duration(s),
+                f.site_minutes_down,
+                f.site_minutes_degraded
+            ),
             None => "NOT MITIGATED".into(),
         },
     }
 }
 
 /// The responders side by side with the original outage: for each failure,
-/// time to mitigate and (in brackets) site-minutes down.
+/// time to mitigate and (in brackets) site-minutes down and degraded.
 pub fn render_comparison(comparison: &Comparison) -> String {
     let cards = &comparison.scorecards;
     let mut header = vec![
@@ -364,9 +369,10 @@ pub fn render_comparison(comparison: &Comparison) -> String {
     ];
     total.extend(cards.iter().map(|c| {
         format!(
-            "{} ({:.1})",
+            "{} ({:.1}/{:.1})",
             format_duration(c.totals.mitigate_s),
-            c.totals.site_minutes_down
+            c.totals.site_minutes_down,
+            c.totals.site_minutes_degraded
         )
     }));
     rows.push(total);
@@ -378,7 +384,7 @@ pub fn render_comparison(comparison: &Comparison) -> String {
         }
     }
     let mut out = format!(
-        "drill {} — responders side by side: time to mitigate (site-minutes down), on the sim clock\n\n",
+        "drill {} — responders side by side, on the sim clock: time to mitigate (site-minutes down/degraded)\n\n",
         comparison.scenario
     );
     for row in &rows {
