@@ -89,6 +89,8 @@ pub struct FailureScore {
     pub mitigate_s: Option<u64>,
     /// Sites that were down, flapping or degraded after the fault.
     pub sites_affected: u32,
+    /// Of those, the sites that were down or flapping.
+    pub sites_down: u32,
     pub site_minutes_down: f64,
     pub site_minutes_degraded: f64,
     pub original: Option<Original>,
@@ -191,6 +193,8 @@ fn affects(fault: &FaultRecord, home: &str) -> bool {
 #[derive(Default)]
 struct Cost {
     sites: std::collections::BTreeSet<String>,
+    /// Of those, the ones that were down or flapping (not only degraded).
+    sites_down: std::collections::BTreeSet<String>,
     down_s: u64,
     degraded_s: u64,
     /// When the last impaired span ended; `None` once one lasted to the end.
@@ -240,6 +244,7 @@ pub fn scorecard(record: &DrillRecord) -> Scorecard {
                 cost.degraded_s += end - begin;
             } else {
                 cost.down_s += end - begin;
+                cost.sites_down.insert(site.clone());
             }
             cost.sites.insert(site.clone());
             cost.last_recovery = Some(match cost.last_recovery {
@@ -270,6 +275,7 @@ pub fn scorecard(record: &DrillRecord) -> Scorecard {
                     .unwrap_or(Some(fault.at_s))
                     .map(|t| t - fault.at_s),
                 sites_affected: u32::try_from(cost.sites.len()).unwrap_or(u32::MAX),
+                sites_down: u32::try_from(cost.sites_down.len()).unwrap_or(u32::MAX),
                 site_minutes_down: minutes(cost.down_s),
                 site_minutes_degraded: minutes(cost.degraded_s),
                 original: original_duration(&record.scenario, fault.kind, &fault.target),

@@ -30,7 +30,7 @@ async fn db_master_2020_declared_after_mitigation_reports_the_real_impact() {
     assert!(site_minutes > 0, "no site-minutes in {impact}\n{md}");
     assert_eq!(
         affected,
-        u64::from(card.failures[0].sites_affected),
+        u64::from(card.failures[0].sites_down),
         "the postmortem and the scorecard count the same stuck sites"
     );
     assert!(
