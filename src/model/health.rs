@@ -32,7 +32,9 @@ impl HealthState {
     }
 }
 
-/// A switch is `suspect` when most nodes behind it are unhealthy together.
+/// A switch is `suspect` as soon as two nodes behind it fail within one
+/// probe interval of each other (or one fails while another is down or
+/// flaps), and `down` when every node behind it is down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SwitchHealth {
