@@ -136,16 +136,14 @@ pub async fn consider(state: &AppState) {
     // Only the leader acts (its term's executor).
     let Ok(exec) = state.exec() else { return };
     let now = state.clock.now();
-    let (topology, alerts, normal) = {
+    // What changed is read first: the topology is copied only when the
+    // round goes on (at 10k sites a copy is not free, and rounds are many).
+    let (alerts, version) = {
         let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
-        (
-            fleet.topology().clone(),
-            fleet.alerts(),
-            fleet.normal().clone(),
-        )
+        (fleet.alerts(), fleet.topology().version)
     };
     let seen = (
-        topology.version,
+        version,
         alerts.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
     );
     let running = {
@@ -173,6 +171,14 @@ pub async fn consider(state: &AppState) {
             _ => autopilot.memo().running = None,
         }
     }
+    let (topology, alerts, normal) = {
+        let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
+        (
+            fleet.topology().clone(),
+            fleet.alerts(),
+            fleet.normal().clone(),
+        )
+    };
     let recommendations = current_recommendations(&topology, &alerts, normal, now);
     release_held(state, &autopilot, &recommendations, now).await;
     // The best recommendation it may answer that makes a plan (one the
