@@ -7,6 +7,7 @@
 
 mod backfill;
 mod clock;
+mod comparison;
 mod impact;
 mod import;
 mod lines;
@@ -17,6 +18,7 @@ mod scorecard;
 
 pub use backfill::{IMPORTED_SEVERITY, imported_to_entries};
 pub use clock::{parse_posted_line, posted_text};
+pub use comparison::{Comparison, render_comparison};
 pub use impact::{
     ComponentMinutes, SiteImpact, TimeWindow, component_minutes, down_windows, impact,
 };
@@ -33,8 +35,8 @@ pub use render::{
     DEFAULT_TEMPLATE, TemplateError, render_json, render_markdown, render_markdown_json,
 };
 pub use scorecard::{
-    ActionRecord, Comparison, DrillRecord, FailureScore, FaultRecord, Original, Scorecard, Totals,
-    format_duration, format_offset, original_duration, render_comparison, render_table, scorecard,
+    ActionRecord, DrillRecord, FailureScore, FaultRecord, Original, Scorecard, Totals,
+    format_duration, format_offset, original_duration, render_table, scorecard,
 };
 
 /// The status-update part of a rendered report: from its first status line

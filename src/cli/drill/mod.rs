@@ -12,6 +12,8 @@
 //! gives the same scorecard on every run, at any `--speed`.
 
 mod play;
+mod record;
+mod respond;
 
 use std::time::{Duration, Instant};
 
