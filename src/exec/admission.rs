@@ -299,6 +299,12 @@ impl Executor {
         Ok((action, true))
     }
 
+    /// Whether the action `id` is running here (it holds its lease).
+    pub fn is_running(&self, id: &str) -> bool {
+        let book = self.inner.book.lock().unwrap_or_else(|p| p.into_inner());
+        book.running.contains_key(id)
+    }
+
     /// The newest open incident, whose timeline gets the action's entries.
     pub(super) async fn open_incident(&self) -> Option<i64> {
         match self

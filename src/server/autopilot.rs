@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use crate::exec::autopilot::{AutopilotBook, Paused, Policy, Verdict, describe};
 use crate::exec::{ExecError, Host};
 use crate::model::{
-    ActionState, Alert, AutopilotDecision, AutopilotStatus, EntryKind, ExecuteRequest, FleetSpec,
-    Impact, IncidentState, IncidentStatus, NewIncident, NormalConfig, Plan, PlanRequest,
-    Recommendation, Severity, Source, Timestamp, Topology, Visibility,
+    Alert, AutopilotDecision, AutopilotStatus, EntryKind, ExecuteRequest, FleetSpec, Impact,
+    IncidentState, IncidentStatus, NewIncident, NormalConfig, Plan, PlanRequest, Recommendation,
+    Severity, Source, Timestamp, Topology, Visibility,
 };
 use crate::plan::PlannerSettings;
 use crate::store::EntryRecord;
@@ -162,14 +162,13 @@ pub async fn consider(state: &AppState) {
         memo.running.clone()
     };
     // Its own action still running: wait for it (looking again next round).
+    // The executor knows without asking the store.
     if let Some(id) = running {
-        match state.store.get_action(&id).await {
-            Ok(action) if action.state == ActionState::Running => {
-                autopilot.memo().seen = None;
-                return;
-            }
-            _ => autopilot.memo().running = None,
+        if exec.is_running(&id) {
+            autopilot.memo().seen = None;
+            return;
         }
+        autopilot.memo().running = None;
     }
     let (topology, alerts, normal) = {
         let fleet = state.fleet.lock().unwrap_or_else(|p| p.into_inner());
